@@ -1,0 +1,108 @@
+"""Connection models, one per `type:`. Secrets are SecretStr so they never print in reprs or errors."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+
+_LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def https_url(value: str, *, allow_http_for_local: bool = True) -> str:
+    """Validate a service URL: https, or http only for loopback (the sandbox)."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"must be an https:// URL such as https://example.okta.com, got {value!r}")
+    if parts.scheme == "http" and not (allow_http_for_local and parts.hostname in _LOCAL_HOSTS):
+        raise ValueError(
+            f"http:// is allowed only for 127.0.0.1 / localhost (the sandbox); use https:// ({value!r})"
+        )
+    return value.rstrip("/")
+
+
+class HttpConnection(_Strict):
+    """Settings every HTTP connection shares."""
+
+    url: str
+    concurrency: int = Field(8, ge=1, le=64, description="requests in flight at once")
+    timeout: float = Field(30.0, gt=0, le=600, description="seconds per request")
+    retries: int = Field(5, ge=0, le=20, description="retries of a transient failure")
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return https_url(value)
+
+
+class OktaConnection(HttpConnection):
+    """S1: Okta Management API with an SSWS API token."""
+
+    type: Literal["okta"]
+    token: SecretStr
+    app_id: str | None = None
+    concurrency: int = Field(4, ge=1, le=64)
+
+
+class JiraConnection(HttpConnection):
+    """T1: Jira Data Center REST v2, with a personal access token or username + password."""
+
+    type: Literal["jira"]
+    token: SecretStr | None = None
+    username: str | None = None
+    password: SecretStr | None = None
+
+    @model_validator(mode="after")
+    def _auth(self) -> JiraConnection:
+        if self.token is None and (self.username is None or self.password is None):
+            raise ValueError("needs token: (a personal access token) or both username: and password:")
+        if self.token is not None and (self.username is not None or self.password is not None):
+            raise ValueError("give either token: or username: + password:, not both")
+        return self
+
+
+class LdapConnection(_Strict):
+    """S2: LDAP / Active Directory."""
+
+    type: Literal["ldap"]
+    url: str
+    bind_dn: str | None = None
+    password: SecretStr | None = None
+    flavor: Literal["active_directory", "openldap"] = "openldap"
+    user_base: str
+    user_filter: str | None = None
+    group_base: str | None = None
+    group_filter: str | None = None
+    nested_groups: bool = True
+    start_tls: bool = False
+    ca_file: str | None = None
+    tls_verify: bool = True
+    page_size: int = Field(500, ge=1, le=100_000)
+    timeout: float = Field(30.0, gt=0)
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if urlsplit(value).scheme not in ("ldap", "ldaps"):
+            raise ValueError(f"must be an ldap:// or ldaps:// URL, got {value!r}")
+        return value
+
+
+class ScimInboundConnection(_Strict):
+    """S3: idsync as a SCIM service provider; the IdP pushes to /scim/v2/<connection name>/."""
+
+    type: Literal["scim_inbound"]
+    max_body_bytes: int = Field(1_048_576, ge=1024)
+
+
+Connection = Annotated[
+    OktaConnection | JiraConnection | LdapConnection | ScimInboundConnection,
+    Field(discriminator="type"),
+]
+SOURCE_TYPES = frozenset({"okta", "ldap", "scim_inbound"})
+TARGET_TYPES = frozenset({"jira"})

@@ -1,0 +1,168 @@
+"""The plan: a closed set of actions, each item with its reason. A plan is data.
+
+The diff produces it, guards inspect it, the CLI renders it, `idsync plan --out` saves it as JSON and
+`idsync apply` executes exactly the saved items. Nothing in a plan's metadata changes how it applies.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import TypeAdapter
+
+from idsync.domain.records import Dispute, LeadRole, Reason, StateQuery
+
+
+class Action(StrEnum):
+    """Every change idsync can make. The order of the members is the order of application phases."""
+
+    CREATE_GROUP = "create_group"
+    CREATE_USER = "create_user"
+    LINK_USER = "link_user"
+    """Claim an existing target user (R7): no write to the target, a link row in our store."""
+    RENAME_USER = "rename_user"
+    REACTIVATE_USER = "reactivate_user"
+    UPDATE_USER = "update_user"
+    SET_USER_PROPERTY = "set_user_property"
+    ADD_MEMBER = "add_member"
+    HAND_OVER_LEAD = "hand_over_lead"
+    REMOVE_MEMBER = "remove_member"
+    DEACTIVATE_USER = "deactivate_user"
+    DELETE_USER = "delete_user"
+
+    @property
+    def phase(self) -> int:
+        """Items of a lower phase are applied before items of a higher one (groups before members,
+        lead handover before deactivation); items within a phase may run concurrently."""
+        return _PHASES[self]
+
+    @property
+    def destructive(self) -> bool:
+        """Whether guards count this action as damage if the source had a bad day."""
+        return self in (Action.REMOVE_MEMBER, Action.DEACTIVATE_USER, Action.DELETE_USER)
+
+
+_PHASES = {action: index for index, action in enumerate(Action)}
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One field an item changes: `old` as the target has it now, `new` as it will be."""
+
+    field: str
+    old: str | bool | None
+    new: str | bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class PlanItem:
+    """One change to one target object.
+
+    `user` is the username the target knows at the time the item runs (after a rename, the new one);
+    `user_key` the target's immutable key when the user exists. `fingerprint` is what the link row
+    records once every item of this user succeeded.
+    """
+
+    action: Action
+    target: str
+    reason: Reason
+    user: str | None = None
+    user_key: str | None = None
+    source_id: str | None = None
+    group: str | None = None
+    changes: tuple[Change, ...] = ()
+    lead: LeadRole | None = None
+    new_lead: str | None = None
+    fingerprint: str | None = None
+
+    @property
+    def subject(self) -> str:
+        """A short human name for what the item touches."""
+        if self.action is Action.HAND_OVER_LEAD and self.lead is not None:
+            return f"{self.lead.kind} {self.lead.name}"
+        if self.group is not None and self.user is not None:
+            arrow = "→" if self.action is Action.ADD_MEMBER else "⨯"
+            return f"{self.user} {arrow} {self.group}"
+        return self.user or self.group or "?"
+
+
+class Outcome(StrEnum):
+    """What became of one item."""
+
+    APPLIED = "applied"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    """Not attempted: an item it depends on failed, or the run was halted."""
+
+
+@dataclass(frozen=True, slots=True)
+class ItemResult:
+    """The outcome of one plan item, as history records it."""
+
+    index: int
+    outcome: Outcome
+    error: str | None = None
+    target_key: str | None = None
+    """The key the target gave a created user, so the link can be written."""
+    attempts: int = 1
+    duration_ms: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """Everything one run intends to do, and the facts it was computed from."""
+
+    profile: str
+    created_at: datetime
+    items: tuple[PlanItem, ...]
+    source: str
+    source_users: int
+    source_groups: int
+    scope: str = "all"
+    disputes: tuple[Dispute, ...] = ()
+    target_fingerprints: Mapping[str, str] = field(default_factory=dict)
+    """Per target: a hash of the target state the plan was computed from (E3 stale-plan check)."""
+    queries: Mapping[str, StateQuery] = field(default_factory=dict)
+    """Per target: what was read, so `idsync apply` can re-read the same and detect a stale plan."""
+    managed_users: Mapping[str, int] = field(default_factory=dict)
+    """Per target: users idsync managed before this plan (base of percentage limits)."""
+    single_user: str | None = None
+
+    def counts(self) -> Counter[Action]:
+        """How many items of each action the plan holds."""
+        return Counter(item.action for item in self.items)
+
+    @property
+    def empty(self) -> bool:
+        """A plan with nothing to do."""
+        return not self.items
+
+    def ordered(self) -> list[tuple[int, PlanItem]]:
+        """Items with their indices, in application order (stable within a phase)."""
+        return sorted(enumerate(self.items), key=lambda pair: (pair[1].action.phase, pair[0]))
+
+    def with_items(self, items: tuple[PlanItem, ...]) -> Plan:
+        """A copy with other items (used by tests and by single-object plans)."""
+        return replace(self, items=items)
+
+    def to_json(self) -> bytes:
+        """Serialise for `idsync plan --out` and history."""
+        return _PLAN_ADAPTER.dump_json(self, indent=2)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-compatible dict (for `--json` output)."""
+        result: dict[str, Any] = _PLAN_ADAPTER.dump_python(self, mode="json")
+        return result
+
+    @staticmethod
+    def from_json(data: bytes | str) -> Plan:
+        """Load a plan saved by `to_json`; raises pydantic.ValidationError on a malformed file."""
+        return _PLAN_ADAPTER.validate_json(data)
+
+
+_PLAN_ADAPTER: TypeAdapter[Plan] = TypeAdapter(Plan)

@@ -1,0 +1,213 @@
+"""Typed records passed between the stages.
+
+A source produces a `Snapshot` (immutable ids, raw attributes, memberships by id). The rules turn it
+into a `DesiredState` (target usernames, fields, group names, each decision with its reason). A
+target reports a `TargetState` (only what the diff needs). `Link` rows tie a source id to a target
+user across renames. All records are frozen: stages never mutate each other's data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TypeAlias
+
+AttrValue: TypeAlias = str | bool | int | float | list[str] | None
+"""A raw source attribute value: Okta profile values, LDAP values (lists when multi-valued), SCIM values."""
+
+
+# --- what a source reads -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SourceUser:
+    """One person as the source knows them.
+
+    `id` is the source's immutable id (Okta user id, LDAP entryUUID/objectGUID, SCIM id): links are
+    keyed by it so a renamed user stays one user. `status` is the source's own word (Okta status;
+    "ACTIVE"/"DISABLED" for LDAP; "ACTIVE"/"INACTIVE" for SCIM); the rules map it to active/inactive.
+    `attributes` holds the raw profile under the source's attribute names (login, email, firstName …).
+    """
+
+    id: str
+    status: str
+    attributes: Mapping[str, AttrValue]
+
+    def attr(self, name: str) -> AttrValue:
+        """The attribute's value, or None when the source did not send it."""
+        return self.attributes.get(name)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceGroup:
+    """One group as the source knows it, with its members as source user ids."""
+
+    id: str
+    name: str
+    member_ids: frozenset[str]
+    attributes: Mapping[str, AttrValue] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """A complete read of a source. A source returns one only when every page was read."""
+
+    source: str
+    users: Mapping[str, SourceUser]
+    groups: Mapping[str, SourceGroup]
+    read_at: datetime
+    scope: str = "all"
+    """How the source was scoped (e.g. "app 0oa1abcd"), for the plan header and history."""
+    single_user: str | None = None
+    """Set for a single-user read (E6): only this source id is in scope; nobody else may change."""
+
+
+# --- what the rules want -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """Why an item or a decision exists: the rule that made it and the source fact behind it."""
+
+    rule: str
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.rule}: {self.detail}"
+
+
+@dataclass(frozen=True, slots=True)
+class DesiredUser:
+    """A target user as the rules want it."""
+
+    source_id: str
+    username: str
+    email: str | None
+    display_name: str | None
+    active: bool
+    properties: Mapping[str, str]
+    """Custom attributes (R3), written as Jira user properties or SCIM extension attributes."""
+    groups: Mapping[str, Reason]
+    """Target group name → why the user belongs to it (mapped source group or default group)."""
+    reason: Reason
+    """Why the user is in scope at all."""
+
+
+@dataclass(frozen=True, slots=True)
+class DesiredGroup:
+    """A target group whose memberships idsync manages."""
+
+    name: str
+    create: bool
+    """Create the group when the target lacks it (R5 create_missing)."""
+    reason: Reason
+
+
+@dataclass(frozen=True, slots=True)
+class Dispute:
+    """Two or more source users would become the same target user (R2/R7): none of them is applied."""
+
+    username: str
+    source_ids: tuple[str, ...]
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class DesiredState:
+    """The rules' verdict for one profile: everything the diff compares against the target."""
+
+    users: Mapping[str, DesiredUser]
+    """Keyed by source id."""
+    groups: Mapping[str, DesiredGroup]
+    """Managed target groups, keyed by name."""
+    new_user_groups: Mapping[str, Reason] = field(default_factory=dict)
+    """Default groups given once, when a user is created (R5 default_groups.new_users)."""
+    disputes: tuple[Dispute, ...] = ()
+    out_of_scope: int = 0
+    """Source users the scope rules left out (for the plan header)."""
+    single_user: str | None = None
+    """Copied from the snapshot: in a single-user run nothing but this source id may change."""
+
+
+# --- what a target holds -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """What a target supports, so the diff plans only what can be done (e.g. Bitbucket has no
+    deactivate, only Jira has project/component leads)."""
+
+    user_properties: bool = False
+    deactivate: bool = True
+    delete: bool = True
+    rename: bool = True
+    leads: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class TargetUser:
+    """A user as the target holds it. `key` is the target's immutable id (Jira user key)."""
+
+    key: str
+    username: str
+    email: str | None
+    display_name: str | None
+    active: bool
+    properties: Mapping[str, str | None] = field(default_factory=dict)
+    """Values of the custom-attribute keys idsync manages (None: not set)."""
+
+
+@dataclass(frozen=True, slots=True)
+class LeadRole:
+    """A Jira project lead or component lead, which must be handed over before deactivation (R6)."""
+
+    kind: str
+    """"project" or "component"."""
+    id: str
+    """Project key or component id."""
+    name: str
+    lead: str
+    """The lead's username."""
+
+
+@dataclass(frozen=True, slots=True)
+class StateQuery:
+    """What the diff needs a target to read, computed (purely) from the desired state and the links."""
+
+    user_keys: frozenset[str] = frozenset()
+    """Linked users to fetch by immutable key (their desired fields changed, or they left scope)."""
+    usernames: frozenset[str] = frozenset()
+    """Usernames to look up: unlinked desired users (claim or create) and renames' new names."""
+    emails: frozenset[str] = frozenset()
+    """Emails to look up when claiming by email (R7 match_existing_by: email)."""
+    groups: frozenset[str] = frozenset()
+    """Groups whose existence and members to read."""
+    property_keys: frozenset[str] = frozenset()
+    leads: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class TargetState:
+    """What a target reported for a `StateQuery`. Users missing from `users` do not exist."""
+
+    target: str
+    users: Mapping[str, TargetUser]
+    """Keyed by target key."""
+    groups: Mapping[str, frozenset[str] | None]
+    """Group name → member usernames (lower-case); None when the group does not exist."""
+    leads: tuple[LeadRole, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """One managed target user: source id ↔ target key, and a fingerprint of what was last written."""
+
+    source_id: str
+    target: str
+    target_key: str
+    username: str
+    fingerprint: str
+    """Hash of the fields idsync last wrote; equal to the desired fingerprint means nothing to do."""
+    active: bool
+    """Whether idsync last left the user active (so a user gone from scope is not re-read each run)."""

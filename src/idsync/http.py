@@ -1,0 +1,214 @@
+"""One place for HTTP: timeouts, bounded concurrency, retries, rate limits and status → error mapping.
+
+Every connector (Okta, Jira, SCIM targets...) talks through `HttpClient`. Status codes become the
+error types of `idsync.domain.errors` here and nowhere else:
+
+    429, 500, 502, 503, 504, timeouts, dropped connections → TransientError
+    401, 403                                          → StopSyncError
+    404                                               → NotFoundError
+    409                                               → ConflictError
+    other 4xx                                         → BadRequestError
+
+A connector supplies `describe`, which turns a vendor error body into a one-line message (Okta's
+errorSummary, Jira's errorMessages), so messages stay vendor-accurate while mapping stays here.
+
+Which transient errors are retried: 429 and 503 always (the server says it did not do the work, and
+Retry-After / X-Rate-Limit-Reset say when to come back), connection failures before a request was
+sent always, and 500/502/504/timeouts only for idempotent methods: a POST that may have been carried
+out is not repeated blindly, its item fails and the next run converges.
+Secrets travel only in headers, which are never logged or put in error messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import random
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from tenacity import AsyncRetrying, RetryCallState, stop_after_attempt
+
+from idsync.domain.errors import (
+    BadRequestError,
+    ConflictError,
+    ConnectorError,
+    NotFoundError,
+    StopSyncError,
+    TransientError,
+)
+
+Describe = Callable[[httpx.Response], str]
+_IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+
+
+def describe_plain(response: httpx.Response) -> str:
+    """Fallback error text: the start of the body."""
+    text = response.text.strip().replace("\n", " ")
+    return text[:300] if text else response.reason_phrase
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How hard to try. `max_wait` caps any single wait, including a server-requested one."""
+
+    attempts: int = 6
+    base_delay: float = 0.2
+    max_delay: float = 10.0
+    max_wait: float = 120.0
+
+
+def retry_after_seconds(response: httpx.Response, now: float | None = None) -> float | None:
+    """The wait a server asked for: `Retry-After` (seconds or HTTP date) or Okta's
+    `X-Rate-Limit-Reset` (epoch seconds when the bucket refills)."""
+    now = time.time() if now is None else now
+    value = response.headers.get("retry-after")
+    if value:
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            parsed = email.utils.parsedate_to_datetime(value)
+            if parsed is not None:
+                return max(0.0, parsed.timestamp() - now)
+    reset = response.headers.get("x-rate-limit-reset")
+    if reset:
+        try:
+            return max(0.0, float(reset) - now) + 0.05
+        except ValueError:
+            return None
+    return None
+
+
+def error_for(response: httpx.Response, describe: Describe) -> ConnectorError:
+    """Map a non-success response to an idsync error (the single status → error table)."""
+    status = response.status_code
+    message = f"{response.request.method} {response.request.url.path} → {status}: {describe(response)}"
+    if status == 429 or status in (500, 502, 503, 504):
+        return TransientError(message, status=status, retry_after=retry_after_seconds(response))
+    if status in (401, 403):
+        return StopSyncError(message, status=status)
+    if status == 404:
+        return NotFoundError(message, status=status)
+    if status == 409:
+        return ConflictError(message, status=status)
+    return BadRequestError(message, status=status)
+
+
+class HttpClient:
+    """An async HTTP client for one connection, with the house rules applied to every request."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        headers: Mapping[str, str],
+        describe: Describe = describe_plain,
+        max_concurrency: int = 8,
+        timeout: float = 30.0,
+        retry: RetryPolicy | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._client = httpx.AsyncClient(
+            base_url=base_url.rstrip("/"),
+            headers=dict(headers),
+            timeout=httpx.Timeout(timeout),
+            transport=transport,
+            limits=httpx.Limits(max_connections=max_concurrency, max_keepalive_connections=max_concurrency),
+        )
+        self._describe = describe
+        self._slots = asyncio.Semaphore(max_concurrency)
+        self._retry = retry or RetryPolicy()
+        self.requests: Counter[str] = Counter()
+        """Requests sent, by "METHOD label" (label: the caller's endpoint name, else the path)."""
+        self.retries = 0
+        self.rate_limited = 0
+
+    @property
+    def base_url(self) -> str:
+        """The base URL requests are relative to."""
+        return str(self._client.base_url)
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        ok: Iterable[int] = (200, 201, 204),
+        label: str | None = None,
+    ) -> httpx.Response:
+        """Send one request, retrying transient failures. Returns the response when its status is in
+        `ok`; otherwise raises the mapped ConnectorError. `url` may be absolute (Link headers)."""
+        accepted = frozenset(ok)
+        attempts = 0
+        idempotent = method.upper() in _IDEMPOTENT
+
+        def should_retry(state: RetryCallState) -> bool:
+            error = state.outcome.exception() if state.outcome else None
+            if not isinstance(error, TransientError):
+                return False
+            return idempotent or error.status in (429, 503) or error.unsent
+
+        async for attempt in AsyncRetrying(
+            stop=stop_after_attempt(self._retry.attempts),
+            retry=should_retry,
+            wait=self._wait,
+            reraise=True,
+        ):
+            with attempt:
+                attempts += 1
+                if attempts > 1:
+                    self.retries += 1
+                return await self._send_once(method, url, params, json, accepted, label)
+        raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
+
+    async def _send_once(
+        self,
+        method: str,
+        url: str,
+        params: Mapping[str, Any] | None,
+        json: Any,
+        accepted: frozenset[int],
+        label: str | None,
+    ) -> httpx.Response:
+        self.requests[f"{method} {label or httpx.URL(url).path}"] += 1
+        async with self._slots:
+            try:
+                response = await self._client.request(method, url, params=params, json=json)
+            except httpx.TimeoutException as exc:
+                path = httpx.URL(url).path
+                raise TransientError(f"{method} {path}: timed out ({type(exc).__name__})") from exc
+            except httpx.ConnectError as exc:
+                error = TransientError(f"{method} {httpx.URL(url).path}: cannot connect ({exc})")
+                error.unsent = True
+                raise error from exc
+            except httpx.TransportError as exc:
+                raise TransientError(f"{method} {httpx.URL(url).path}: connection failed ({exc})") from exc
+        if response.status_code in accepted:
+            return response
+        if response.status_code == 429:
+            self.rate_limited += 1
+        raise error_for(response, self._describe)
+
+    def _wait(self, retry_state: RetryCallState) -> float:
+        error = retry_state.outcome.exception() if retry_state.outcome else None
+        if isinstance(error, ConnectorError) and error.retry_after is not None:
+            return min(error.retry_after, self._retry.max_wait)
+        backoff: float = self._retry.base_delay * 2.0 ** (retry_state.attempt_number - 1)
+        return min(backoff, self._retry.max_delay) * (0.5 + random.random() / 2)
+
+    async def aclose(self) -> None:
+        """Close pooled connections."""
+        await self._client.aclose()
+
+
+def next_link(response: httpx.Response) -> str | None:
+    """The `rel="next"` URL of an RFC 8288 Link header (Okta paging), or None on the last page."""
+    links = response.links
+    nxt = links.get("next")
+    return nxt.get("url") if nxt else None

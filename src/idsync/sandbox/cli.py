@@ -1,0 +1,15 @@
+"""`idsync sandbox ...`: run one emulator in the foreground until Ctrl-C."""
+
+from __future__ import annotations
+
+import typer
+
+from idsync.sandbox.atlassian.cli import jira
+from idsync.sandbox.okta.cli import okta
+
+app = typer.Typer(
+    help="Run a local emulator of a vendor API (for tests, demos and trying rules safely).",
+    no_args_is_help=True,
+)
+app.command("okta")(okta)
+app.command("jira")(jira)

@@ -1,0 +1,1 @@
+"""The ASGI service: SCIM endpoints, health, and later the REST API, UI, event hooks and scheduler."""

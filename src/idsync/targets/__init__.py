@@ -1,0 +1,1 @@
+"""Targets read the state the diff needs and execute plan items. They know nothing about rules."""

@@ -1,0 +1,7 @@
+"""Shared pytest configuration. Fixture modules live in tests/fixtures/ and start real servers."""
+
+pytest_plugins = [
+    "tests.fixtures.sandbox",
+    "tests.fixtures.postgres",
+    "tests.fixtures.slapd",
+]
