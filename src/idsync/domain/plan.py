@@ -132,6 +132,9 @@ class Plan:
     managed_users: Mapping[str, int] = field(default_factory=dict)
     """Per target: users idsync managed before this plan (base of percentage limits)."""
     single_user: str | None = None
+    notes: tuple[str, ...] = ()
+    """Things a reviewer should know that are not items: protected objects skipped, a lead with no
+    successor configured, a group missing with create_missing off."""
 
     def counts(self) -> Counter[Action]:
         """How many items of each action the plan holds."""

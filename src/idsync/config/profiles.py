@@ -1,0 +1,172 @@
+"""Profile models: one source → one or more targets, and the rules between them (R1–R8)."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _regex(value: str) -> str:
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"not a valid regular expression ({exc}): {value!r}") from exc
+    return value
+
+
+class UsernameRule(_Strict):
+    """R2: target username from a source attribute, optionally rewritten by a regex."""
+
+    attribute: str = "login"
+    regex: str | None = None
+    replace: str = "$1"
+    """`$1`, `${1}` or `${name}` refer to the regex's groups."""
+    lowercase: bool = True
+
+    _check_regex = field_validator("regex")(lambda cls, v: None if v is None else _regex(v))
+
+
+_DEFAULT_ATTRIBUTES: dict[Literal["email", "display_name"], str | list[str]] = {
+    "email": "email",
+    "display_name": ["{displayName}", "{firstName} {lastName}"],
+}
+
+
+class UsersRules(_Strict):
+    """R3/R4/R7: which user changes to make and how fields are computed."""
+
+    create: bool = True
+    update: bool = True
+    sync_status: bool = True
+    """Deactivate / reactivate to follow the source's status."""
+    when_removed: Literal["deactivate", "delete", "ignore"] = "deactivate"
+    match_existing_by: Literal["username", "email", "none"] = "username"
+    username: UsernameRule = UsernameRule()
+    attributes: dict[Literal["email", "display_name"], str | list[str]] = Field(
+        default_factory=lambda: dict(_DEFAULT_ATTRIBUTES)
+    )
+    """Target field → source attribute name, or a template like "{firstName} {lastName}"; a list gives
+    fallbacks, the first whose attributes are all present wins."""
+    custom_attributes: dict[str, str | list[str]] = Field(default_factory=dict)
+    """Target property name → source attribute or template (written as Jira user properties)."""
+    active_statuses: list[str] = Field(
+        default_factory=lambda: ["ACTIVE", "PASSWORD_EXPIRED", "LOCKED_OUT", "RECOVERY"]
+    )
+    """Source statuses that mean "active" (Okta statuses; LDAP and SCIM sources report ACTIVE or not)."""
+
+
+class ScopeRules(_Strict):
+    """R1: which source users take part (the Okta app scope is on the connection: `app_id`)."""
+
+    include_groups: list[str] = Field(default_factory=list)
+    """Regexes on source group names: only members of a matching group are in scope (empty: everyone)."""
+    exclude_groups: list[str] = Field(default_factory=list)
+    """Regexes on source group names: members of a matching group are out of scope."""
+    statuses: list[str] | None = None
+    """Only users with these source statuses are in scope (None: all statuses the source returns)."""
+
+    @field_validator("include_groups", "exclude_groups")
+    @classmethod
+    def _regexes(cls, values: list[str]) -> list[str]:
+        return [_regex(v) for v in values]
+
+
+class RenameRule(_Strict):
+    """R5 on-the-fly rename: `regex` on the source group name, `replace` with $1 / ${name}."""
+
+    regex: str
+    replace: str
+
+    _check_regex = field_validator("regex")(lambda cls, v: _regex(v))
+
+
+class DefaultGroups(_Strict):
+    """R5 default groups."""
+
+    new_users: list[str] = Field(default_factory=list)
+    """Given once, when idsync creates the user."""
+    all_users: list[str] = Field(default_factory=list)
+    """Kept for every user in scope, every run."""
+
+
+class GroupsRules(_Strict):
+    """R5: how source groups become target groups and memberships."""
+
+    mode: Literal["on_the_fly", "manual", "none"] = "on_the_fly"
+    include: list[str] = Field(default_factory=list)
+    exclude: list[str] = Field(default_factory=list)
+    rename: RenameRule | None = None
+    mapping: dict[str, list[str]] = Field(default_factory=dict)
+    create_missing: bool = True
+    keep_existing_memberships: bool = True
+    """True: only remove memberships of users idsync manages; False: idsync is authoritative for
+    the groups it manages and removes anyone the rules do not put there."""
+    default_groups: DefaultGroups = DefaultGroups()
+
+    @field_validator("include", "exclude")
+    @classmethod
+    def _regexes(cls, values: list[str]) -> list[str]:
+        return [_regex(v) for v in values]
+
+    @model_validator(mode="after")
+    def _mode_keys(self) -> GroupsRules:
+        if self.mode != "manual" and self.mapping:
+            raise ValueError(f"mapping: is used only with mode: manual (mode is {self.mode!r})")
+        if self.mode != "on_the_fly" and self.rename is not None:
+            raise ValueError(f"rename: is used only with mode: on_the_fly (mode is {self.mode!r})")
+        return self
+
+
+class LeadRules(_Strict):
+    """R6: who takes over a project / component lead before the lead is deactivated."""
+
+    default_project_lead: str | None = None
+    default_component_lead: str | None = None
+
+
+class SafetyRules(_Strict):
+    """R8: limits that refuse a plan (exit 3) unless --allow-over-limit."""
+
+    max_deactivations: int | None = Field(50, ge=0)
+    max_deactivation_percent: float | None = Field(10.0, ge=0, le=100)
+    max_deletions: int | None = Field(10, ge=0)
+    max_membership_removals: int | None = Field(500, ge=0)
+    protected_users: list[str] = Field(default_factory=list)
+    protected_groups: list[str] = Field(default_factory=list)
+    refuse_empty_source: bool = True
+    """Refuse a plan when the source returned no users although the previous run saw some."""
+
+
+class ScheduleRules(_Strict):
+    """When `idsync serve` runs the profile (cron or interval; absent: manual only)."""
+
+    cron: str | None = None
+    interval: str | None = None
+    """e.g. "15m", "1h", "30s"."""
+
+    @model_validator(mode="after")
+    def _one(self) -> ScheduleRules:
+        if self.cron and self.interval:
+            raise ValueError("give cron: or interval:, not both")
+        if self.interval and not re.fullmatch(r"\d+[smhd]", self.interval):
+            raise ValueError(f"interval must look like 30s, 15m, 1h or 1d, got {self.interval!r}")
+        return self
+
+
+class Profile(_Strict):
+    """One sync profile."""
+
+    source: str
+    targets: list[str] = Field(min_length=1)
+    scope: ScopeRules = ScopeRules()
+    users: UsersRules = UsersRules()
+    groups: GroupsRules = GroupsRules()
+    leads: LeadRules = LeadRules()
+    safety: SafetyRules = SafetyRules()
+    schedule: ScheduleRules | None = None
