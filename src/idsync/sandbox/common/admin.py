@@ -2,6 +2,8 @@
 
     GET  /_sandbox/faults          current fault settings
     PUT  /_sandbox/faults          partial update, e.g. {"write_fail_rate": 0.1, "latency_ms": 10}
+                                   or deterministic rules: {"rules": [{"path": "/api/v1/users",
+                                   "skip": 2, "count": 10, "status": 500}]}
     GET  /_sandbox/state           the emulator's whole state as JSON
     POST /_sandbox/reset           back to the generated data (faults cleared, clock reset)
     POST /_sandbox/clock           {"advance_seconds": 3600} steps the clock forward
@@ -36,7 +38,7 @@ class SandboxControl:
         self.clock = clock
         self._dump_state = dump_state
         self._reset_state = reset_state
-        self._initial_faults = Faults(**faults.as_dict())
+        self._initial_faults = Faults(**{k: v for k, v in faults.as_dict().items() if k != "rules"})
         self.middleware: FaultMiddleware | None = None
         """Set when the app is wrapped; holds the request counters."""
 
@@ -44,6 +46,7 @@ class SandboxControl:
         """Restore generated data, initial faults and the real clock."""
         self._reset_state()
         self.faults.update(self._initial_faults.as_dict())
+        self.faults.rules = []
         self.clock.offset = self.clock.offset * 0
         if self.middleware is not None:
             self.middleware.requests.clear()

@@ -11,7 +11,7 @@ import asyncio
 import random
 from collections import Counter
 from collections.abc import Awaitable, Callable, MutableMapping
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 Scope = MutableMapping[str, Any]
@@ -27,8 +27,37 @@ _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 @dataclass
+class FaultRule:
+    """A deterministic fault: of the requests whose method and path match, let `skip` through, then
+    fail the next `count` with `status` (or drop them when `status` is 0). Used by tests such as
+    "a 500 on page 3 of the user listing": {"method": "GET", "path": "/api/v1/users", "skip": 2,
+    "count": 10, "status": 500}."""
+
+    path: str
+    """Exact path, or a prefix when it ends with '*'."""
+    method: str = "GET"
+    skip: int = 0
+    count: int = 1
+    status: int = 500
+    seen: int = 0
+
+    def matches(self, method: str, path: str) -> bool:
+        """Whether a request is one this rule counts."""
+        if method != self.method.upper():
+            return False
+        if self.path.endswith("*"):
+            return path.startswith(self.path[:-1])
+        return path == self.path
+
+    def fires(self) -> bool:
+        """Count a matching request; True when this one is to fail."""
+        self.seen += 1
+        return self.skip < self.seen <= self.skip + self.count
+
+
+@dataclass
 class Faults:
-    """What to inject. Rates are probabilities per request (0.0–1.0)."""
+    """What to inject. Rates are probabilities per request (0.0–1.0); `rules` are deterministic."""
 
     latency_ms: float = 0.0
     jitter_ms: float = 0.0
@@ -37,6 +66,7 @@ class Faults:
     fail_status: int = 500
     drop_rate: float = 0.0
     """Probability that a request's connection is cut before a complete response."""
+    rules: list[FaultRule] = field(default_factory=list)
 
     def update(self, changes: MutableMapping[str, Any]) -> None:
         """Apply a partial update from the admin API; unknown names raise ValueError naming them."""
@@ -45,6 +75,9 @@ class Faults:
         if unknown:
             raise ValueError(f"unknown fault setting(s) {unknown}; valid: {sorted(known)}")
         for name, value in changes.items():
+            if name == "rules":
+                self.rules = [rule if isinstance(rule, FaultRule) else FaultRule(**rule) for rule in value]
+                continue
             current = getattr(self, name)
             setattr(self, name, type(current)(value))
 
@@ -73,6 +106,15 @@ class FaultMiddleware:
         if faults.latency_ms or faults.jitter_ms:
             delay = faults.latency_ms + self.random.random() * faults.jitter_ms
             await asyncio.sleep(delay / 1000.0)
+        for rule in faults.rules:
+            if rule.matches(method, scope["path"]) and rule.fires():
+                self.requests[f"{method} {scope['path']} (rule {rule.status or 'drop'})"] += 1
+                if rule.status == 0:
+                    await _drop(send)
+                else:
+                    body, headers = self.error_body(rule.status)
+                    await _respond(send, rule.status, body, headers)
+                return
         rate = faults.read_fail_rate if method in _READ_METHODS else faults.write_fail_rate
         if faults.drop_rate and self.random.random() < faults.drop_rate:
             self.requests[f"{method} {scope['path']} (dropped)"] += 1
