@@ -1,0 +1,1 @@
+"""Emulators of the Atlassian Data Center REST APIs (Jira now; Confluence, Bitbucket, Crowd later)."""
