@@ -128,6 +128,11 @@ class DesiredState:
     """Source users the scope rules left out (for the plan header)."""
     single_user: str | None = None
     """Copied from the snapshot: in a single-user run nothing but this source id may change."""
+    skipped: Mapping[str, str] = field(default_factory=dict)
+    """Source id → why the rules left an in-scope user out (e.g. no username attribute). These users
+    are still in the source: the diff never treats them as gone."""
+    notes: tuple[str, ...] = ()
+    """Decisions a reviewer should see that are not items (protected groups left out, skipped users)."""
 
 
 # --- what a target holds -------------------------------------------------------------------------
