@@ -47,6 +47,13 @@ class OktaConnection(HttpConnection):
     token: SecretStr
     app_id: str | None = None
     concurrency: int = Field(4, ge=1, le=64)
+    # Page sizes: the documented maximum of each endpoint. Groups: the docs disagree (200 vs 10000,
+    # open question #5), so 200 is the default that every org accepts; paging always follows Link.
+    users_page_size: int = Field(200, ge=1, le=200, description="GET /api/v1/users limit")
+    groups_page_size: int = Field(200, ge=1, le=10_000, description="GET /api/v1/groups limit")
+    members_page_size: int = Field(1000, ge=1, le=1000, description="GET /api/v1/groups/{id}/users limit")
+    app_users_page_size: int = Field(500, ge=1, le=500, description="GET /api/v1/apps/{id}/users limit")
+    app_groups_page_size: int = Field(200, ge=1, le=200, description="GET /api/v1/apps/{id}/groups limit")
 
 
 class JiraConnection(HttpConnection):
@@ -64,6 +71,18 @@ class JiraConnection(HttpConnection):
         if self.token is not None and (self.username is not None or self.password is not None):
             raise ValueError("give either token: or username: + password:, not both")
         return self
+
+
+class LdapAttributeNames(_Strict):
+    """Per-connection overrides of the flavour's attribute names (S2: "defaults an admin can override")."""
+
+    id: str | None = Field(None, description="immutable id: entryUUID (openldap) / objectGUID (AD)")
+    login: str | None = Field(None, description="username: uid (openldap) / sAMAccountName (AD)")
+    email: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    display_name: str | None = None
+    group_name: str | None = Field(None, description="group name: cn")
 
 
 class LdapConnection(_Strict):
@@ -84,6 +103,14 @@ class LdapConnection(_Strict):
     tls_verify: bool = True
     page_size: int = Field(500, ge=1, le=100_000)
     timeout: float = Field(30.0, gt=0)
+    attributes: LdapAttributeNames = LdapAttributeNames()
+    in_chain: Literal["auto", "always", "never"] = Field(
+        "auto",
+        description="AD in-chain matching rule for one user's nested groups; auto = when the server is AD",
+    )
+    full_read_every_hours: float = Field(
+        24.0, gt=0, description="incremental reads: a full read at least this often, so deletions are seen"
+    )
 
     @field_validator("url")
     @classmethod
@@ -91,6 +118,14 @@ class LdapConnection(_Strict):
         if urlsplit(value).scheme not in ("ldap", "ldaps"):
             raise ValueError(f"must be an ldap:// or ldaps:// URL, got {value!r}")
         return value
+
+    @model_validator(mode="after")
+    def _tls_and_bind(self) -> LdapConnection:
+        if self.start_tls and urlsplit(self.url).scheme == "ldaps":
+            raise ValueError(f"start_tls: true needs an ldap:// URL; {self.url!r} already uses TLS (ldaps://)")
+        if (self.bind_dn is None) != (self.password is None):
+            raise ValueError("give both bind_dn: and password: for a simple bind, or neither (anonymous)")
+        return self
 
 
 class ScimInboundConnection(_Strict):

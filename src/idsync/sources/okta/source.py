@@ -1,0 +1,408 @@
+"""S1: the Okta source — a complete read of users, groups and memberships, or an error.
+
+Org-wide read: the user list (which omits DEPROVISIONED users) plus a `status eq "DEPROVISIONED"`
+filtered list, so a deactivated person is reported inactive instead of vanishing; the group list;
+then each group's members (`/groups/{id}/users`), never per-user group lookups. The three listings
+and the member reads run at once, all bounded by `conn.concurrency` requests in flight.
+
+App-scoped read (`app_id`): the app's users (`expand=user`) and groups (`expand=group`) and those
+groups' members; a user reached only through an assigned group is in scope too.
+
+Errors: 401/403 become a `StopSyncError` that says what to check; every other failure becomes a
+`SourceReadError` naming the listing and page or the group that failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from idsync.config.connections import OktaConnection
+from idsync.domain.errors import ConnectorError, NotFoundError, SourceReadError, StopSyncError
+from idsync.domain.progress import NO_PROGRESS, Progress, ProgressTask
+from idsync.domain.records import Snapshot, SourceGroup
+from idsync.sources.okta.client import OktaClient, ResponseShapeError, auth_failure
+from idsync.sources.okta.models import AppGroup, AppUser, OktaGroup, OktaUser, WireError, member_id
+
+USERS = "/api/v1/users"
+GROUPS = "/api/v1/groups"
+# Documented filter syntax (reference 1.6 / open question #3): the plain list omits DEPROVISIONED.
+DEPROVISIONED_FILTER = 'status eq "DEPROVISIONED"'
+
+
+class OktaSource:
+    """Reads one Okta org (or one Okta app's assignments) through the Management API."""
+
+    def __init__(
+        self, name: str, conn: OktaConnection, *, transport: httpx.AsyncBaseTransport | None = None
+    ) -> None:
+        self.name = name
+        self._conn = conn
+        self._client = OktaClient(conn, transport=transport)
+
+    @property
+    def requests(self) -> Counter[str]:
+        """Requests sent so far by "GET <endpoint>", for benchmarks and tests."""
+        return self._client.http.requests
+
+    @property
+    def scope(self) -> str:
+        """What this source reads: "all" or "app <id>"."""
+        return f"app {self._conn.app_id}" if self._conn.app_id else "all"
+
+    # --- full read ---------------------------------------------------------------------------------
+
+    async def read(self, progress: Progress = NO_PROGRESS) -> Snapshot:
+        """Read everything in scope. Complete, or raises SourceReadError / StopSyncError."""
+        read_at = datetime.now(UTC)
+        bars = _Bars(progress)
+        try:
+            if self._conn.app_id:
+                users, groups = await self._read_app(self._conn.app_id, bars)
+            else:
+                users, groups = await self._read_org(bars)
+        except BaseExceptionGroup as group:
+            raise _most_telling(group) from None
+        snapshot_users = {uid: user.to_source() for uid, user in users.items()}
+        snapshot_groups = {
+            gid: group.to_source(frozenset(m for m in members if m in snapshot_users))
+            for gid, (group, members) in groups.items()
+        }
+        return Snapshot(self.name, snapshot_users, snapshot_groups, read_at, scope=self.scope)
+
+    async def _read_org(self, bars: _Bars) -> tuple[dict[str, OktaUser], dict[str, _GroupRead]]:
+        users: dict[str, OktaUser] = {}
+        groups: dict[str, _GroupRead] = {}
+        queue: asyncio.Queue[OktaGroup | None] = asyncio.Queue()
+        workers = self._conn.concurrency
+
+        def take_users(page: list[Any]) -> None:
+            for obj in page:
+                _keep_newest(users, OktaUser.parse(obj))
+            bars.users.advance(len(page))
+
+        def take_groups(page: list[Any]) -> None:
+            for obj in page:
+                group = OktaGroup.parse(obj)
+                if group.id not in groups:
+                    groups[group.id] = (group, frozenset())
+                    queue.put_nowait(group)
+            bars.groups.advance(len(page))
+
+        async def list_groups() -> None:
+            try:
+                await self._listing("group list", GROUPS, {"limit": self._conn.groups_page_size}, take_groups)
+                bars.members.set_total(len(groups))
+            finally:
+                for _ in range(workers):
+                    queue.put_nowait(None)
+
+        async def read_members() -> None:
+            while (group := await queue.get()) is not None:
+                ids = await self._member_ids(group)
+                groups[group.id] = (group, frozenset(ids))
+                bars.members.advance()
+
+        async with asyncio.TaskGroup() as tasks:
+            limit = self._conn.users_page_size
+            tasks.create_task(self._listing("user list", USERS, {"limit": limit}, take_users))
+            tasks.create_task(
+                self._listing(
+                    "deprovisioned user list",
+                    USERS,
+                    {"filter": DEPROVISIONED_FILTER, "limit": limit},
+                    take_users,
+                )
+            )
+            tasks.create_task(list_groups())
+            for _ in range(workers):
+                tasks.create_task(read_members())
+        bars.users.set_total(len(users))
+        return users, groups
+
+    async def _member_ids(self, group: OktaGroup) -> set[str]:
+        ids: set[str] = set()
+
+        def take(page: list[Any]) -> None:
+            ids.update(member_id(obj) for obj in page)
+
+        await self._listing(
+            f"members of group {group.name!r} ({group.id})",
+            f"{GROUPS}/{quote(group.id, safe='')}/users",
+            {"limit": self._conn.members_page_size},
+            take,
+            label=f"{GROUPS}/{{id}}/users",
+        )
+        return ids
+
+    # --- app-scoped read ----------------------------------------------------------------------------
+
+    async def _read_app(self, app_id: str, bars: _Bars) -> tuple[dict[str, OktaUser], dict[str, _GroupRead]]:
+        users: dict[str, OktaUser] = {}
+        unexpanded: set[str] = set()
+        groups: dict[str, _GroupRead] = {}
+        queue: asyncio.Queue[AppGroup | None] = asyncio.Queue()
+        workers = self._conn.concurrency
+        app_path = f"/api/v1/apps/{quote(app_id, safe='')}"
+
+        def take_app_users(page: list[Any]) -> None:
+            for obj in page:
+                # scope USER (direct) and GROUP (through an assigned group) both count (reference 1.9).
+                assigned = AppUser.parse(obj)
+                if assigned.user is not None:
+                    _keep_newest(users, assigned.user)
+                else:
+                    unexpanded.add(assigned.id)
+            bars.users.advance(len(page))
+
+        seen_groups: set[str] = set()
+
+        def take_app_groups(page: list[Any]) -> None:
+            for obj in page:
+                assigned = AppGroup.parse(obj)
+                if assigned.id not in seen_groups:
+                    seen_groups.add(assigned.id)
+                    queue.put_nowait(assigned)
+            bars.groups.advance(len(page))
+
+        async def list_app_groups() -> None:
+            try:
+                params = {"limit": self._conn.app_groups_page_size, "expand": "group"}
+                await self._listing(
+                    f"group list of app {app_id}",
+                    f"{app_path}/groups",
+                    params,
+                    take_app_groups,
+                    label="/api/v1/apps/{id}/groups",
+                )
+                bars.members.set_total(len(seen_groups))
+            finally:
+                for _ in range(workers):
+                    queue.put_nowait(None)
+
+        async def read_members() -> None:
+            while (assigned := await queue.get()) is not None:
+                group = assigned.group or await self._get_group(assigned.id)
+                members = await self._members_as_users(group)
+                for member in members:
+                    _keep_newest(users, member)
+                groups[group.id] = (group, frozenset(m.id for m in members))
+                bars.members.advance()
+
+        async with asyncio.TaskGroup() as tasks:
+            params = {"limit": self._conn.app_users_page_size, "expand": "user"}
+            tasks.create_task(
+                self._listing(
+                    f"user list of app {app_id}",
+                    f"{app_path}/users",
+                    params,
+                    take_app_users,
+                    label="/api/v1/apps/{id}/users",
+                )
+            )
+            tasks.create_task(list_app_groups())
+            for _ in range(workers):
+                tasks.create_task(read_members())
+        # Only when an app user came without `_embedded.user` (expand unsupported) is a user fetched
+        # on its own; with expand working this list is empty.
+        missing = sorted(unexpanded - users.keys())
+        slots = asyncio.Semaphore(workers)
+
+        async def fetch(user_id: str) -> None:
+            async with slots:
+                users[user_id] = await self._get_user(user_id, f"user {user_id} of app {app_id}")
+
+        async with asyncio.TaskGroup() as tasks:
+            for user_id in missing:
+                tasks.create_task(fetch(user_id))
+        bars.users.set_total(len(users))
+        return users, groups
+
+    async def _members_as_users(self, group: OktaGroup) -> list[OktaUser]:
+        members: list[OktaUser] = []
+
+        def take(page: list[Any]) -> None:
+            members.extend(OktaUser.parse(obj) for obj in page)
+
+        await self._listing(
+            f"members of group {group.name!r} ({group.id})",
+            f"{GROUPS}/{quote(group.id, safe='')}/users",
+            {"limit": self._conn.members_page_size},
+            take,
+            label=f"{GROUPS}/{{id}}/users",
+        )
+        return members
+
+    async def _get_group(self, group_id: str) -> OktaGroup:
+        with self._failing(f"group {group_id}"):
+            path = f"{GROUPS}/{quote(group_id, safe='')}"
+            raw = await self._client.get_json(path, label=f"{GROUPS}/{{id}}")
+            return OktaGroup.parse(raw)
+
+    async def _get_user(self, user_id: str, what: str) -> OktaUser:
+        with self._failing(what):
+            raw = await self._client.get_json(f"{USERS}/{quote(user_id, safe='')}", label=f"{USERS}/{{id}}")
+            return OktaUser.parse(raw)
+
+    # --- single user and check ----------------------------------------------------------------------
+
+    async def read_user(self, login: str) -> Snapshot:
+        """One user (by Okta id or login) and their groups; NotFoundError when Okta has no such user.
+        With `app_id`, only the app's groups count and the user is in scope only when assigned to the
+        app directly or through one of those groups (otherwise the snapshot holds no user)."""
+        read_at = datetime.now(UTC)
+        # A login may hold '@' and '+', never '/' (reference 1.5): quote everything else.
+        path = f"{USERS}/{quote(login, safe='@+')}"
+        try:
+            with self._failing(f"user {login!r}"):
+                user = OktaUser.parse(await self._client.get_json(path, label=f"{USERS}/{{id}}"))
+        except SourceReadError as exc:
+            if isinstance(exc.__cause__, NotFoundError):
+                raise NotFoundError(
+                    f"Okta {self._conn.url} has no user {login!r} (looked up as id or login)", status=404
+                ) from exc.__cause__
+            raise
+        with self._failing(f"groups of user {user.id}"):
+            raw = await self._client.get_json(f"{USERS}/{user.id}/groups", label=f"{USERS}/{{id}}/groups")
+            if not isinstance(raw, list):
+                raise ResponseShapeError(f"expected a JSON array, got {type(raw).__name__}")
+            groups = [OktaGroup.parse(obj) for obj in raw]
+        in_scope = True
+        if self._conn.app_id:
+            app_groups = await self._app_group_ids(self._conn.app_id)
+            groups = [group for group in groups if group.id in app_groups]
+            in_scope = bool(groups) or await self._assigned(self._conn.app_id, user.id)
+        users = {user.id: user.to_source()} if in_scope else {}
+        members = frozenset(users)
+        snapshot_groups: dict[str, SourceGroup] = {g.id: g.to_source(members) for g in groups}
+        return Snapshot(self.name, users, snapshot_groups, read_at, scope=self.scope, single_user=user.id)
+
+    async def _app_group_ids(self, app_id: str) -> set[str]:
+        ids: set[str] = set()
+
+        def take(page: list[Any]) -> None:
+            ids.update(AppGroup.parse(obj).id for obj in page)
+
+        await self._listing(
+            f"group list of app {app_id}",
+            f"/api/v1/apps/{quote(app_id, safe='')}/groups",
+            {"limit": self._conn.app_groups_page_size},
+            take,
+            label="/api/v1/apps/{id}/groups",
+        )
+        return ids
+
+    async def _assigned(self, app_id: str, user_id: str) -> bool:
+        path = f"/api/v1/apps/{quote(app_id, safe='')}/users/{quote(user_id, safe='')}"
+        try:
+            with self._failing(f"assignment of user {user_id} to app {app_id}"):
+                await self._client.get_json(path, label="/api/v1/apps/{id}/users/{id}")
+        except SourceReadError as exc:
+            if isinstance(exc.__cause__, NotFoundError):
+                return False
+            raise
+        return True
+
+    async def check(self) -> str:
+        """One cheap authenticated call (two with app_id): says whether the token works and what it sees."""
+        with self._failing("token check"):
+            if self._conn.app_id:
+                app_path = f"/api/v1/apps/{quote(self._conn.app_id, safe='')}"
+                page, more = await self._client.first_page(
+                    f"{app_path}/groups",
+                    {"limit": self._conn.app_groups_page_size},
+                    label="/api/v1/apps/{id}/groups",
+                )
+                users, _ = await self._client.first_page(
+                    f"{app_path}/users", {"limit": 1}, label="/api/v1/apps/{id}/users"
+                )
+                count = f"{len(page):,}{'+' if more else ''}"
+                who = "users assigned" if users else "no users assigned"
+                return f"Okta {self._conn.url}: token OK, app {self._conn.app_id}: {count} groups, {who}"
+            page, more = await self._client.first_page(
+                GROUPS, {"limit": self._conn.groups_page_size}, label=GROUPS
+            )
+        count = f"{len(page):,}{'+' if more else ''}"
+        return f"Okta {self._conn.url}: token OK, {count} groups visible"
+
+    async def aclose(self) -> None:
+        """Release connections."""
+        await self._client.aclose()
+
+    # --- helpers ------------------------------------------------------------------------------------
+
+    async def _listing(
+        self,
+        what: str,
+        path: str,
+        params: dict[str, Any],
+        take: Callable[[list[Any]], None],
+        *,
+        label: str | None = None,
+    ) -> None:
+        """Read every page of one listing into `take`; a failure names the listing and the page."""
+        page_number = 1
+        with self._failing(lambda: f"{what}, page {page_number}"):
+            async for page in self._client.pages(path, params, label=label or path):
+                take(page)
+                page_number += 1
+
+    @contextmanager
+    def _failing(self, what: str | Callable[[], str]) -> Iterator[None]:
+        """Turn any failure inside into StopSyncError (credentials) or SourceReadError (the rest)."""
+        try:
+            yield
+        except StopSyncError as exc:
+            raise auth_failure(exc, self._conn.url) from exc
+        except (ConnectorError, ResponseShapeError, WireError) as exc:
+            where = what() if callable(what) else what
+            raise SourceReadError(
+                f"Okta read from {self._conn.url} is incomplete, so nothing will be changed: "
+                f"{where} failed: {exc}"
+            ) from exc
+
+
+_GroupRead = tuple[OktaGroup, frozenset[str]]
+
+
+class _Bars:
+    """The three progress bars of a read."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.users: ProgressTask = progress.task("Okta users")
+        self.groups: ProgressTask = progress.task("Okta groups")
+        self.members: ProgressTask = progress.task("Okta memberships (groups read)")
+
+
+def _keep_newest(users: dict[str, OktaUser], user: OktaUser) -> None:
+    # A user deactivated during the read shows up in both user listings: keep the later version
+    # (ISO-8601 timestamps of one format compare as strings).
+    current = users.get(user.id)
+    if current is None or (user.last_updated or "") >= (current.last_updated or ""):
+        users[user.id] = user
+
+
+def _most_telling(group: BaseExceptionGroup[Any]) -> BaseException:
+    """From the failures of concurrent reads, the one to report: credentials first, then the first
+    incomplete read; anything else (a bug) is re-raised as it is."""
+    leaves = list(_leaves(group))
+    for kind in (StopSyncError, SourceReadError):
+        for error in leaves:
+            if isinstance(error, kind):
+                return error
+    return group
+
+
+def _leaves(group: BaseExceptionGroup[Any]) -> Iterator[BaseException]:
+    for error in group.exceptions:
+        if isinstance(error, BaseExceptionGroup):
+            yield from _leaves(error)
+        else:
+            yield error
