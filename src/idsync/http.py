@@ -27,6 +27,7 @@ import random
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,6 +45,10 @@ from idsync.domain.errors import (
 
 Describe = Callable[[httpx.Response], str]
 _IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+
+retry_counter: ContextVar[list[int] | None] = ContextVar("idsync_retry_counter", default=None)
+"""Set by the apply engine around one plan item (a fresh `[0]`): every retry of a request made in
+that context adds 1, so the item's attempts can be recorded without sharing state between items."""
 
 
 def describe_plain(response: httpx.Response) -> str:
@@ -164,6 +169,9 @@ class HttpClient:
                 attempts += 1
                 if attempts > 1:
                     self.retries += 1
+                    counter = retry_counter.get()
+                    if counter is not None:
+                        counter[0] += 1
                 return await self._send_once(method, url, params, json, accepted, label)
         raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
 

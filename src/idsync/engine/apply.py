@@ -1,0 +1,157 @@
+"""Apply (E2): execute a plan's items against their targets, in phase order, and record each outcome.
+
+Order: phases follow `Action` (groups before memberships, lead handover before deactivation); the
+items of one phase run concurrently up to the target's `max_concurrency`; targets run in parallel.
+
+Policy by error type (STYLE habit 2), one bad item never stops the others:
+
+    BadRequestError, NotFoundError, ConflictError → FAILED with the message, go on
+    TransientError                                → already retried by idsync.http; FAILED, go on
+    StopSyncError                                 → FAILED, and that target halts: its remaining
+                                                    items are SKIPPED with the reason
+    any other exception                           → FAILED with its type and message, go on
+
+Dependencies: a user whose create_user, rename_user or link_user failed gets no further items
+(SKIPPED); a group whose create_group failed gets no add_member items. Dry run is not apply's
+business: a dry run simply never calls it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from itertools import groupby
+
+from idsync.domain.errors import ConnectorError, StopSyncError
+from idsync.domain.plan import Action, ItemResult, Outcome, Plan, PlanItem
+from idsync.domain.progress import Progress, ProgressTask
+from idsync.http import retry_counter
+from idsync.targets.base import Target
+
+USER_GATES = frozenset({Action.CREATE_USER, Action.RENAME_USER, Action.LINK_USER})
+"""When one of these fails, the user's later items cannot be right: they are skipped."""
+
+
+async def apply_plan(plan: Plan, targets: Mapping[str, Target], progress: Progress) -> list[ItemResult]:
+    """Execute every item of `plan`; returns one ItemResult per item, `index` = position in plan.items."""
+    results: list[ItemResult | None] = [None] * len(plan.items)
+    bar = progress.task("applying", total=len(plan.items))
+    by_target: dict[str, list[tuple[int, PlanItem]]] = {}
+    for index, item in plan.ordered():
+        by_target.setdefault(item.target, []).append((index, item))
+    runs = []
+    for name, items in by_target.items():
+        target = targets.get(name)
+        if target is None:
+            known = ", ".join(sorted(targets)) or "none"
+            for index, _ in items:
+                results[index] = ItemResult(
+                    index, Outcome.FAILED, error=f"no target connection named {name!r} (known: {known})"
+                )
+                bar.advance()
+            continue
+        runs.append(_TargetRun(target, results, bar).run(items))
+    await asyncio.gather(*runs)
+    missing = [i for i, r in enumerate(results) if r is None]
+    if missing:  # pragma: no cover - every path above records a result
+        raise AssertionError(f"apply left items without an outcome: {missing[:10]}")
+    return [r for r in results if r is not None]
+
+
+def _user_ids(item: PlanItem) -> set[str]:
+    """Every name the item's user goes by, so a failure under one name gates items using another."""
+    ids: set[str] = set()
+    if item.source_id:
+        ids.add(f"source:{item.source_id}")
+    if item.user_key:
+        ids.add(f"key:{item.user_key}")
+    if item.user and item.action is not Action.HAND_OVER_LEAD:
+        ids.add(f"name:{item.user.lower()}")
+    return ids
+
+
+@dataclass
+class _TargetRun:
+    """Applies one target's items; holds what failed so far and whether the target halted."""
+
+    target: Target
+    results: list[ItemResult | None]
+    bar: ProgressTask
+    halted: str | None = None
+    failed_users: dict[str, str] = field(default_factory=dict)
+    """User id (see _user_ids) → "create_user of jdoe" (the gate that failed)."""
+    failed_groups: dict[str, str] = field(default_factory=dict)
+
+    async def run(self, items: list[tuple[int, PlanItem]]) -> None:
+        """Apply phase after phase; `items` are in plan order (phase, then position)."""
+        for _, phase_items in groupby(items, key=lambda pair: pair[1].action.phase):
+            await self._phase(list(phase_items))
+
+    async def _phase(self, items: list[tuple[int, PlanItem]]) -> None:
+        queue = iter(items)
+        workers = max(1, min(self.target.max_concurrency, len(items)))
+        await asyncio.gather(*(self._worker(queue) for _ in range(workers)))
+
+    async def _worker(self, queue: Iterator[tuple[int, PlanItem]]) -> None:
+        # the workers share one iterator: each takes the next item when it is free
+        for index, item in queue:
+            self._record(await self._one(index, item))
+
+    async def _one(self, index: int, item: PlanItem) -> ItemResult:
+        blocked = self._blocked(item)
+        if blocked is not None:
+            return ItemResult(index, Outcome.SKIPPED, error=blocked, attempts=0)
+        retries = [0]
+        token = retry_counter.set(retries)
+        started = time.perf_counter()
+        try:
+            key = await self.target.execute(item)
+        except StopSyncError as exc:
+            self.halted = f"halted after {item.action} of {item.subject} failed: {exc}"
+            return self._failed(index, item, str(exc), retries[0], started)
+        except ConnectorError as exc:
+            return self._failed(index, item, str(exc), retries[0], started)
+        except Exception as exc:  # an unexpected bug must cost one item, not the run
+            return self._failed(index, item, f"{type(exc).__name__}: {exc}", retries[0], started)
+        finally:
+            retry_counter.reset(token)
+        return ItemResult(
+            index,
+            Outcome.APPLIED,
+            target_key=key if item.action in (Action.CREATE_USER, Action.LINK_USER) else None,
+            attempts=1 + retries[0],
+            duration_ms=(time.perf_counter() - started) * 1000.0,
+        )
+
+    def _blocked(self, item: PlanItem) -> str | None:
+        if self.halted is not None:
+            return self.halted
+        for user_id in _user_ids(item):
+            gate = self.failed_users.get(user_id)
+            if gate is not None:
+                return f"depends on failed {gate}"
+        if item.action is Action.ADD_MEMBER and item.group is not None:
+            gate = self.failed_groups.get(item.group)
+            if gate is not None:
+                return f"depends on failed {gate}"
+        return None
+
+    def _failed(self, index: int, item: PlanItem, error: str, retries: int, started: float) -> ItemResult:
+        if item.action in USER_GATES:
+            for user_id in _user_ids(item):
+                self.failed_users.setdefault(user_id, f"{item.action} of {item.subject}")
+        if item.action is Action.CREATE_GROUP and item.group is not None:
+            self.failed_groups.setdefault(item.group, f"{item.action} of {item.group}")
+        return ItemResult(
+            index,
+            Outcome.FAILED,
+            error=error,
+            attempts=1 + retries,
+            duration_ms=(time.perf_counter() - started) * 1000.0,
+        )
+
+    def _record(self, result: ItemResult) -> None:
+        self.results[result.index] = result
+        self.bar.advance()

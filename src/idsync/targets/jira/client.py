@@ -1,0 +1,155 @@
+"""The Jira wire: authentication headers, the error-body description and typed response models.
+
+Jira error bodies (reference §2.2) look like
+`{"errorMessages": ["..."], "errors": {"username": "A user with that username already exists."}}`;
+a 401 from the auth filter may be HTML or empty, so the body is optional. `describe_jira` turns any
+of them into one line for the `HttpClient` error mapping (idsync.http), which stays the only place
+where statuses become errors. Credentials travel only in the Authorization header, never in a message.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import httpx
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from idsync.config.connections import JiraConnection
+from idsync.http import HttpClient, RetryPolicy, describe_plain
+
+API = "/rest/api/2"
+"""Base path of every call (reference §2: `/rest/api/latest/` is an alias)."""
+
+
+def auth_headers(conn: JiraConnection) -> dict[str, str]:
+    """Bearer for a personal access token, Basic for username + password (reference §2.1)."""
+    headers = {"Accept": "application/json"}
+    if conn.token is not None:
+        headers["Authorization"] = f"Bearer {conn.token.get_secret_value()}"
+    else:
+        # the connection model's validator guarantees both are set when there is no token
+        assert conn.username is not None
+        assert conn.password is not None
+        pair = f"{conn.username}:{conn.password.get_secret_value()}".encode()
+        headers["Authorization"] = f"Basic {base64.b64encode(pair).decode('ascii')}"
+    return headers
+
+
+def error_parts(response: httpx.Response) -> tuple[list[str], dict[str, str]]:
+    """Jira's `errorMessages` and `errors` of an error response; empty when the body is not Jira JSON."""
+    try:
+        body = orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        return [], {}
+    if not isinstance(body, dict):
+        return [], {}
+    raw_messages = body.get("errorMessages")
+    messages = [str(m) for m in raw_messages if m] if isinstance(raw_messages, list) else []
+    raw_errors = body.get("errors")
+    errors = {str(k): str(v) for k, v in raw_errors.items()} if isinstance(raw_errors, dict) else {}
+    return messages, errors
+
+
+def describe_jira(response: httpx.Response) -> str:
+    """One line from a Jira error body: general messages, then `field: message` pairs."""
+    messages, errors = error_parts(response)
+    parts = messages + [f"{name}: {text}" for name, text in sorted(errors.items())]
+    if parts:
+        return "; ".join(parts)[:500]
+    if response.status_code == 401:
+        return "authentication failed (check the token, or username and password)"
+    return describe_plain(response)
+
+
+def make_http(conn: JiraConnection, transport: httpx.AsyncBaseTransport | None = None) -> HttpClient:
+    """An HttpClient for one Jira connection: its URL, auth, concurrency, timeout and retries."""
+    return HttpClient(
+        conn.url,
+        headers=auth_headers(conn),
+        describe=describe_jira,
+        max_concurrency=conn.concurrency,
+        timeout=conn.timeout,
+        retry=RetryPolicy(attempts=conn.retries + 1),
+        transport=transport,
+    )
+
+
+# --- response models (only the fields idsync reads; extra fields are ignored) --------------------
+
+
+class _Wire(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+
+
+class JiraUser(_Wire):
+    """A UserBean (GET /user, /user/search, /group/member values)."""
+
+    key: str
+    name: str
+    email: str | None = Field(None, alias="emailAddress")
+    display_name: str | None = Field(None, alias="displayName")
+    active: bool = True
+
+
+class MemberPage(_Wire):
+    """One page of GET /group/member."""
+
+    start_at: int = Field(0, alias="startAt")
+    max_results: int = Field(50, alias="maxResults")
+    total: int | None = None
+    is_last: bool = Field(alias="isLast")
+    values: list[JiraUser]
+
+
+class UserRef(_Wire):
+    """The lite UserBean Jira embeds as a project's or component's `lead`."""
+
+    name: str | None = None
+    key: str | None = None
+
+
+class JiraProject(_Wire):
+    """A project (GET /project, GET /project/{key}); `lead` may be missing from the list form."""
+
+    id: str
+    key: str
+    name: str
+    lead: UserRef | None = None
+
+
+class JiraComponent(_Wire):
+    """A component (GET /project/{key}/components)."""
+
+    id: str
+    name: str
+    lead: UserRef | None = None
+    lead_user_name: str | None = Field(None, alias="leadUserName")
+
+    @property
+    def lead_name(self) -> str | None:
+        """The lead's username, from `leadUserName` or the embedded lead."""
+        if self.lead_user_name:
+            return self.lead_user_name
+        return self.lead.name if self.lead is not None else None
+
+
+class EntityProperty(_Wire):
+    """GET /user/properties/{key}: `{"key": ..., "value": <any JSON>}`."""
+
+    key: str
+    value: Any = None
+
+
+class ServerInfo(_Wire):
+    """GET /serverInfo."""
+
+    version: str
+    base_url: str | None = Field(None, alias="baseUrl")
+    deployment_type: str | None = Field(None, alias="deploymentType")
+
+
+USER_LIST = TypeAdapter(list[JiraUser])
+PROJECT_LIST = TypeAdapter(list[JiraProject])
+COMPONENT_LIST = TypeAdapter(list[JiraComponent])

@@ -1,0 +1,248 @@
+"""Reading what the diff needs from Jira: users (by key, username, email), their managed user
+properties, members of managed groups, and project / component leads.
+
+A read is complete or it raises (STYLE habit 7): every 404 that means "absent" is named here, any
+other failure propagates as the ConnectorError the HttpClient mapped. Usernames are compared
+lower-case, as Jira stores them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable, Iterable
+from typing import TypeVar
+from urllib.parse import quote
+
+from idsync.domain.errors import ConnectorError, NotFoundError
+from idsync.domain.progress import Progress, ProgressTask
+from idsync.domain.records import LeadRole, StateQuery, TargetState, TargetUser
+from idsync.http import HttpClient
+from idsync.targets.jira.client import (
+    API,
+    COMPONENT_LIST,
+    PROJECT_LIST,
+    USER_LIST,
+    EntityProperty,
+    JiraProject,
+    JiraUser,
+    MemberPage,
+)
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+MEMBER_PAGE_SIZE = 50
+"""`/group/member` page size: the reference documents 50 as the default and no larger maximum."""
+SEARCH_PAGE_SIZE = 100
+"""`/user/search` page size: Jira 10.x caps a search at 100 results in total (open question #11)."""
+
+
+async def bounded_map(
+    items: Iterable[T], fn: Callable[[T], Awaitable[R]], limit: int, bar: ProgressTask | None = None
+) -> list[R]:
+    """Run `fn` over `items` with at most `limit` in flight; the first failure cancels the rest."""
+    slots = asyncio.Semaphore(limit)
+
+    async def one(item: T) -> R:
+        async with slots:
+            result = await fn(item)
+        if bar is not None:
+            bar.advance()
+        return result
+
+    async with asyncio.TaskGroup() as group:
+        tasks = [group.create_task(one(item)) for item in items]
+    return [task.result() for task in tasks]
+
+
+class StateReader:
+    """One `read_state` call against one Jira connection."""
+
+    def __init__(self, http: HttpClient, target: str, concurrency: int) -> None:
+        self.http = http
+        self.target = target
+        self.concurrency = concurrency
+
+    async def read(self, query: StateQuery, progress: Progress) -> TargetState:
+        """Read everything `query` asks for (see StateQuery), concurrently within the connection's cap."""
+        users = await self._users(query, progress)
+        properties = await self._properties(list(users.values()), sorted(query.property_keys), progress)
+        groups = await self._groups(sorted(query.groups), progress)
+        leads = await self._leads(progress) if query.leads else ()
+        return TargetState(
+            target=self.target,
+            users={
+                key: TargetUser(
+                    key=user.key,
+                    username=user.name.lower(),
+                    email=user.email,
+                    display_name=user.display_name,
+                    active=user.active,
+                    properties=properties.get(key, {}),
+                )
+                for key, user in users.items()
+            },
+            groups=groups,
+            leads=leads,
+        )
+
+    # --- users -----------------------------------------------------------------------------------
+
+    async def _users(self, query: StateQuery, progress: Progress) -> dict[str, JiraUser]:
+        lookups: list[tuple[str, str]] = [("key", k) for k in sorted(query.user_keys)]
+        lookups += [("username", name) for name in sorted({n.lower() for n in query.usernames})]
+        emails = sorted({e.lower() for e in query.emails})
+        bar = progress.task(f"{self.target}: users", total=len(lookups) + len(emails))
+        found: dict[str, JiraUser] = {}
+        for user in await bounded_map(lookups, self._user, self.concurrency, bar):
+            if user is not None:
+                found[user.key] = user
+        for matches in await bounded_map(emails, self._users_by_email, self.concurrency, bar):
+            for user in matches:
+                found[user.key] = user
+        return found
+
+    async def _user(self, lookup: tuple[str, str]) -> JiraUser | None:
+        param, value = lookup
+        try:
+            response = await self.http.request(
+                "GET", f"{API}/user", params={param: value}, ok=(200,), label=f"{API}/user"
+            )
+        except NotFoundError:
+            return None
+        return JiraUser.model_validate_json(response.content)
+
+    async def _users_by_email(self, email: str) -> list[JiraUser]:
+        # /user/search matches username, display name and email by prefix/contains (reference §2.3):
+        # keep exact, case-insensitive email matches only. Inactive users count: they can be claimed.
+        matches: list[JiraUser] = []
+        start = 0
+        while True:
+            response = await self.http.request(
+                "GET",
+                f"{API}/user/search",
+                params={
+                    "username": email,
+                    "startAt": start,
+                    "maxResults": SEARCH_PAGE_SIZE,
+                    "includeActive": "true",
+                    "includeInactive": "true",
+                },
+                ok=(200,),
+            )
+            page = USER_LIST.validate_json(response.content)
+            matches += [u for u in page if u.email is not None and u.email.lower() == email]
+            if len(page) < SEARCH_PAGE_SIZE:
+                return matches
+            start += len(page)
+
+    async def _properties(
+        self, users: list[JiraUser], keys: list[str], progress: Progress
+    ) -> dict[str, dict[str, str | None]]:
+        if not keys or not users:
+            return {}
+        pairs = [(user, key) for user in users for key in keys]
+        bar = progress.task(f"{self.target}: user properties", total=len(pairs))
+        values = await bounded_map(pairs, self._property, self.concurrency, bar)
+        result: dict[str, dict[str, str | None]] = {}
+        for (user, key), value in zip(pairs, values, strict=True):
+            result.setdefault(user.key, {})[key] = value
+        return result
+
+    async def _property(self, pair: tuple[JiraUser, str]) -> str | None:
+        user, key = pair
+        try:
+            response = await self.http.request(
+                "GET",
+                f"{API}/user/properties/{quote(key, safe='')}",
+                params={"username": user.name},
+                ok=(200,),
+                label=f"{API}/user/properties/{{key}}",
+            )
+        except NotFoundError:
+            return None  # the property is not set for this user
+        value = EntityProperty.model_validate_json(response.content).value
+        if value is None or isinstance(value, str):
+            return value
+        # idsync writes strings; a value someone else wrote as other JSON is compared in JSON form
+        return json.dumps(value, sort_keys=True)
+
+    # --- groups ----------------------------------------------------------------------------------
+
+    async def _groups(self, names: list[str], progress: Progress) -> dict[str, frozenset[str] | None]:
+        bar = progress.task(f"{self.target}: group members", total=len(names))
+        members = await bounded_map(names, self._members, self.concurrency, bar)
+        return dict(zip(names, members, strict=True))
+
+    async def _member_page(self, group: str, start: int) -> MemberPage:
+        response = await self.http.request(
+            "GET",
+            f"{API}/group/member",
+            params={
+                "groupname": group,
+                "includeInactiveUsers": "true",
+                "startAt": start,
+                "maxResults": MEMBER_PAGE_SIZE,
+            },
+            ok=(200,),
+        )
+        return MemberPage.model_validate_json(response.content)
+
+    async def _members(self, group: str) -> frozenset[str] | None:
+        try:
+            first = await self._member_page(group, 0)
+        except NotFoundError:
+            return None  # the group does not exist
+        pages = [first]
+        size = len(first.values)
+        if not first.is_last and first.total is not None and size:
+            # the total is known: fetch the remaining pages at once, then continue if it grew meanwhile
+            starts = range(size, first.total, size)
+            pages += await asyncio.gather(*(self._member_page(group, s) for s in starts))
+        names: set[str] = set()
+        for page in pages:
+            names.update(user.name.lower() for user in page.values)
+        last = pages[-1]
+        start = last.start_at + len(last.values)
+        while not last.is_last:
+            if not last.values:
+                raise ConnectorError(
+                    f"GET {API}/group/member?groupname={group}: page at startAt={last.start_at} is empty "
+                    "but not marked isLast; the member list cannot be read completely"
+                )
+            last = await self._member_page(group, start)
+            names.update(user.name.lower() for user in last.values)
+            start += len(last.values)
+        return frozenset(names)
+
+    # --- leads -----------------------------------------------------------------------------------
+
+    async def _leads(self, progress: Progress) -> tuple[LeadRole, ...]:
+        response = await self.http.request("GET", f"{API}/project", params={"expand": "lead"}, ok=(200,))
+        projects = PROJECT_LIST.validate_json(response.content)
+        bar = progress.task(f"{self.target}: project and component leads", total=len(projects))
+        per_project = await bounded_map(projects, self._project_leads, self.concurrency, bar)
+        return tuple(role for roles in per_project for role in roles)
+
+    async def _project_leads(self, project: JiraProject) -> list[LeadRole]:
+        if project.lead is None or not project.lead.name:
+            # the reference does not say whether the list form carries `lead`: ask for the project
+            path = f"{API}/project/{quote(project.key, safe='')}"
+            response = await self.http.request("GET", path, ok=(200,), label=f"{API}/project/{{key}}")
+            project = JiraProject.model_validate_json(response.content)
+        roles: list[LeadRole] = []
+        if project.lead is not None and project.lead.name:
+            roles.append(LeadRole("project", project.key, project.name, project.lead.name.lower()))
+        response = await self.http.request(
+            "GET",
+            f"{API}/project/{quote(project.key, safe='')}/components",
+            ok=(200,),
+            label=f"{API}/project/{{key}}/components",
+        )
+        for component in COMPONENT_LIST.validate_json(response.content):
+            lead = component.lead_name
+            if lead:
+                name = f"{project.key}/{component.name}"
+                roles.append(LeadRole("component", component.id, name, lead.lower()))
+        return roles

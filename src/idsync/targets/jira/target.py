@@ -1,0 +1,57 @@
+"""`JiraTarget`: the Target protocol (idsync.targets.base) for Jira Data Center REST v2."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import httpx
+
+from idsync.config.connections import JiraConnection
+from idsync.domain.plan import PlanItem
+from idsync.domain.progress import Progress
+from idsync.domain.records import Capabilities, StateQuery, TargetState
+from idsync.targets.jira.client import API, ServerInfo, UserRef, make_http
+from idsync.targets.jira.state import StateReader
+from idsync.targets.jira.writes import JiraWriter
+
+JIRA_CAPABILITIES = Capabilities(user_properties=True, deactivate=True, delete=True, rename=True, leads=True)
+
+
+class JiraTarget:
+    """One Jira Data Center connection: reads state for the diff and executes plan items."""
+
+    capabilities = JIRA_CAPABILITIES
+
+    def __init__(
+        self, name: str, conn: JiraConnection, *, transport: httpx.AsyncBaseTransport | None = None
+    ) -> None:
+        self.name = name
+        self.url = conn.url
+        self.max_concurrency = conn.concurrency
+        self.http = make_http(conn, transport)
+        self._writer = JiraWriter(self.http)
+
+    @property
+    def requests(self) -> Counter[str]:
+        """Requests sent so far, by "METHOD path" (for benchmarks and tests)."""
+        return self.http.requests
+
+    async def read_state(self, query: StateQuery, progress: Progress) -> TargetState:
+        """Read exactly what `query` asks for; complete, or raises a ConnectorError."""
+        return await StateReader(self.http, self.name, self.max_concurrency).read(query, progress)
+
+    async def execute(self, item: PlanItem) -> str | None:
+        """Carry out one item; returns the user key of a created (or linked) user."""
+        return await self._writer.execute(item)
+
+    async def check(self) -> str:
+        """Authenticate and identify the server: "Jira 9.12.5 at <url>: authenticated as admin"."""
+        me = UserRef.model_validate_json((await self.http.request("GET", f"{API}/myself", ok=(200,))).content)
+        info = ServerInfo.model_validate_json(
+            (await self.http.request("GET", f"{API}/serverInfo", ok=(200,))).content
+        )
+        return f"Jira {info.version} at {self.url}: authenticated as {me.name or me.key or '?'}"
+
+    async def aclose(self) -> None:
+        """Close pooled connections."""
+        await self.http.aclose()
