@@ -1,0 +1,137 @@
+"""The rules as one pure function: a source snapshot and a profile → the desired target state.
+
+Order of decisions for each source user: scope (R1) → username (R2; missing → left out and noted) →
+fields and custom attributes (R3) → groups (R5). Then usernames are compared case-insensitively:
+two or more users that would get one username are reported as a dispute and none of them is applied
+(R2, "reported, never merged"). A single-user snapshot (E6) is evaluated like a full one — so a
+dispute with another user is still seen — and then only that user is kept.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from idsync.config.profiles import Profile
+from idsync.domain.records import (
+    DesiredGroup,
+    DesiredState,
+    DesiredUser,
+    Dispute,
+    Reason,
+    Snapshot,
+    SourceGroup,
+)
+from idsync.rules.attributes import compile_spec, compile_specs
+from idsync.rules.groups import ALL_USERS_REASON, NEW_USERS_REASON, compile_groups
+from idsync.rules.scope import compile_scope
+from idsync.rules.usernames import compile_username_rule
+
+
+def desired_state(snapshot: Snapshot, profile: Profile) -> DesiredState:
+    """What the target should hold according to the profile's rules; raises ConfigError for a rule
+    that cannot be applied (e.g. a replacement naming a missing regex group)."""
+    users_rules = profile.users
+    make_username = compile_username_rule(users_rules.username)
+    email_spec = compile_spec(users_rules.attributes["email"], "users.attributes.email") \
+        if "email" in users_rules.attributes else None
+    name_spec = compile_spec(users_rules.attributes["display_name"], "users.attributes.display_name") \
+        if "display_name" in users_rules.attributes else None
+    custom_specs = compile_specs(users_rules.custom_attributes, "users.custom_attributes")
+    scope = compile_scope(profile.scope)
+    mapper = compile_groups(profile)
+    active_statuses = frozenset(users_rules.active_statuses)
+
+    member_of: dict[str, list[SourceGroup]] = defaultdict(list)
+    managed: dict[str, DesiredGroup] = {}
+    create = profile.groups.create_missing
+    group_targets: dict[str, dict[str, Reason]] = {}
+    for group in sorted(snapshot.groups.values(), key=lambda g: (g.name, g.id)):
+        targets = mapper.targets(group.name)
+        group_targets[group.id] = targets
+        for name, reason in targets.items():
+            managed.setdefault(name, DesiredGroup(name, create, reason))
+        for member in group.member_ids:
+            member_of[member].append(group)
+    all_users = mapper.defaults(profile.groups.default_groups.all_users, ALL_USERS_REASON)
+    for name, reason in all_users.items():
+        managed.setdefault(name, DesiredGroup(name, create, reason))
+    new_user_groups = mapper.defaults(profile.groups.default_groups.new_users, NEW_USERS_REASON)
+
+    desired: dict[str, DesiredUser] = {}
+    skipped: dict[str, str] = {}
+    out_of_scope = 0
+    for user in sorted(snapshot.users.values(), key=lambda u: u.id):
+        groups_of_user = member_of.get(user.id, [])
+        in_scope = scope.check(user, [g.name for g in groups_of_user])
+        if in_scope is None:
+            out_of_scope += 1
+            continue
+        username = make_username.username(user)
+        if username is None:
+            skipped[user.id] = (
+                f"source user {user.id} has no value in username attribute "
+                f"{users_rules.username.attribute!r} (users.username.attribute): left out"
+            )
+            continue
+        properties: dict[str, str] = {}
+        for prop, spec in sorted(custom_specs.items()):
+            value = spec.resolve(user)
+            if value is not None:
+                properties[prop] = value
+        groups: dict[str, Reason] = {}
+        for group in groups_of_user:
+            for name, reason in group_targets[group.id].items():
+                groups.setdefault(name, reason)
+        for name, reason in all_users.items():
+            groups.setdefault(name, reason)
+        desired[user.id] = DesiredUser(
+            source_id=user.id,
+            username=username,
+            email=email_spec.resolve(user) if email_spec else None,
+            display_name=name_spec.resolve(user) if name_spec else None,
+            active=user.status in active_statuses,
+            properties=properties,
+            groups=dict(sorted(groups.items())),
+            reason=in_scope,
+        )
+
+    disputes = _disputes(desired)
+    for dispute in disputes:
+        for source_id in dispute.source_ids:
+            desired.pop(source_id, None)
+
+    if snapshot.single_user is not None:
+        only = snapshot.single_user
+        desired = {k: v for k, v in desired.items() if k == only}
+        disputes = [d for d in disputes if only in d.source_ids]
+        skipped = {k: v for k, v in skipped.items() if k == only}
+
+    notes = [*mapper.notes(), *(skipped[k] for k in sorted(skipped))]
+    return DesiredState(
+        users=desired,
+        groups=dict(sorted(managed.items())),
+        new_user_groups=new_user_groups,
+        disputes=tuple(disputes),
+        out_of_scope=out_of_scope,
+        single_user=snapshot.single_user,
+        skipped=skipped,
+        notes=tuple(notes),
+    )
+
+
+def _disputes(desired: dict[str, DesiredUser]) -> list[Dispute]:
+    by_name: dict[str, list[DesiredUser]] = defaultdict(list)
+    for user in desired.values():
+        by_name[user.username.casefold()].append(user)
+    disputes = []
+    for key in sorted(by_name):
+        claimants = by_name[key]
+        if len(claimants) > 1:
+            ids = tuple(sorted(u.source_id for u in claimants))
+            disputes.append(Dispute(
+                username=claimants[0].username,
+                source_ids=ids,
+                detail=f"source users {', '.join(ids)} would all get username {claimants[0].username!r}; "
+                "none of them is synced until the source or users.username is fixed",
+            ))
+    return disputes
