@@ -1,0 +1,1 @@
+"""Alembic revisions of the store, oldest first (r0001 creates every table)."""

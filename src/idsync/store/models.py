@@ -1,0 +1,127 @@
+"""SQLAlchemy models of the store: links, runs, run items and profile locks.
+
+The models are the source of truth for the schema; the Alembic revisions in `migrations/versions`
+create exactly these tables (a test compares the two). Times are stored as UTC and come back aware.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timestamp stored as UTC and always returned timezone-aware (SQLite has no time zones)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Refuse naive datetimes (their zone is a guess) and store everything as UTC."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value.isoformat()} given to the store: pass an aware one")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Attach UTC to what SQLite returns naive."""
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base; `Base.metadata` is what the migrations must produce."""
+
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UtcDateTime()}
+
+
+class LinkRow(Base):
+    """One managed target user per (profile, target, source id); see `idsync.domain.records.Link`."""
+
+    __tablename__ = "links"
+
+    profile: Mapped[str] = mapped_column(String, primary_key=True)
+    target: Mapped[str] = mapped_column(String, primary_key=True)
+    source_id: Mapped[str] = mapped_column(String, primary_key=True)
+    target_key: Mapped[str] = mapped_column(String)
+    username: Mapped[str] = mapped_column(String)
+    fingerprint: Mapped[str] = mapped_column(String)
+    active: Mapped[bool] = mapped_column(Boolean)
+    updated_at: Mapped[datetime]
+
+
+class RunRow(Base):
+    """One run of one profile: trigger, status, plan header, counts and timings."""
+
+    __tablename__ = "runs"
+    __table_args__ = (Index("ix_runs_profile_started", "profile", "started_at"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    profile: Mapped[str] = mapped_column(String)
+    trigger: Mapped[str] = mapped_column(String)
+    dry_run: Mapped[bool] = mapped_column(Boolean)
+    status: Mapped[str] = mapped_column(String, index=True)
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(String)
+    scope: Mapped[str | None] = mapped_column(String)
+    source_users: Mapped[int | None] = mapped_column(Integer)
+    source_groups: Mapped[int | None] = mapped_column(Integer)
+    plan_created_at: Mapped[datetime | None]
+    single_user: Mapped[str | None] = mapped_column(String)
+    item_count: Mapped[int] = mapped_column(Integer, default=0)
+    counts_by_action: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    counts_by_outcome: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    timings: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
+    notes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    disputes: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    managed_users: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+
+
+class RunItemRow(Base):
+    """One plan item of a run with its outcome; `idx` is the item's index in the plan."""
+
+    __tablename__ = "run_items"
+
+    run_id: Mapped[str] = mapped_column(
+        String(40), ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    idx: Mapped[int] = mapped_column(Integer, primary_key=True)
+    action: Mapped[str] = mapped_column(String(40))
+    target: Mapped[str] = mapped_column(String)
+    subject: Mapped[str] = mapped_column(Text)
+    user: Mapped[str | None] = mapped_column(String)
+    user_key: Mapped[str | None] = mapped_column(String)
+    source_id: Mapped[str | None] = mapped_column(String)
+    group: Mapped[str | None] = mapped_column(String)
+    new_lead: Mapped[str | None] = mapped_column(String)
+    reason_rule: Mapped[str] = mapped_column(String)
+    reason_detail: Mapped[str] = mapped_column(Text)
+    changes: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    outcome: Mapped[str] = mapped_column(String)
+    error: Mapped[str | None] = mapped_column(Text)
+    target_key: Mapped[str | None] = mapped_column(String)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    duration_ms: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class LockRow(Base):
+    """Who runs a profile right now. On SQLite this row is the lock; on PostgreSQL an advisory lock
+    is, and the row only says who holds it and since when."""
+
+    __tablename__ = "profile_locks"
+
+    profile: Mapped[str] = mapped_column(String, primary_key=True)
+    holder: Mapped[str] = mapped_column(String)
+    host: Mapped[str] = mapped_column(String)
+    pid: Mapped[int] = mapped_column(Integer)
+    acquired_at: Mapped[datetime]
+    heartbeat_at: Mapped[datetime]

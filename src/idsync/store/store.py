@@ -1,0 +1,103 @@
+"""The `Store` facade: one object the engine, CLI and server hold for links, history and locks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import timedelta
+
+from sqlalchemy.engine import Engine
+
+from idsync.domain.plan import ItemResult, Plan
+from idsync.domain.records import Link
+from idsync.store import history, links, locks
+from idsync.store.db import create_store_engine, migrate, safe_url
+from idsync.store.records import RunDetail, RunSummary
+
+
+class Store:
+    """Links, run history and profile locks in one SQLite file or one PostgreSQL database."""
+
+    def __init__(self, engine: Engine, *, stale_lock_after: timedelta = locks.DEFAULT_STALE_AFTER) -> None:
+        self.engine = engine
+        self.stale_lock_after = stale_lock_after
+
+    @classmethod
+    def open(cls, url: str, *, stale_lock_after: timedelta = locks.DEFAULT_STALE_AFTER) -> Store:
+        """Open (creating if needed) the database at `url` and migrate it to the newest schema.
+
+        `url` is `sqlite:///path` or `postgresql+psycopg://user:pw@host/db`; a bad URL or an
+        unreachable database raises ConfigError naming the (password-masked) URL.
+        `stale_lock_after` is how old a SQLite lock's heartbeat may get before it is taken over.
+        """
+        engine = create_store_engine(url)
+        try:
+            migrate(engine)
+        except BaseException:
+            engine.dispose()
+            raise
+        return cls(engine, stale_lock_after=stale_lock_after)
+
+    def __repr__(self) -> str:
+        return f"Store({safe_url(self.engine.url)!r})"
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release every pooled connection."""
+        self.engine.dispose()
+
+    # --- links ------------------------------------------------------------------------------------
+
+    def links(self, profile: str, target: str) -> dict[str, Link]:
+        """Every link of one profile and target, keyed by source id."""
+        return links.load_links(self.engine, profile, target)
+
+    def save_links(self, profile: str, target: str, upserts: Iterable[Link], removals: Iterable[str]) -> None:
+        """Upsert links and delete those of `removals` (source ids) in one transaction."""
+        links.save_links(self.engine, profile, target, upserts, removals)
+
+    # --- history ----------------------------------------------------------------------------------
+
+    def start_run(self, profile: str, trigger: str, *, dry_run: bool = False) -> str:
+        """Record the start of a run; returns its short, time-sortable id."""
+        return history.start_run(self.engine, profile, trigger, dry_run=dry_run)
+
+    def finish_run(
+        self,
+        run_id: str,
+        *,
+        status: str,
+        plan: Plan | None,
+        results: Sequence[ItemResult],
+        timings: Mapping[str, float],
+        error: str | None = None,
+    ) -> None:
+        """Record how a run ended with every item and its outcome (see `history.finish_run`)."""
+        history.finish_run(
+            self.engine, run_id, status=status, plan=plan, results=results, timings=timings, error=error
+        )
+
+    def runs(self, profile: str | None = None, limit: int = 20) -> list[RunSummary]:
+        """The most recent runs, newest first."""
+        return history.list_runs(self.engine, profile, limit)
+
+    def run(self, run_id: str) -> RunDetail:
+        """One run with its items; raises RunNotFound (a KeyError) for an unknown id."""
+        return history.get_run(self.engine, run_id)
+
+    def last_source_users(self, profile: str) -> int | None:
+        """Source user count of the profile's last completed non-dry run."""
+        return history.last_source_users(self.engine, profile)
+
+    # --- locks ------------------------------------------------------------------------------------
+
+    @contextmanager
+    def profile_lock(self, profile: str, holder: str) -> Iterator[None]:
+        """Hold the one-run-per-profile lock (E5); raises RunInProgress naming the holder and since when."""
+        with locks.profile_lock(self.engine, profile, holder, stale_after=self.stale_lock_after):
+            yield
