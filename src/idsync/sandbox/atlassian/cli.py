@@ -36,18 +36,29 @@ def jira(
 
     try:
         options = JiraOptions(
-            users=users, projects=projects, seed=seed, token=token, username=username,
-            password=password, version=version, latency_ms=latency_ms, jitter_ms=jitter_ms,
-            read_fail_rate=fail_rate, write_fail_rate=fail_rate, rate_limit_per_second=rate_limit,
-        )  # fmt: skip
+            users=users,
+            projects=projects,
+            seed=seed,
+            token=token,
+            username=username,
+            password=password,
+            version=version,
+            latency_ms=latency_ms,
+            jitter_ms=jitter_ms,
+            read_fail_rate=fail_rate,
+            write_fail_rate=fail_rate,
+            rate_limit_per_second=rate_limit,
+        )
     except OptionsError as exc:
         raise typer.BadParameter(str(exc)) from exc
     sandbox = create_app(options)
     base_url = f"http://{host}:{port}"
     # Sandbox credentials, printed on purpose: the issue requires them on start.
     typer.echo(f"Jira {options.version} emulator: {base_url}/rest/api/2/")
-    typer.echo(f"  users: {len(sandbox.state.users)}  groups: {len(sandbox.state.groups)}  "
-               f"projects: {len(sandbox.state.projects)}")  # fmt: skip
+    typer.echo(
+        f"  users: {len(sandbox.state.users)}  groups: {len(sandbox.state.groups)}  "
+        f"projects: {len(sandbox.state.projects)}"
+    )
     typer.echo(f"  Basic auth:  {sandbox.username} / {sandbox.password}")
     typer.echo(f"  PAT (Bearer): {sandbox.token}")
     typer.echo(f"  admin API:   {base_url}/_sandbox/state")

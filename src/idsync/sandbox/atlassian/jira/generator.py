@@ -1,0 +1,102 @@
+"""Deterministic Jira data per seed: an admin who owns the PAT, users (some inactive), the standard
+groups jira-software-users and jira-administrators, team groups of skewed sizes, projects with leads
+and components with leads. Names come from the shared name lists, so collisions happen and are
+resolved like a directory admin would (john.smith, john.smith2, …)."""
+
+from __future__ import annotations
+
+import random
+import unicodedata
+from datetime import datetime, timedelta
+
+from idsync.sandbox.atlassian.jira.options import JiraOptions
+from idsync.sandbox.atlassian.jira.state import Component, JiraState, Project
+from idsync.sandbox.common.names import FIRST_NAMES, LAST_NAMES, TEAM_WORDS
+
+SOFTWARE_USERS = "jira-software-users"
+ADMINISTRATORS = "jira-administrators"
+INACTIVE_SHARE = 0.08
+USERS_PER_TEAM = 20
+"""One team group per 20 users: 100,000 users give 5,000 groups."""
+
+
+def _ascii(text: str) -> str:
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return "".join(ch for ch in folded.lower() if ch.isalnum())
+
+
+def generate(options: JiraOptions, now: datetime) -> JiraState:
+    """Build the initial state for `options` (same seed → same data)."""
+    rng = random.Random(options.seed)
+    state = JiraState()
+    admin = state.add_user(
+        options.username,
+        "Administrator",
+        f"{options.username.lower()}@example.com",
+        now - timedelta(days=3650),
+        password=options.password,
+    )
+    software = state.add_group(SOFTWARE_USERS)
+    admins = state.add_group(ADMINISTRATORS)
+    state.add_member(software, admin)
+    state.add_member(admins, admin)
+
+    seen: dict[str, int] = {}
+    active_keys: list[str] = []
+    for _ in range(options.users):
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        base = f"{_ascii(first)}.{_ascii(last)}"
+        count = seen.get(base, 0) + 1
+        seen[base] = count
+        name = base if count == 1 else f"{base}{count}"
+        while state.user_by_name(name) is not None:  # "anna.smith2" may itself be a base name
+            count += 1
+            name = f"{base}{count}"
+        created = now - timedelta(days=rng.randint(1, 3000))
+        user = state.add_user(
+            name, f"{first} {last}", f"{name}@example.com", created, active=rng.random() >= INACTIVE_SHARE
+        )
+        user.time_zone = rng.choice(("Europe/Berlin", "America/New_York", "Asia/Tokyo", "UTC"))
+        state.add_member(software, user)
+        if user.active:
+            active_keys.append(user.key)
+    users = [state.users[k] for k in state.users if k != admin.key]
+    for user in rng.sample(users, min(len(users), max(0, len(users) // 200))):
+        state.add_member(admins, user)
+
+    teams = [
+        state.add_group(f"team-{TEAM_WORDS[i % len(TEAM_WORDS)]}-{i // len(TEAM_WORDS) + 1}")
+        for i in range(len(users) // USERS_PER_TEAM)
+    ]
+    if teams:
+        # Skewed sizes: a Pareto-ish pick makes a few large teams and many small ones.
+        for user in users:
+            for _ in range(rng.choice((1, 1, 1, 2, 2, 3))):
+                index = min(len(teams) - 1, int(rng.paretovariate(1.2)) - 1)
+                state.add_member(teams[(index * 7919 + rng.randrange(3)) % len(teams)], user)
+
+    leads = active_keys or [admin.key]
+    for i in range(options.projects):
+        word = TEAM_WORDS[i % len(TEAM_WORDS)]
+        key = word[:4].upper() + (str(i // len(TEAM_WORDS) + 1) if i >= len(TEAM_WORDS) else "")
+        project = Project(
+            state.next_project_id,
+            key,
+            f"{word.title()} Project",
+            rng.choice(leads),
+            description=f"Work of team {word}.",
+        )
+        state.next_project_id += 1
+        state.projects[key] = project
+        for part in rng.sample(("Backend", "Frontend", "API", "Docs", "Mobile", "Infra"), rng.randint(2, 4)):
+            lead = rng.choice(leads) if rng.random() < 0.7 else None
+            component = Component(
+                state.next_component_id,
+                part,
+                key,
+                lead,
+                assignee_type="COMPONENT_LEAD" if lead else "PROJECT_DEFAULT",
+            )
+            state.components[component.id] = component
+            state.next_component_id += 1
+    return state
