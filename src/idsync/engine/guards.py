@@ -1,0 +1,175 @@
+"""R8 guards: refuse a plan that would do more damage than the profile's safety limits allow.
+
+A bad source day (an emptied Okta app, a filter typo, a half-read directory) looks to the diff like
+"everyone left". The diff cannot tell; the guards count the destructive items of a finished plan, per
+target, and refuse the whole plan (exit 3) before any write. Limits can be overridden for one run with
+`--allow-over-limit`; protected users and groups and a suddenly empty source cannot, because no
+reviewed plan should ever touch the first, and the second is almost always a broken read.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from idsync.config.profiles import SafetyRules
+from idsync.domain.errors import GuardRefused
+from idsync.domain.plan import Action, Plan, PlanItem
+
+_OVERRIDE = "Review the plan, then re-run with --allow-over-limit or raise the limit."
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """One broken rule: which limit, the plan's figure, the configured allowance, and what to say."""
+
+    limit: str
+    """The safety key, e.g. "max_deactivations" (or "protected_users", "refuse_empty_source")."""
+    actual: float
+    allowed: float
+    message: str
+    target: str | None = None
+    overridable: bool = True
+    """False for protected objects and an empty source: --allow-over-limit does not lift them."""
+
+
+@dataclass(frozen=True, slots=True)
+class GuardReport:
+    """The guards' verdict on one plan."""
+
+    violations: tuple[Violation, ...]
+    allow_over_limit: bool = False
+
+    @property
+    def refused(self) -> bool:
+        """Whether the plan must not be applied."""
+        return bool(self.blocking)
+
+    @property
+    def blocking(self) -> tuple[Violation, ...]:
+        """Violations that refuse the plan (all of them, minus overridden limits)."""
+        return tuple(v for v in self.violations if not (v.overridable and self.allow_over_limit))
+
+    @property
+    def overridden(self) -> tuple[Violation, ...]:
+        """Limits the plan exceeds that --allow-over-limit lifted (still worth recording in history)."""
+        return tuple(v for v in self.violations if v.overridable and self.allow_over_limit)
+
+    @property
+    def message(self) -> str:
+        """What to tell the operator: each refusal, or each limit lifted by the override; "" if none."""
+        lines = [v.message for v in self.blocking]
+        lines += [f"allowed by --allow-over-limit: {v.message.removeprefix('refused: ')}"
+                  for v in self.overridden]
+        return "\n".join(lines)
+
+    def raise_if_refused(self) -> None:
+        """Raise GuardRefused (exit 3) with the report's message when the plan is refused."""
+        if self.refused:
+            raise GuardRefused("\n".join(v.message for v in self.blocking))
+
+
+def check(
+    plan: Plan, safety: SafetyRules, *, allow_over_limit: bool, previous_source_users: int | None
+) -> GuardReport:
+    """Check a finished plan against a profile's safety rules; pure, no I/O."""
+    violations: list[Violation] = []
+    violations += _empty_source(plan, safety, previous_source_users)
+    violations += _protected(plan, safety)
+    for target in _targets(plan):
+        violations += _limits(plan, safety, target)
+    return GuardReport(tuple(violations), allow_over_limit=allow_over_limit)
+
+
+def _targets(plan: Plan) -> list[str]:
+    seen = dict.fromkeys(item.target for item in plan.items)
+    return list(seen)
+
+
+def _empty_source(plan: Plan, safety: SafetyRules, previous: int | None) -> list[Violation]:
+    if not safety.refuse_empty_source or plan.source_users != 0 or not previous:
+        return []
+    return [Violation(
+        limit="refuse_empty_source", actual=0, allowed=previous, overridable=False,
+        message=(f"refused: source {plan.source!r} returned no users although the previous run of profile "
+                 f"{plan.profile!r} read {previous}; this is almost always a broken read or scope. "
+                 "If the source really is empty now, set safety.refuse_empty_source: false for one run."),
+    )]
+
+
+def _touches(item: PlanItem, users: set[str], groups: set[str]) -> tuple[str, str] | None:
+    """(kind, name) of the protected object an item touches, if any (names compare case-insensitively,
+    as Jira and most directories do)."""
+    if item.user is not None and item.user.lower() in users:
+        return "user", item.user
+    if item.group is not None and item.group.lower() in groups:
+        return "group", item.group
+    return None
+
+
+def _protected(plan: Plan, safety: SafetyRules) -> list[Violation]:
+    users = {name.lower() for name in safety.protected_users}
+    groups = {name.lower() for name in safety.protected_groups}
+    hits: Counter[tuple[str, str, str]] = Counter()
+    for item in plan.items:
+        touched = _touches(item, users, groups)
+        if touched is not None:
+            hits[(touched[0], touched[1], item.target)] += 1
+    violations = []
+    for (kind, name, target), count in hits.items():
+        items = "item" if count == 1 else "items"
+        violations.append(Violation(
+            limit=f"protected_{kind}s", actual=count, allowed=0, target=target, overridable=False,
+            message=(f"refused: {count} plan {items} in target {target!r} touch protected {kind} {name!r} "
+                     f"(safety.protected_{kind}s of profile {plan.profile!r}); idsync never changes "
+                     "protected objects. Remove the rule that selects it, or take it off the list."),
+        ))
+    return violations
+
+
+def _count(items: Iterable[PlanItem], target: str, *actions: Action) -> int:
+    return sum(1 for item in items if item.target == target and item.action in actions)
+
+
+def _over(
+    plan: Plan, target: str, limit: str, actual: int, allowed: int | None, what: str
+) -> list[Violation]:
+    if allowed is None or actual <= allowed:
+        return []
+    return [Violation(
+        limit=limit, actual=actual, allowed=allowed, target=target,
+        message=(f"refused: {actual} {what} in target {target!r} exceed safety.{limit} = {allowed} "
+                 f"for profile {plan.profile!r}. {_OVERRIDE}"),
+    )]
+
+
+def _limits(plan: Plan, safety: SafetyRules, target: str) -> list[Violation]:
+    deactivations = _count(plan.items, target, Action.DEACTIVATE_USER)
+    deletions = _count(plan.items, target, Action.DELETE_USER)
+    removals = _count(plan.items, target, Action.REMOVE_MEMBER)
+    violations = _over(plan, target, "max_deactivations", deactivations, safety.max_deactivations,
+                       "deactivations")
+    violations += _over(plan, target, "max_deletions", deletions, safety.max_deletions, "deletions")
+    violations += _over(plan, target, "max_membership_removals", removals, safety.max_membership_removals,
+                        "membership removals")
+    violations += _percent(plan, safety, target, deactivations + deletions)
+    return violations
+
+
+def _percent(plan: Plan, safety: SafetyRules, target: str, lost: int) -> list[Violation]:
+    """Deactivations and deletions together, as a share of the users idsync managed in the target
+    before this plan (with none managed, any loss counts as 100 %)."""
+    allowed = safety.max_deactivation_percent
+    if allowed is None or lost == 0:
+        return []
+    managed = plan.managed_users.get(target, 0)
+    percent = 100.0 if managed <= 0 else 100.0 * lost / managed
+    if percent <= allowed:
+        return []
+    return [Violation(
+        limit="max_deactivation_percent", actual=round(percent, 1), allowed=allowed, target=target,
+        message=(f"refused: {lost} deactivations and deletions in target {target!r} are {percent:.1f}% of "
+                 f"the {managed} users idsync manages there, over safety.max_deactivation_percent = "
+                 f"{allowed:g} for profile {plan.profile!r}. {_OVERRIDE}"),
+    )]
