@@ -1,0 +1,110 @@
+"""The diff (E1): desired state + target state + links → plan items. Pure: no I/O, no clock.
+
+`state_query` says what the target must read for `diff`; `diff` classifies every user (linked /
+claimable / unmatched / disputed / gone, see diff_users) and every managed group (see diff_groups)
+and reacts as the profile says. Items come out sorted by application phase, then subject, so equal
+inputs give byte-identical plans.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from idsync.config.profiles import Profile
+from idsync.domain.plan import PlanItem
+from idsync.domain.records import Capabilities, DesiredState, Dispute, Link, StateQuery, TargetState
+from idsync.engine.diff_context import DiffContext
+from idsync.engine.diff_groups import plan_memberships
+from idsync.engine.diff_users import plan_gone, plan_users
+from idsync.engine.links import fingerprint
+
+
+@dataclass(frozen=True, slots=True)
+class DiffResult:
+    """The diff's named outputs for one target."""
+
+    items: tuple[PlanItem, ...]
+    disputes: tuple[Dispute, ...]
+    """The rules' disputes followed by the ones found against the target."""
+    notes: tuple[str, ...]
+    link_upserts: tuple[Link, ...] = ()
+    """Link bookkeeping that needs no target write: a linked user the target already matches gets the
+    new fingerprint; a gone user already inactive gets active=False. Save after the run."""
+    link_deletes: tuple[str, ...] = ()
+    """Source ids whose link to delete because their target user no longer exists."""
+
+
+def _gone_to_read(desired: DesiredState, links: Mapping[str, Link], profile: Profile) -> list[Link]:
+    mode = profile.users.when_removed
+    if mode == "ignore":
+        return []
+    still = set(desired.users) | set(desired.skipped) | {s for d in desired.disputes for s in d.source_ids}
+    return [
+        link for sid, link in links.items()
+        if sid not in still
+        and (desired.single_user is None or sid == desired.single_user)
+        and (mode == "delete" or link.active)
+    ]
+
+
+def state_query(
+    desired: DesiredState, links: Mapping[str, Link], profile: Profile, capabilities: Capabilities
+) -> StateQuery:
+    """What `diff` needs the target to read: linked users whose fingerprint changed or who left the
+    scope, usernames (and emails when claiming by email) of unlinked users and of renames' new
+    names, the managed and default groups, the custom property keys and, when someone may be
+    deactivated or deleted, the lead roles."""
+    user_keys: set[str] = set()
+    usernames: set[str] = set()
+    emails: set[str] = set()
+    by_email = profile.users.match_existing_by == "email"
+    may_deactivate = False
+    for sid, user in desired.users.items():
+        link = links.get(sid)
+        if link is None:
+            usernames.add(user.username)
+            if by_email and user.email:
+                emails.add(user.email)
+            may_deactivate = may_deactivate or not user.active
+        elif link.fingerprint != fingerprint(user, profile):
+            user_keys.add(link.target_key)
+            if link.username.casefold() != user.username.casefold():
+                usernames.add(user.username)
+            may_deactivate = may_deactivate or not user.active
+    gone = _gone_to_read(desired, links, profile)
+    user_keys.update(link.target_key for link in gone)
+    may_deactivate = (may_deactivate and profile.users.sync_status) or bool(gone)
+    return StateQuery(
+        user_keys=frozenset(user_keys),
+        usernames=frozenset(usernames),
+        emails=frozenset(emails),
+        groups=frozenset(desired.groups) | frozenset(desired.new_user_groups),
+        property_keys=frozenset(profile.users.custom_attributes) if capabilities.user_properties
+        else frozenset(),
+        leads=capabilities.leads and may_deactivate,
+    )
+
+
+def diff(
+    desired: DesiredState,
+    state: TargetState,
+    links: Mapping[str, Link],
+    profile: Profile,
+    capabilities: Capabilities,
+) -> DiffResult:
+    """The items that bring `state` (read for `state_query(desired, links, ...)`) to `desired`."""
+    ctx = DiffContext(desired, state, links, profile, capabilities)
+    verdicts = plan_users(ctx)
+    plan_gone(ctx)
+    plan_memberships(ctx, verdicts)
+    items = sorted(ctx.items, key=lambda i: (
+        i.action.phase, i.subject, i.group or "", i.user or "", i.lead.id if i.lead else "", i.source_id or ""
+    ))
+    return DiffResult(
+        items=tuple(items),
+        disputes=(*desired.disputes, *ctx.disputes),
+        notes=(*desired.notes, *ctx.notes),
+        link_upserts=tuple(ctx.link_upserts),
+        link_deletes=tuple(ctx.link_deletes),
+    )

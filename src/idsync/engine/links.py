@@ -1,0 +1,121 @@
+"""Link rows: source id ↔ target key, with a fingerprint of what idsync last wrote (R7, habit 6).
+
+A linked user whose desired fingerprint equals the link's is neither read nor written: that is what
+makes a no-op run make no writes. After apply, `updated_links` turns item outcomes into link rows:
+a user's link takes the new fingerprint only when every one of that user's items succeeded; if any
+failed, the link is kept with an empty fingerprint so the next run reads the user again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+
+from idsync.config.profiles import Profile
+from idsync.domain.plan import Action, ItemResult, Outcome, PlanItem
+from idsync.domain.records import DesiredUser, Link, TargetState
+
+
+def _digest(payload: object) -> str:
+    encoded = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(encoded.encode()).hexdigest()[:32]
+
+
+def fingerprint(user: DesiredUser, profile: Profile) -> str:
+    """A stable hash of what idsync writes for `user`: username, and — when the profile writes them —
+    email and display name (users.update), active (users.sync_status), sorted custom properties.
+    Groups are not part of it: memberships are compared against group reads every run."""
+    rules = profile.users
+    payload: dict[str, object] = {"username": user.username, "properties": sorted(user.properties.items())}
+    if rules.update:
+        payload["email"] = user.email
+        payload["display_name"] = user.display_name
+    if rules.sync_status:
+        payload["active"] = user.active
+    return _digest(payload)
+
+
+def state_fingerprint(state: TargetState) -> str:
+    """A hash of a target state, identical across runs and processes for equal states (E3: a saved
+    plan is refused when a re-read of the same query hashes differently)."""
+    payload = {
+        "target": state.target,
+        "users": [
+            [u.key, u.username, u.email, u.display_name, u.active, sorted(u.properties.items())]
+            for u in sorted(state.users.values(), key=lambda u: u.key)
+        ],
+        "groups": [
+            [name, None if members is None else sorted(members)]
+            for name, members in sorted(state.groups.items())
+        ],
+        "leads": sorted([lead.kind, lead.id, lead.name, lead.lead] for lead in state.leads),
+    }
+    return _digest(payload)
+
+
+def updated_links(
+    items: Sequence[PlanItem], results: Sequence[ItemResult], links: Mapping[str, Link], target: str
+) -> tuple[list[Link], list[str]]:
+    """Links to upsert and source ids whose link to delete, after applying `items` to `target`.
+
+    Only user-level items (those carrying a fingerprint) count. All of a user's items applied → the
+    link gets their fingerprint; any failed or skipped → fingerprint "" (re-read next run), provided
+    the target key is known (a created user's key comes from its ItemResult). DELETE_USER applied →
+    the link is deleted. DEACTIVATE_USER / REACTIVATE_USER applied set `active`.
+    """
+    outcome = {result.index: result for result in results}
+    per_user: dict[str, list[tuple[PlanItem, ItemResult | None]]] = defaultdict(list)
+    for index, item in enumerate(items):
+        if item.target != target or item.source_id is None or item.fingerprint is None:
+            continue
+        per_user[item.source_id].append((item, outcome.get(index)))
+
+    upserts: list[Link] = []
+    deletes: list[str] = []
+    for source_id in sorted(per_user):
+        entries = per_user[source_id]
+        link = links.get(source_id)
+        key = link.target_key if link else None
+        username = link.username if link else None
+        active = link.active if link else True
+        succeeded = True
+        deleted = False
+        for item, result in entries:
+            applied = result is not None and result.outcome is Outcome.APPLIED
+            succeeded = succeeded and applied
+            if item.user_key is not None and key is None:
+                key = item.user_key
+            if username is None and item.user is not None:
+                username = item.user
+            if not applied or result is None:
+                continue
+            if item.action is Action.CREATE_USER:
+                key = result.target_key or key
+                username = item.user
+                active = True
+            elif item.action is Action.LINK_USER:
+                key = item.user_key or key
+                username = item.user
+            elif item.action is Action.RENAME_USER:
+                username = next((str(c.new) for c in item.changes if c.field == "username"), username)
+            elif item.action is Action.DEACTIVATE_USER:
+                active = False
+            elif item.action is Action.REACTIVATE_USER:
+                active = True
+            elif item.action is Action.DELETE_USER:
+                deleted = True
+        if deleted:
+            if link is not None:
+                deletes.append(source_id)
+            continue
+        if key is None or username is None:
+            continue  # a creation that failed: nothing exists to link
+        fp = next((i.fingerprint for i, _ in entries if i.fingerprint is not None), "") if succeeded else ""
+        fresh = Link(source_id, target, key, username, fp or "", active)
+        if link is None or link != fresh:
+            upserts.append(fresh if link is None else replace(link, target_key=key, username=username,
+                                                             fingerprint=fp or "", active=active))
+    return upserts, deletes
