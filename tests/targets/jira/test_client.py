@@ -31,8 +31,15 @@ def _conn(**extra: object) -> JiraConnection:
 
 
 def _user(name: str, key: str, email: str, active: bool = True) -> dict[str, object]:
-    return {"self": f"{URL}/rest/api/2/user?username={name}", "key": key, "name": name,
-            "emailAddress": email, "displayName": name.title(), "active": active, "deleted": False}
+    return {
+        "self": f"{URL}/rest/api/2/user?username={name}",
+        "key": key,
+        "name": name,
+        "emailAddress": email,
+        "displayName": name.title(),
+        "active": active,
+        "deleted": False,
+    }
 
 
 def _error(status: int, messages: list[str], errors: dict[str, str] | None = None) -> httpx.Response:
@@ -107,18 +114,36 @@ async def test_read_state_users_emails_properties_groups_and_leads() -> None:
             assert q["includeInactiveUsers"] == "true"
             start, size = int(q["startAt"]), int(q["maxResults"])
             page = members[start : start + size]
-            return httpx.Response(200, json={"startAt": start, "maxResults": size, "total": len(members),
-                                             "isLast": start + size >= len(members), "values": page})
+            return httpx.Response(
+                200,
+                json={
+                    "startAt": start,
+                    "maxResults": size,
+                    "total": len(members),
+                    "isLast": start + size >= len(members),
+                    "values": page,
+                },
+            )
         if path == "/rest/api/2/project":
             return httpx.Response(200, json=[{"id": "1", "key": "PRJ", "name": "Project"}])
         if path == "/rest/api/2/project/PRJ":
-            return httpx.Response(200, json={"id": "1", "key": "PRJ", "name": "Project",
-                                             "lead": {"name": "JDoe", "key": "JIRAUSER10100"}})
+            return httpx.Response(
+                200,
+                json={
+                    "id": "1",
+                    "key": "PRJ",
+                    "name": "Project",
+                    "lead": {"name": "JDoe", "key": "JIRAUSER10100"},
+                },
+            )
         if path == "/rest/api/2/project/PRJ/components":
-            return httpx.Response(200, json=[
-                {"id": "10000", "name": "API", "leadUserName": "ann", "project": "PRJ"},
-                {"id": "10001", "name": "UI", "project": "PRJ"},
-            ])
+            return httpx.Response(
+                200,
+                json=[
+                    {"id": "10000", "name": "API", "leadUserName": "ann", "project": "PRJ"},
+                    {"id": "10001", "name": "UI", "project": "PRJ"},
+                ],
+            )
         return _error(404, [f"unexpected {path}"])
 
     target = JiraTarget("jira", _conn(), transport=httpx.MockTransport(handler))
@@ -177,11 +202,26 @@ async def test_writes_map_to_reference_calls() -> None:
         await target.execute(PlanItem(Action.CREATE_USER, "jira", REASON, user="bad", changes=changes))
     await target.execute(PlanItem(Action.DEACTIVATE_USER, "jira", REASON, user="jdoe", user_key="K1"))
     assert calls[-1][1:] == ("/rest/api/2/user", {"key": "K1"}, {"active": False})
-    await target.execute(PlanItem(Action.UPDATE_USER, "jira", REASON, user="jdoe", user_key="K1",
-                                  changes=(Change("display_name", "Old", "New"),)))
+    await target.execute(
+        PlanItem(
+            Action.UPDATE_USER,
+            "jira",
+            REASON,
+            user="jdoe",
+            user_key="K1",
+            changes=(Change("display_name", "Old", "New"),),
+        )
+    )
     assert calls[-1][3] == {"displayName": "New"}
-    await target.execute(PlanItem(Action.SET_USER_PROPERTY, "jira", REASON, user="jdoe",
-                                  changes=(Change("team", None, "core"), Change("site", "x", None))))
+    await target.execute(
+        PlanItem(
+            Action.SET_USER_PROPERTY,
+            "jira",
+            REASON,
+            user="jdoe",
+            changes=(Change("team", None, "core"), Change("site", "x", None)),
+        )
+    )
     assert calls[-2][:4] == ("PUT", "/rest/api/2/user/properties/team", {"username": "jdoe"}, "core")
     assert calls[-1][:2] == ("DELETE", "/rest/api/2/user/properties/site")
     await target.execute(PlanItem(Action.ADD_MEMBER, "jira", REASON, user="jdoe", group="devs"))

@@ -120,7 +120,11 @@ class JiraWriter:
             else:
                 # the property value is JSON; idsync stores its custom attributes as JSON strings
                 await self.http.request(
-                    "PUT", url, params={"username": username}, json=str(change.new), ok=(200, 201, 204),
+                    "PUT",
+                    url,
+                    params={"username": username},
+                    json=str(change.new),
+                    ok=(200, 201, 204),
                     label=label,
                 )
 
