@@ -1,0 +1,1 @@
+"""Rendering for people: plans, progress and history on a rich Console."""
