@@ -1,0 +1,60 @@
+"""R5: on-the-fly include / exclude / rename, manual mapping, none, default groups, protected groups."""
+
+from __future__ import annotations
+
+from idsync.rules.desired import desired_state
+from tests.rules.builders import group, person, profile, snapshot
+
+USERS = [person("u1", "ann@x.io"), person("u2", "bob@x.io")]
+GROUPS = [group("g1", "okta-jira-dev", "u1"), group("g2", "okta-jira-ops", "u2"),
+          group("g3", "jira-secret", "u1"), group("g4", "sales", "u1", "u2")]
+
+
+def test_on_the_fly_include_exclude_and_rename() -> None:
+    state = desired_state(snapshot(USERS, GROUPS), profile(groups={
+        "include": ["jira"], "exclude": ["secret"], "rename": {"regex": "^okta-(.*)$", "replace": "$1"}}))
+    assert set(state.groups) == {"jira-dev", "jira-ops"}
+    assert set(state.users["u1"].groups) == {"jira-dev"}
+    reason = state.users["u1"].groups["jira-dev"]
+    assert reason.rule == "groups.on_the_fly"
+    assert "'okta-jira-dev'" in reason.detail
+
+
+def test_rename_not_matching_keeps_the_name() -> None:
+    state = desired_state(snapshot(USERS, GROUPS), profile(groups={
+        "include": ["^sales$"], "rename": {"regex": "^okta-(.*)$", "replace": "$1"}}))
+    assert set(state.groups) == {"sales"}
+
+
+def test_manual_mapping_one_source_group_to_several_targets() -> None:
+    state = desired_state(snapshot(USERS, GROUPS), profile(groups={
+        "mode": "manual", "mapping": {"sales": ["jira-software-users", "crm"], "missing": ["ghost"]}}))
+    assert set(state.groups) == {"jira-software-users", "crm"}
+    assert set(state.users["u2"].groups) == {"jira-software-users", "crm"}
+    assert state.users["u2"].groups["crm"].rule == "groups.mapping"
+
+
+def test_mode_none_manages_no_groups() -> None:
+    state = desired_state(snapshot(USERS, GROUPS), profile(groups={"mode": "none"}))
+    assert state.groups == {}
+    assert state.users["u1"].groups == {}
+
+
+def test_default_groups_all_users_and_new_users() -> None:
+    state = desired_state(snapshot(USERS, GROUPS), profile(groups={
+        "mode": "none", "create_missing": False,
+        "default_groups": {"all_users": ["everyone"], "new_users": ["jira-software-users"]}}))
+    assert set(state.groups) == {"everyone"}
+    assert state.groups["everyone"].create is False
+    assert all("everyone" in u.groups for u in state.users.values())
+    assert set(state.new_user_groups) == {"jira-software-users"}
+    assert state.new_user_groups["jira-software-users"].rule == "groups.default_groups.new_users"
+
+
+def test_protected_groups_are_never_managed_and_noted() -> None:
+    state = desired_state(snapshot(USERS, [*GROUPS, group("g5", "Jira-Administrators", "u1")]), profile(
+        groups={"default_groups": {"all_users": ["jira-administrators"]}},
+        safety={"protected_groups": ["jira-administrators"]}))
+    assert not any(name.casefold() == "jira-administrators" for name in state.groups)
+    assert not any(name.casefold() == "jira-administrators" for name in state.users["u1"].groups)
+    assert any("protected" in note and "Jira-Administrators" in note for note in state.notes)
