@@ -20,7 +20,8 @@ def test_template_and_plain_attribute() -> None:
 
 
 def test_fallback_takes_the_first_template_whose_placeholders_are_all_filled() -> None:
-    rules = profile(users={"attributes": {"display_name": ["{displayName}", "{firstName} {lastName}", "login"]}})
+    fallbacks = ["{displayName}", "{firstName} {lastName}", "login"]
+    rules = profile(users={"attributes": {"display_name": fallbacks}})
     state = desired_state(snapshot([
         person("u1", "a@x.io", displayName="Alice A."),
         person("u2", "b@x.io", firstName="Bob", lastName="B"),

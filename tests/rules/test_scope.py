@@ -7,7 +7,8 @@ from tests.rules.builders import group, person, profile, snapshot
 
 USERS = [person("u1", "ann@x.io"), person("u2", "bob@x.io"), person("u3", "cat@x.io", status="SUSPENDED"),
          person("u4", "dan@x.io", status="STAGED")]
-GROUPS = [group("g1", "jira-users", "u1", "u2", "u3"), group("g2", "contractors", "u2"), group("g3", "other", "u4")]
+GROUPS = [group("g1", "jira-users", "u1", "u2", "u3"), group("g2", "contractors", "u2"),
+          group("g3", "other", "u4")]
 
 
 def test_include_and_exclude_group_regexes() -> None:

@@ -33,11 +33,13 @@ def test_lowercase_off_keeps_case() -> None:
 
 
 def test_value_not_matching_the_regex_stays_as_it_is() -> None:
-    assert _usernames({"regex": "(.*)@.*", "replace": "$1"}, person("u1", "CarlNoDomain")) == {"u1": "carlnodomain"}
+    names = _usernames({"regex": "(.*)@.*", "replace": "$1"}, person("u1", "CarlNoDomain"))
+    assert names == {"u1": "carlnodomain"}
 
 
 def test_other_attribute_is_used() -> None:
-    assert _usernames({"attribute": "employeeId"}, person("u1", "a@x.io", employeeId="E-42")) == {"u1": "e-42"}
+    names = _usernames({"attribute": "employeeId"}, person("u1", "a@x.io", employeeId="E-42"))
+    assert names == {"u1": "e-42"}
 
 
 def test_missing_username_attribute_leaves_the_user_out_with_a_note() -> None:
