@@ -26,7 +26,7 @@ def jira(
     ] = 0.0,
     rate_limit: Annotated[
         float | None,
-        typer.Option(help="Per-user token bucket: requests per second (off when omitted)."),
+        typer.Option(help="Per-user token bucket: requests allowed per second (off when omitted)."),
     ] = None,
 ) -> None:
     """Start the Jira emulator, print its URL and sandbox credentials, serve until Ctrl-C."""
@@ -47,7 +47,7 @@ def jira(
             jitter_ms=jitter_ms,
             read_fail_rate=fail_rate,
             write_fail_rate=fail_rate,
-            rate_limit_per_second=rate_limit,
+            rate_limit_requests=rate_limit,
         )
     except OptionsError as exc:
         raise typer.BadParameter(str(exc)) from exc

@@ -90,10 +90,11 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 def create_app(options: JiraOptions) -> JiraSandbox:
     """Generate the data for `options` and build the app around it."""
     clock = Clock()
-    runtime = Runtime(options, clock, generate(options, clock.now()))
+    generated_at = clock.now()  # a reset regenerates exactly the same data, timestamps included
+    runtime = Runtime(options, clock, generate(options, generated_at))
 
     def reset_state() -> None:
-        runtime.state = generate(options, clock.now())
+        runtime.state = generate(options, generated_at)
         auth.limiter = AuthMiddleware(router, runtime).limiter  # fresh buckets
 
     faults = Faults(

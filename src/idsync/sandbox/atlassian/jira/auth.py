@@ -43,14 +43,10 @@ class AuthMiddleware:
         self.runtime = runtime
         self.limiter: RateLimiter | None = None
         options = runtime.options
-        if options.rate_limit_per_second is not None:
-            max_tokens = options.rate_limit_max or max(
-                1, int(options.rate_limit_per_second * options.rate_limit_interval_seconds)
-            )
+        if options.rate_limit_requests is not None:
+            max_tokens = options.rate_limit_max or max(1, int(options.rate_limit_requests))
             self.limiter = RateLimiter(
-                options.rate_limit_per_second * options.rate_limit_interval_seconds,
-                max_tokens,
-                options.rate_limit_interval_seconds,
+                options.rate_limit_requests, max_tokens, options.rate_limit_interval_seconds
             )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

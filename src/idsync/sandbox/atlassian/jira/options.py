@@ -28,10 +28,10 @@ class JiraOptions:
     jitter_ms: float = 0.0
     read_fail_rate: float = 0.0
     write_fail_rate: float = 0.0
-    rate_limit_per_second: float | None = None
+    rate_limit_requests: float | None = None
     """Per-user token bucket: tokens granted every interval (DC "Requests allowed"); None = off."""
     rate_limit_max: int | None = None
-    """Bucket size (DC "Max requests"); defaults to the fill rate per interval."""
+    """Bucket size (DC "Max requests"); defaults to `rate_limit_requests`."""
     rate_limit_interval_seconds: int = 1
     deployment_type: str = "DataCenter"
     extra_tokens: dict[str, str] = field(default_factory=dict)
@@ -51,10 +51,12 @@ class JiraOptions:
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise OptionsError(f"{name}: {value!r} is invalid; valid: a probability 0.0–1.0")
-        if self.rate_limit_per_second is not None and self.rate_limit_per_second <= 0:
+        if self.rate_limit_requests is not None and self.rate_limit_requests <= 0:
             raise OptionsError(
-                f"rate_limit_per_second: {self.rate_limit_per_second!r} is invalid; valid: > 0, or None (off)"
+                f"rate_limit_requests: {self.rate_limit_requests!r} is invalid; valid: > 0, or None (off)"
             )
+        if self.rate_limit_max is not None and self.rate_limit_max < 1:
+            raise OptionsError(f"rate_limit_max: {self.rate_limit_max!r} is invalid; valid: >= 1, or None")
         if self.rate_limit_interval_seconds < 1:
             raise OptionsError(
                 f"rate_limit_interval_seconds: {self.rate_limit_interval_seconds!r} is invalid; valid: >= 1"
