@@ -290,3 +290,21 @@ def test_dump_example_is_commented_and_loads(tmp_path: Path) -> None:
     assert profile.safety.protected_groups == ["jira-administrators"]
     assert profile.schedule is not None
     assert profile.schedule.cron == "*/30 * * * *"
+
+
+def test_cross_checks_reported_together_with_field_errors(tmp_path: Path) -> None:
+    text = MINIMAL.replace("targets: [jira]", "targets: [jira, wiki]") + """\
+    users: {when_removed: disable}
+  second:
+    source: untyped
+    targets: [jira]
+"""
+    text = text.replace("profiles:", "  untyped: {url: https://x.example.com}\nprofiles:")
+    lines = problems(write(tmp_path, text))
+    name = str(tmp_path / "idsync.yaml")
+    assert lines == [
+        f"{name}: connections.untyped: missing key 'type'; valid: jira, ldap, okta, scim_inbound",
+        f"{name}: profiles.okta-to-jira.users.when_removed: 'disable' is not valid; "
+        "valid: deactivate, delete, ignore",
+        f"{name}: profiles.okta-to-jira.targets[1]: no connection named 'wiki'; target connections: jira",
+    ]

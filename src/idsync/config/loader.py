@@ -27,7 +27,12 @@ from pydantic import ValidationError
 
 from idsync.config.example import EXAMPLE_CONFIG
 from idsync.config.messages import describe
-from idsync.config.model import BASE_DIR_CONTEXT, IdsyncConfig
+from idsync.config.model import (
+    BASE_DIR_CONTEXT,
+    CROSS_REFERENCE_ERROR,
+    IdsyncConfig,
+    raw_reference_problems,
+)
 from idsync.domain.errors import ConfigError
 
 CONFIG_ENV = "IDSYNC_CONFIG"
@@ -121,12 +126,13 @@ def parse_config(
     try:
         return IdsyncConfig.model_validate(expanded, context=context)
     except ValidationError as exc:
-        problems = [
-            f"{name}: {expansion.scrub(line)}"
-            for error in exc.errors(include_url=False)
-            for line in describe(error)
-        ]
-        raise ConfigFileError(problems) from None
+        errors = exc.errors(include_url=False)
+        lines = [line for error in errors for line in describe(error)]
+        if not any(error["type"] == CROSS_REFERENCE_ERROR for error in errors):
+            # Pydantic skips the whole-file checks when a field failed; run them on the raw data so
+            # one pass reports every problem.
+            lines += [f"{path}: {message}" for path, message in raw_reference_problems(expanded)]
+        raise ConfigFileError([f"{name}: {expansion.scrub(line)}" for line in lines]) from None
 
 
 def dump_example() -> str:

@@ -8,7 +8,9 @@ problem as (key path, message), so the loader can print one line per problem.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -104,21 +106,31 @@ def _names(names: set[str] | frozenset[str]) -> str:
 
 def cross_reference_problems(config: IdsyncConfig) -> list[tuple[str, str]]:
     """Every profile reference that names a missing connection or one of the wrong kind."""
+    return reference_problems(
+        {name: connection.type for name, connection in config.connections.items()},
+        {name: (profile.source, profile.targets) for name, profile in config.profiles.items()},
+    )
+
+
+def reference_problems(
+    types: Mapping[str, str | None], profiles: Mapping[str, tuple[str, Sequence[str]]]
+) -> list[tuple[str, str]]:
+    """The cross-checks on plain names, so the loader can run them on a file that also has other
+    errors. `types` maps connection name → type (None: unknown, references to it are not judged)."""
     problems: list[tuple[str, str]] = []
-    types = {name: connection.type for name, connection in config.connections.items()}
     sources = {name for name, kind in types.items() if kind in SOURCE_TYPES}
     targets = {name for name, kind in types.items() if kind in TARGET_TYPES}
-    for profile_name, profile in config.profiles.items():
+    for profile_name, (source, profile_targets) in profiles.items():
         path = f"profiles.{profile_name}"
-        if profile.source not in types:
-            problems.append((f"{path}.source", f"no connection named {profile.source!r}; "
+        if source not in types:
+            problems.append((f"{path}.source", f"no connection named {source!r}; "
                              f"source connections: {_names(sources)}"))
-        elif profile.source not in sources:
-            problems.append((f"{path}.source", f"connection {profile.source!r} has type "
-                             f"{types[profile.source]!r}, which is not a source "
+        elif types[source] is not None and source not in sources:
+            problems.append((f"{path}.source", f"connection {source!r} has type "
+                             f"{types[source]!r}, which is not a source "
                              f"({_names(SOURCE_TYPES)}); source connections: {_names(sources)}"))
         seen: set[str] = set()
-        for index, target in enumerate(profile.targets):
+        for index, target in enumerate(profile_targets):
             where = f"{path}.targets[{index}]"
             if target in seen:
                 problems.append((where, f"target {target!r} is listed twice"))
@@ -126,8 +138,31 @@ def cross_reference_problems(config: IdsyncConfig) -> list[tuple[str, str]]:
             if target not in types:
                 problems.append((where, f"no connection named {target!r}; "
                                  f"target connections: {_names(targets)}"))
-            elif target not in targets:
+            elif types[target] is not None and target not in targets:
                 problems.append((where, f"connection {target!r} has type {types[target]!r}, which is "
                                  f"not a target ({_names(TARGET_TYPES)}); target connections: "
                                  f"{_names(targets)}"))
     return problems
+
+
+def raw_reference_problems(data: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """`reference_problems` on unvalidated YAML data (malformed parts are skipped: their own
+    validation errors already report them)."""
+    connections = data.get("connections")
+    profiles = data.get("profiles")
+    types: dict[str, str | None] = {}
+    if isinstance(connections, Mapping):
+        for name, body in connections.items():
+            kind = body.get("type") if isinstance(body, Mapping) else None
+            types[str(name)] = kind if isinstance(kind, str) else None
+    refs: dict[str, tuple[str, Sequence[str]]] = {}
+    if isinstance(profiles, Mapping):
+        for name, body in profiles.items():
+            if not isinstance(body, Mapping):
+                continue
+            source, targets = body.get("source"), body.get("targets")
+            if isinstance(source, str) and isinstance(targets, list) and all(
+                isinstance(t, str) for t in targets
+            ):
+                refs[str(name)] = (source, targets)
+    return reference_problems(types, refs)
