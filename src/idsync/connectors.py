@@ -1,0 +1,48 @@
+"""Builds source and target connectors from connection configs. The only place that knows which class
+serves which `type:`; imports are lazy so `idsync --help` stays fast."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from idsync.config.connections import JiraConnection, LdapConnection, OktaConnection
+from idsync.domain.errors import ConfigError
+
+if TYPE_CHECKING:
+    from idsync.config.model import IdsyncConfig
+    from idsync.sources.base import Source
+    from idsync.targets.base import Target
+
+
+def build_source(config: IdsyncConfig, name: str) -> Source:
+    """The source connector for connection `name`."""
+    conn = _connection(config, name)
+    if isinstance(conn, OktaConnection):
+        from idsync.sources.okta.source import OktaSource
+
+        return OktaSource(name, conn)
+    if isinstance(conn, LdapConnection):
+        from idsync.sources.ldap.source import LdapSource
+
+        return LdapSource(name, conn)
+    kind = getattr(conn, "type", "?")
+    raise ConfigError(f"connection {name!r} (type {kind!r}) cannot be a source; sources are okta, ldap")
+
+
+def build_target(config: IdsyncConfig, name: str) -> Target:
+    """The target connector for connection `name`."""
+    conn = _connection(config, name)
+    if isinstance(conn, JiraConnection):
+        from idsync.targets.jira.target import JiraTarget
+
+        return JiraTarget(name, conn)
+    kind = getattr(conn, "type", "?")
+    raise ConfigError(f"connection {name!r} (type {kind!r}) cannot be a target; targets are jira")
+
+
+def _connection(config: IdsyncConfig, name: str) -> object:
+    try:
+        return config.connections[name]
+    except KeyError:
+        valid = ", ".join(sorted(config.connections)) or "(none)"
+        raise ConfigError(f"no connection named {name!r}; connections: {valid}") from None

@@ -1,0 +1,283 @@
+"""One run of one profile, start to finish:
+
+    lock → source read → rules → (per target: links → state query → target read → diff) → plan
+         → guards → apply → links → history
+
+Every trigger (CLI, scheduler, SCIM push, login) goes through `Engine`, so a dry run shows exactly
+the plan a real run would apply: the dry run stops at the write seam, after every read.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from idsync.config.model import IdsyncConfig
+from idsync.config.profiles import Profile
+from idsync.connectors import build_source, build_target
+from idsync.domain.errors import ConfigError, ConnectorError, PlanStale, SourceReadError
+from idsync.domain.plan import ItemResult, Outcome, Plan, PlanItem
+from idsync.domain.progress import NO_PROGRESS, Progress
+from idsync.domain.records import Dispute, Link, Snapshot, StateQuery
+from idsync.engine.apply import apply_plan
+from idsync.engine.diff import diff, state_query
+from idsync.engine.guards import GuardReport, check
+from idsync.engine.links import state_fingerprint, updated_links
+from idsync.rules.desired import desired_state
+from idsync.sources.base import Source
+from idsync.store import Store
+from idsync.store.records import RunStatus
+from idsync.targets.base import Target
+
+SourceFactory = Callable[[IdsyncConfig, str], Source]
+TargetFactory = Callable[[IdsyncConfig, str], Target]
+
+
+@dataclass(frozen=True, slots=True)
+class RunRequest:
+    """What to run."""
+
+    profile: str
+    trigger: str = "manual"
+    dry_run: bool = False
+    allow_over_limit: bool = False
+    user: str | None = None
+    """Single-user sync (E6): the source login to read; nobody else is touched."""
+
+
+@dataclass(frozen=True, slots=True)
+class RunReport:
+    """What a run did. `exit_code` follows CONFIG.md: 0 ok, 1 failed items or failed run, 3 refused."""
+
+    status: RunStatus
+    plan: Plan | None = None
+    guard: GuardReport | None = None
+    results: tuple[ItemResult, ...] = ()
+    timings: Mapping[str, float] = field(default_factory=dict)
+    run_id: str | None = None
+    error: str | None = None
+
+    @property
+    def exit_code(self) -> int:
+        """The process exit status for this outcome."""
+        if self.status is RunStatus.REFUSED:
+            return 3
+        if self.status in (RunStatus.FAILED, RunStatus.PARTIAL):
+            return 1
+        return 0
+
+    def failed(self) -> list[tuple[PlanItem, ItemResult]]:
+        """Failed items with their results."""
+        if self.plan is None:
+            return []
+        return [(self.plan.items[r.index], r) for r in self.results if r.outcome is Outcome.FAILED]
+
+
+@dataclass
+class _Prepared:
+    plan: Plan
+    guard: GuardReport
+    links: dict[str, dict[str, Link]]
+    timings: dict[str, float]
+
+
+class Engine:
+    """Runs profiles of one configuration against one store."""
+
+    def __init__(
+        self,
+        config: IdsyncConfig,
+        store: Store,
+        *,
+        progress: Progress = NO_PROGRESS,
+        source_factory: SourceFactory = build_source,
+        target_factory: TargetFactory = build_target,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.progress = progress
+        self._source_factory = source_factory
+        self._target_factory = target_factory
+
+    def profile(self, name: str | None) -> tuple[str, Profile]:
+        """The named profile, or the only one when `name` is None."""
+        profiles = self.config.profiles
+        if name is None:
+            if len(profiles) == 1:
+                return next(iter(profiles.items()))
+            raise ConfigError(f"name a profile; this config has: {', '.join(sorted(profiles)) or '(none)'}")
+        if name not in profiles:
+            raise ConfigError(
+                f"no profile named {name!r}; profiles: {', '.join(sorted(profiles)) or '(none)'}"
+            )
+        return name, profiles[name]
+
+    async def run(self, request: RunRequest) -> RunReport:
+        """Plan, check and (unless a dry run) apply one profile, recording the run in history."""
+        name, profile = self.profile(request.profile)
+        if request.dry_run:
+            prepared = await self._prepare(name, profile, request)
+            status = RunStatus.REFUSED if prepared.guard.refused else RunStatus.PLANNED
+            return RunReport(status, prepared.plan, prepared.guard, timings=prepared.timings)
+        with self.store.profile_lock(name, _holder()):
+            run_id = self.store.start_run(name, request.trigger)
+            try:
+                prepared = await self._prepare(name, profile, request)
+            except (SourceReadError, ConnectorError) as exc:
+                message = f"{type(exc).__name__}: {exc}"
+                self.store.finish_run(
+                    run_id, status=RunStatus.FAILED, plan=None, results=(), timings={}, error=message
+                )
+                return RunReport(RunStatus.FAILED, run_id=run_id, error=message)
+            return await self._apply(name, run_id, prepared, request.allow_over_limit)
+
+    async def plan(self, request: RunRequest) -> RunReport:
+        """Compute the plan and the guards' verdict without writing anything (idsync plan)."""
+        return await self.run(
+            RunRequest(request.profile, request.trigger, True, request.allow_over_limit, request.user)
+        )
+
+    async def apply_saved(
+        self, plan: Plan, *, allow_over_limit: bool = False, trigger: str = "apply"
+    ) -> RunReport:
+        """Apply a saved plan exactly (E3), refusing with PlanStale if any target changed since."""
+        name, profile = self.profile(plan.profile)
+        with self.store.profile_lock(name, _holder()):
+            started = time.perf_counter()
+            targets = {t: self._target_factory(self.config, t) for t in plan.queries}
+            try:
+                for target_name, query in plan.queries.items():
+                    state = await targets[target_name].read_state(query, self.progress)
+                    if state_fingerprint(state) != plan.target_fingerprints.get(target_name):
+                        raise PlanStale(
+                            f"target {target_name!r} changed since the plan was made at "
+                            f"{plan.created_at:%Y-%m-%d %H:%M:%S} UTC; make a new plan (idsync plan {name})"
+                        )
+            finally:
+                for target in targets.values():
+                    await target.aclose()
+            previous = self.store.last_source_users(name)
+            guard = check(
+                plan, profile.safety, allow_over_limit=allow_over_limit, previous_source_users=previous
+            )
+            links = {t: self.store.links(name, t) for t in plan.queries}
+            run_id = self.store.start_run(name, trigger)
+            prepared = _Prepared(plan, guard, links, {"verify_target": time.perf_counter() - started})
+            return await self._apply(name, run_id, prepared, allow_over_limit)
+
+    async def _prepare(self, name: str, profile: Profile, request: RunRequest) -> _Prepared:
+        timings: dict[str, float] = {}
+        clock = time.perf_counter()
+        source = self._source_factory(self.config, profile.source)
+        try:
+            snapshot = await (source.read_user(request.user) if request.user else source.read(self.progress))
+        finally:
+            await source.aclose()
+        timings["read_source"] = time.perf_counter() - clock
+
+        clock = time.perf_counter()
+        desired = desired_state(snapshot, profile)
+        timings["rules"] = time.perf_counter() - clock
+
+        items: list[PlanItem] = []
+        disputes: list[Dispute] = list(desired.disputes)
+        notes: list[str] = []
+        queries: dict[str, StateQuery] = {}
+        fingerprints: dict[str, str] = {}
+        managed: dict[str, int] = {}
+        links: dict[str, dict[str, Link]] = {}
+        read_target = diff_time = 0.0
+        for target_name in profile.targets:
+            target = self._target_factory(self.config, target_name)
+            try:
+                target_links = self.store.links(name, target_name)
+                links[target_name] = target_links
+                query = state_query(desired, target_links, profile, target.capabilities)
+                clock = time.perf_counter()
+                state = await target.read_state(query, self.progress)
+                read_target += time.perf_counter() - clock
+            finally:
+                await target.aclose()
+            clock = time.perf_counter()
+            result = diff(desired, state, target_links, profile, target.capabilities)
+            diff_time += time.perf_counter() - clock
+            items.extend(result.items)
+            disputes.extend(d for d in result.disputes if d not in disputes)
+            notes.extend(result.notes)
+            queries[target_name] = query
+            fingerprints[target_name] = state_fingerprint(state)
+            managed[target_name] = sum(1 for link in target_links.values() if link.active)
+        timings["read_target"] = read_target
+        timings["diff"] = diff_time
+
+        plan = _make_plan(name, snapshot, items, disputes, notes, queries, fingerprints, managed)
+        previous = self.store.last_source_users(name) if not snapshot.single_user else None
+        guard = check(
+            plan, profile.safety, allow_over_limit=request.allow_over_limit, previous_source_users=previous
+        )
+        return _Prepared(plan, guard, links, timings)
+
+    async def _apply(self, name: str, run_id: str, prepared: _Prepared, allow_over_limit: bool) -> RunReport:
+        plan, guard, timings = prepared.plan, prepared.guard, prepared.timings
+        if guard.refused:
+            self.store.finish_run(
+                run_id, status=RunStatus.REFUSED, plan=plan, results=(), timings=timings, error=guard.message
+            )
+            return RunReport(
+                RunStatus.REFUSED, plan, guard, timings=timings, run_id=run_id, error=guard.message
+            )
+        if plan.empty:
+            self.store.finish_run(run_id, status=RunStatus.NO_CHANGES, plan=plan, results=(), timings=timings)
+            return RunReport(RunStatus.NO_CHANGES, plan, guard, timings=timings, run_id=run_id)
+        targets = {t: self._target_factory(self.config, t) for t in plan.queries}
+        clock = time.perf_counter()
+        try:
+            results = await apply_plan(plan, targets, self.progress)
+        finally:
+            for target in targets.values():
+                await target.aclose()
+        timings["apply"] = time.perf_counter() - clock
+        for target_name in plan.queries:
+            upserts, removals = updated_links(
+                plan.items, results, prepared.links.get(target_name, {}), target_name
+            )
+            self.store.save_links(name, target_name, upserts, removals)
+        failed = any(r.outcome is not Outcome.APPLIED for r in results)
+        status = RunStatus.PARTIAL if failed else RunStatus.SUCCEEDED
+        self.store.finish_run(run_id, status=status, plan=plan, results=results, timings=timings)
+        return RunReport(status, plan, guard, tuple(results), timings, run_id)
+
+
+def _make_plan(
+    profile: str,
+    snapshot: Snapshot,
+    items: Sequence[PlanItem],
+    disputes: Sequence[Dispute],
+    notes: Sequence[str],
+    queries: Mapping[str, StateQuery],
+    fingerprints: Mapping[str, str],
+    managed: Mapping[str, int],
+) -> Plan:
+    return Plan(
+        profile=profile,
+        created_at=datetime.now(UTC),
+        items=tuple(items),
+        source=snapshot.source,
+        source_users=len(snapshot.users),
+        source_groups=len(snapshot.groups),
+        scope=snapshot.scope,
+        disputes=tuple(disputes),
+        target_fingerprints=dict(fingerprints),
+        queries=dict(queries),
+        managed_users=dict(managed),
+        single_user=snapshot.single_user,
+        notes=tuple(notes),
+    )
+
+
+def _holder() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
