@@ -51,9 +51,15 @@ def test_latest_is_an_alias_of_2(jira_sandbox):
 def test_non_admin_user_cannot_write_but_can_read(jira_sandbox):
     jira = jira_sandbox()
     with jira.client() as admin:
-        created = admin.post("/rest/api/2/user", json={"name": "Reader", "password": "pw",
-                                                        "emailAddress": "reader@example.com",
-                                                        "displayName": "Rea Der"})
+        created = admin.post(
+            "/rest/api/2/user",
+            json={
+                "name": "Reader",
+                "password": "pw",
+                "emailAddress": "reader@example.com",
+                "displayName": "Rea Der",
+            },
+        )
         assert created.status_code == 201
     with jira.client(headers={}, auth=("reader", "pw")) as reader:
         assert reader.get("/rest/api/2/myself").json()["name"] == "reader"
@@ -65,8 +71,10 @@ def test_non_admin_user_cannot_write_but_can_read(jira_sandbox):
 def test_inactive_user_cannot_log_in(jira_sandbox):
     jira = jira_sandbox()
     with jira.client() as admin:
-        admin.post("/rest/api/2/user", json={"name": "gone", "password": "pw", "emailAddress": "g@example.com",
-                                             "displayName": "Gone"})
+        admin.post(
+            "/rest/api/2/user",
+            json={"name": "gone", "password": "pw", "emailAddress": "g@example.com", "displayName": "Gone"},
+        )
         assert httpx.get(f"{jira.url}/rest/api/2/myself", auth=("gone", "pw")).status_code == 200
         admin.put("/rest/api/2/user", params={"username": "gone"}, json={"active": False})
     assert httpx.get(f"{jira.url}/rest/api/2/myself", auth=("gone", "pw")).status_code == 401

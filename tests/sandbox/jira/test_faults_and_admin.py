@@ -29,8 +29,13 @@ def test_rate_limit_answers_429_with_retry_after_then_succeeds_after_it(jira_san
 def test_rate_limit_buckets_are_per_user(jira_sandbox):
     jira = jira_sandbox(rate_limit_requests=1, rate_limit_interval_seconds=60)
     with jira.client() as admin:
-        assert admin.post("/rest/api/2/user", json={"name": "u2", "password": "pw", "emailAddress": "u@example.com",
-                                                    "displayName": "U"}).status_code == 201
+        assert (
+            admin.post(
+                "/rest/api/2/user",
+                json={"name": "u2", "password": "pw", "emailAddress": "u@example.com", "displayName": "U"},
+            ).status_code
+            == 201
+        )
         assert admin.get("/rest/api/2/myself").status_code == 429
     assert httpx.get(f"{jira.url}/rest/api/2/myself", auth=("u2", "pw")).status_code == 200
 

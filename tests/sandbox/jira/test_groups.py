@@ -5,8 +5,10 @@ from __future__ import annotations
 
 
 def _user(client, name, active=True):
-    client.post("/rest/api/2/user", json={"name": name, "emailAddress": f"{name}@example.com",
-                                          "displayName": name.title()})
+    client.post(
+        "/rest/api/2/user",
+        json={"name": name, "emailAddress": f"{name}@example.com", "displayName": name.title()},
+    )
     if not active:
         client.put("/rest/api/2/user", params={"username": name}, json={"active": False})
 
@@ -63,15 +65,18 @@ def test_group_member_pages_and_inactive_users(jira_sandbox):
         seen: list[str] = []
         start = 0
         while True:
-            page = client.get("/rest/api/2/group/member",
-                              params={"groupname": "big", "startAt": start, "maxResults": 5}).json()
+            page = client.get(
+                "/rest/api/2/group/member", params={"groupname": "big", "startAt": start, "maxResults": 5}
+            ).json()
             assert page["total"] == 9
             seen += [m["name"] for m in page["values"]]
             start += len(page["values"])
             if page["isLast"]:
                 break
-        everyone = client.get("/rest/api/2/group/member",
-                              params={"groupname": "big", "includeInactiveUsers": "true", "maxResults": 50}).json()
+        everyone = client.get(
+            "/rest/api/2/group/member",
+            params={"groupname": "big", "includeInactiveUsers": "true", "maxResults": 50},
+        ).json()
         missing = client.get("/rest/api/2/group/member", params={"groupname": "nope"})
     assert seen == [n for i, n in enumerate(names) if i % 4 != 0]
     assert everyone["total"] == 12
@@ -87,7 +92,9 @@ def test_groups_picker_matches_substrings_and_labels_admin(jira_sandbox):
         teams = client.get("/rest/api/2/groups/picker", params={"query": "TEAM"}).json()
         one = client.get("/rest/api/2/groups/picker", params={"query": "team", "maxResults": 1}).json()
         admins = client.get("/rest/api/2/groups/picker", params={"query": "administrators"}).json()
-        excluded = client.get("/rest/api/2/groups/picker", params={"query": "team", "exclude": "beta-team"}).json()
+        excluded = client.get(
+            "/rest/api/2/groups/picker", params={"query": "team", "exclude": "beta-team"}
+        ).json()
     assert [g["name"] for g in teams["groups"]] == ["alpha-team", "beta-team"]
     assert teams["groups"][0]["html"] == "alpha-<b>team</b>"
     assert (one["total"], len(one["groups"]), one["header"]) == (2, 1, "Showing 1 of 2 matching groups")

@@ -49,8 +49,11 @@ def test_a_component_lead_cannot_be_deactivated_until_the_lead_is_cleared(jira_s
     state = jira.sandbox.state
     project_key = next(iter(state.projects))
     component_id = next(iter(state.components))
-    lead = next(u.name for u in state.users.values()
-                if u.active and u.name != "admin" and u.key != state.projects[project_key].lead)
+    lead = next(
+        u.name
+        for u in state.users.values()
+        if u.active and u.name != "admin" and u.key != state.projects[project_key].lead
+    )
     with jira.client() as client:
         set_lead = client.put(f"/rest/api/2/component/{component_id}", json={"leadUserName": lead})
         assert set_lead.status_code == 200
@@ -63,7 +66,10 @@ def test_a_component_lead_cannot_be_deactivated_until_the_lead_is_cleared(jira_s
         assert project_key in refused.json()["errors"]["active"]
         cleared = client.put(f"/rest/api/2/component/{component_id}", json={"leadUserName": ""})
         assert "lead" not in cleared.json()
-        assert client.put("/rest/api/2/user", params={"username": lead}, json={"active": False}).status_code == 200
+        assert (
+            client.put("/rest/api/2/user", params={"username": lead}, json={"active": False}).status_code
+            == 200
+        )
 
 
 def test_a_new_lead_must_be_an_existing_active_user(jira_sandbox):
@@ -71,7 +77,9 @@ def test_a_new_lead_must_be_an_existing_active_user(jira_sandbox):
     key = next(iter(jira.sandbox.state.projects))
     component_id = next(iter(jira.sandbox.state.components))
     with jira.client() as client:
-        client.post("/rest/api/2/user", json={"name": "idle", "emailAddress": "i@example.com", "displayName": "I"})
+        client.post(
+            "/rest/api/2/user", json={"name": "idle", "emailAddress": "i@example.com", "displayName": "I"}
+        )
         client.put("/rest/api/2/user", params={"username": "idle"}, json={"active": False})
         ghost = client.put(f"/rest/api/2/project/{key}", json={"lead": "ghost"})
         idle = client.put(f"/rest/api/2/project/{key}", json={"lead": "idle"})

@@ -38,9 +38,13 @@ def test_version_10_caps_the_total_at_100(jira_sandbox):
 def test_search_matches_username_email_and_display_name_words(jira_sandbox):
     jira = jira_sandbox()
     with jira.client() as client:
-        for name, email, display in (("jdoe", "john.doe@corp.example", "John Doe"),
-                                     ("asmith", "anna@example.com", "Anna Smith-Doe")):
-            client.post("/rest/api/2/user", json={"name": name, "emailAddress": email, "displayName": display})
+        for name, email, display in (
+            ("jdoe", "john.doe@corp.example", "John Doe"),
+            ("asmith", "anna@example.com", "Anna Smith-Doe"),
+        ):
+            client.post(
+                "/rest/api/2/user", json={"name": name, "emailAddress": email, "displayName": display}
+            )
         assert {u["name"] for u in _search(client, username="JD")} == {"jdoe"}
         assert {u["name"] for u in _search(client, username="anna@")} == {"asmith"}
         assert {u["name"] for u in _search(client, username="doe")} == {"jdoe"}
@@ -53,7 +57,9 @@ def test_search_matches_username_email_and_display_name_words(jira_sandbox):
 def test_inactive_users_only_on_request(jira_sandbox):
     jira = jira_sandbox()
     with jira.client() as client:
-        client.post("/rest/api/2/user", json={"name": "old", "emailAddress": "o@example.com", "displayName": "Old"})
+        client.post(
+            "/rest/api/2/user", json={"name": "old", "emailAddress": "o@example.com", "displayName": "Old"}
+        )
         client.put("/rest/api/2/user", params={"username": "old"}, json={"active": False})
         assert _search(client, username="old") == []
         found = _search(client, username="old", includeInactive="true")

@@ -28,10 +28,14 @@ def test_usernames_are_unique_case_insensitively(jira_sandbox):
     jira = jira_sandbox()
     with jira.client() as client:
         client.post("/rest/api/2/user", json=NEW)
-        duplicate = client.post("/rest/api/2/user", json=NEW | {"name": "JDOE", "emailAddress": "x@example.com"})
+        duplicate = client.post(
+            "/rest/api/2/user", json=NEW | {"name": "JDOE", "emailAddress": "x@example.com"}
+        )
     assert duplicate.status_code == 400
-    assert duplicate.json() == {"errorMessages": [],
-                                "errors": {"username": "A user with that username already exists."}}
+    assert duplicate.json() == {
+        "errorMessages": [],
+        "errors": {"username": "A user with that username already exists."},
+    }
 
 
 def test_create_reports_every_invalid_field(jira_sandbox):
@@ -49,7 +53,8 @@ def test_get_unknown_user_and_missing_parameter(jira_sandbox):
         no_param = client.get("/rest/api/2/user")
     assert missing.status_code == 404
     assert missing.json()["errorMessages"] == [
-        "Specified user does not exist or you do not have required permissions"]
+        "Specified user does not exist or you do not have required permissions"
+    ]
     assert no_param.status_code == 400
 
 
@@ -57,9 +62,14 @@ def test_update_changes_only_given_fields_and_rename_keeps_the_key(jira_sandbox)
     jira = jira_sandbox()
     with jira.client() as client:
         key = client.post("/rest/api/2/user", json=NEW).json()["key"]
-        client.post("/rest/api/2/group/user", params={"groupname": "jira-administrators"}, json={"name": "jdoe"})
-        renamed = client.put("/rest/api/2/user", params={"username": "jdoe"},
-                             json={"name": "John.Doe", "displayName": "Johnny Doe"})
+        client.post(
+            "/rest/api/2/group/user", params={"groupname": "jira-administrators"}, json={"name": "jdoe"}
+        )
+        renamed = client.put(
+            "/rest/api/2/user",
+            params={"username": "jdoe"},
+            json={"name": "John.Doe", "displayName": "Johnny Doe"},
+        )
         assert renamed.status_code == 200
         assert renamed.json()["name"] == "john.doe"
         assert renamed.json()["key"] == key
@@ -83,7 +93,9 @@ def test_active_accepts_booleans_and_strings(jira_sandbox, deactivate, reactivat
     jira = jira_sandbox()
     with jira.client() as client:
         client.post("/rest/api/2/user", json=NEW)
-        off = client.put("/rest/api/2/user", params={"username": "jdoe"}, json={"name": "jdoe", "active": deactivate})
+        off = client.put(
+            "/rest/api/2/user", params={"username": "jdoe"}, json={"name": "jdoe", "active": deactivate}
+        )
         assert off.status_code == 200
         assert off.json()["active"] is False
         on = client.put("/rest/api/2/user", params={"key": "JIRAUSER10001"}, json={"active": reactivate})
@@ -127,7 +139,9 @@ def test_user_properties_round_trip(jira_sandbox):
     with jira.client() as client:
         client.post("/rest/api/2/user", json=NEW)
         assert client.get(f"{path}/idsync.link", params={"username": "jdoe"}).status_code == 404
-        created = client.put(f"{path}/idsync.link", params={"username": "jdoe"}, json={"source": "okta", "n": 1})
+        created = client.put(
+            f"{path}/idsync.link", params={"username": "jdoe"}, json={"source": "okta", "n": 1}
+        )
         assert created.status_code == 201
         updated = client.put(f"{path}/idsync.link", params={"username": "JDoe"}, json={"source": "ldap"})
         assert updated.status_code == 200
