@@ -42,7 +42,7 @@ async def lookup_user(name: str, conn: LdapConnection, username: str) -> LookupR
 def _lookup(source: LdapSource, client: LdapClient, username: str) -> LookupResult:
     dn, raw = source.find_user_sync(client, username)
     user = to_source_user(dn, raw, source.flavor)
-    groups = source.groups_of_sync(client, dn, username)
+    groups = source.groups_of_sync(client, dn, str(user.attr("login") or username), user.id)
     return LookupResult(
         connection=source.name,
         dn=dn,

@@ -65,10 +65,7 @@ class LdapSource:
             dn, raw = self.find_user_sync(client, login)
             user = to_source_user(dn, raw, self.flavor)
             groups = {
-                g.id: SourceGroup(
-                    id=g.id, name=g.name, member_ids=frozenset({user.id}), attributes=g.attributes
-                )
-                for g in self.groups_of_sync(client, dn, login)
+                g.id: g for g in self.groups_of_sync(client, dn, str(user.attr("login") or login), user.id)
             }
             return Snapshot(
                 source=self.name,
@@ -224,35 +221,23 @@ class LdapSource:
         dse = lower_keys(client.root_dse(["supportedCapabilities"]))
         return AD_CAPABILITY_OID.encode() in dse.get("supportedcapabilities", [])
 
-    def groups_of_sync(self, client: LdapClient, dn: str, login: str) -> list[RawGroup]:
-        """The groups that hold the user: with nesting, through the in-chain rule on AD, else by walking
-        up the member chain with a visited set (so a cycle ends the walk)."""
-        attrs = self.flavor.group_attributes()
+    def groups_of_sync(self, client: LdapClient, dn: str, login: str, user_id: str) -> list[SourceGroup]:
+        """The groups that hold the user (members: just `user_id`). With nesting on AD this is one
+        in-chain search; elsewhere the groups are read and resolved locally, because an equality filter
+        cannot find every form (uniqueMember values with a `#'0101'B` suffix do not match a bare DN)."""
         if self.conn.nested_groups and self.use_in_chain(client):
             rules = "".join(in_chain_filter(a, dn) for a in self.flavor.member_attributes)
             filterstr = f"(&{self.group_filter}(|{rules}))"
+            entries = client.search_all(
+                self.group_base, filterstr, self.flavor.group_attributes(), key="group_filter"
+            )
+            found = [self.raw_group(client, e) for e in entries]
             return [
-                self.raw_group(client, e)
-                for e in client.search_all(self.group_base, filterstr, attrs, key="group_filter")
+                SourceGroup(id=g.id, name=g.name, member_ids=frozenset({user_id}), attributes=g.attributes)
+                for g in found
             ]
-        terms = [f"({a}={escape_filter_chars(dn)})" for a in self.flavor.member_attributes]
-        if self.flavor.member_uid_attribute:
-            terms.append(f"({self.flavor.member_uid_attribute}={escape_filter_chars(login)})")
-        found: dict[str, RawGroup] = {}
-        frontier = [f"(&{self.group_filter}(|{''.join(terms)}))"]
-        while frontier:
-            filterstr = frontier.pop()
-            for entry in client.search_all(self.group_base, filterstr, attrs, key="group_filter"):
-                group = self.raw_group(client, entry)
-                if group.id in found:
-                    continue
-                found[group.id] = group
-                if self.conn.nested_groups:
-                    parents = "".join(
-                        f"({a}={escape_filter_chars(entry[0])})" for a in self.flavor.member_attributes
-                    )
-                    frontier.append(f"(&{self.group_filter}(|{parents}))")
-        return list(found.values())
+        resolved = self.read_groups_sync(client, {norm_dn(dn): user_id}, {login: user_id})
+        return [g for g in resolved.values() if user_id in g.member_ids]
 
     def _index_user(
         self,
