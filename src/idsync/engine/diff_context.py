@@ -82,6 +82,15 @@ class DiffContext:
                 self.by_email[user.email.casefold()].append(user)
         self.protected = frozenset(u.casefold() for u in self.profile.safety.protected_users)
         self.hands_off.update(self.protected)
+        # Users the rules disputed or skipped are still in the source: leave their memberships alone.
+        untouchable = set(self.desired.skipped)
+        for dispute in self.desired.disputes:
+            untouchable.update(dispute.source_ids)
+            self.hands_off.add(dispute.username.casefold())
+        for source_id in untouchable:
+            link = self.links.get(source_id)
+            if link is not None:
+                self.hands_off.add(link.username.casefold())
 
     @property
     def target(self) -> str:
