@@ -26,8 +26,9 @@ def profile(first: str, last: str, **extra: Any) -> dict[str, Any]:
     return {"login": login, "email": login, "firstName": first, "lastName": last, **extra}
 
 
-def create_user(client: httpx.Client, first: str, last: str, activate: bool = True,
-                password: bool = True, **extra: Any) -> dict[str, Any]:
+def create_user(
+    client: httpx.Client, first: str, last: str, activate: bool = True, password: bool = True, **extra: Any
+) -> dict[str, Any]:
     """POST /api/v1/users and return the created user."""
     body: dict[str, Any] = {"profile": profile(first, last, **extra)}
     if password:

@@ -36,8 +36,14 @@ def test_plain_list_excludes_deprovisioned_but_filter_and_search_include_them(ok
         gone = create_user(client, "Alan", "Turing")
         assert client.post(f"/api/v1/users/{gone['id']}/lifecycle/deactivate").status_code == 204
         plain = {u["id"] for u in client.get("/api/v1/users").json()}
-        filtered = {u["id"] for u in client.get("/api/v1/users", params={"filter": 'status eq "DEPROVISIONED"'}).json()}
-        searched = {u["id"] for u in client.get("/api/v1/users", params={"search": 'status eq "DEPROVISIONED"'}).json()}
+        filtered = {
+            u["id"]
+            for u in client.get("/api/v1/users", params={"filter": 'status eq "DEPROVISIONED"'}).json()
+        }
+        searched = {
+            u["id"]
+            for u in client.get("/api/v1/users", params={"search": 'status eq "DEPROVISIONED"'}).json()
+        }
         by_q = {u["id"] for u in client.get("/api/v1/users", params={"q": "Alan"}).json()}
     assert plain == {alive["id"]}
     assert filtered == {gone["id"]}
@@ -67,8 +73,12 @@ def test_filter_is_case_sensitive_and_search_is_not(okta_sandbox: Start) -> None
 def test_filter_rejects_what_only_search_supports(okta_sandbox: Start) -> None:
     okta = okta_sandbox()
     with okta.client() as client:
-        for expression in ('profile.department eq "IT"', 'profile.firstName sw "A"',
-                           'not (status eq "ACTIVE")', 'status gt "A"'):
+        for expression in (
+            'profile.department eq "IT"',
+            'profile.firstName sw "A"',
+            'not (status eq "ACTIVE")',
+            'status gt "A"',
+        ):
             body = assert_error(client.get("/api/v1/users", params={"filter": expression}), 400, "E0000031")
             assert body["errorCauses"]
         assert_error(client.get("/api/v1/users", params={"search": 'status ne "ACTIVE"'}), 400, "E0000031")
@@ -83,22 +93,29 @@ def test_last_updated_filter_with_and_or_and_dates(okta_sandbox: Start) -> None:
     with okta.client() as client:
         pages = all_pages(client, "/api/v1/users", filter=f'lastUpdated gt "{cut}"', limit=30)
         found = {u["id"] for page in pages for u in page}
-        either = client.get("/api/v1/users", params={
-            "filter": 'status eq "SUSPENDED" or status eq "LOCKED_OUT"'}).json()
-        searched = all_pages(client, "/api/v1/users", search='profile.department eq "engineering" and '
-                             '(created lt "2030-01-01T00:00:00.000Z" or status eq "ACTIVE")')
+        either = client.get(
+            "/api/v1/users", params={"filter": 'status eq "SUSPENDED" or status eq "LOCKED_OUT"'}
+        ).json()
+        searched = all_pages(
+            client,
+            "/api/v1/users",
+            search='profile.department eq "engineering" and '
+            '(created lt "2030-01-01T00:00:00.000Z" or status eq "ACTIVE")',
+        )
     assert found == {u.id for u in state.users.values() if u.last_updated > cut}
     assert {u["status"] for u in either} <= {"SUSPENDED", "LOCKED_OUT"}
     assert len(either) == sum(1 for u in state.users.values() if u.status in ("SUSPENDED", "LOCKED_OUT"))
     assert {u["id"] for p in searched for u in p} == {
-        u.id for u in state.users.values() if u.profile["department"] == "Engineering"}
+        u.id for u in state.users.values() if u.profile["department"] == "Engineering"
+    }
 
 
 def test_search_sort_by_and_order(okta_sandbox: Start) -> None:
     okta = okta_sandbox(users=60, seed=5)
     with okta.client() as client:
-        pages = all_pages(client, "/api/v1/users", search='status pr', sortBy="profile.lastName",
-                          sortOrder="desc", limit=25)
+        pages = all_pages(
+            client, "/api/v1/users", search="status pr", sortBy="profile.lastName", sortOrder="desc", limit=25
+        )
     names = [u["profile"]["lastName"].casefold() for p in pages for u in p]
     assert len(names) == 60
     assert names == sorted(names, reverse=True)
@@ -131,13 +148,15 @@ def test_create_statuses_and_duplicate_login(okta_sandbox: Start) -> None:
     with okta.client() as client:
         assert create_user(client, "Sta", "Ged", activate=False)["status"] == "STAGED"
         staged = create_user(client, "Sta", "Ged2", activate=False, password=False)
-        assert staged["activated"] is None and staged["statusChanged"] is None
+        assert staged["activated"] is None
+        assert staged["statusChanged"] is None
         assert create_user(client, "Pro", "Visioned", password=False)["status"] == "PROVISIONED"
         assert create_user(client, "Act", "Ive")["status"] == "ACTIVE"
         duplicate = client.post("/api/v1/users", json={"profile": profile("ACT", "ive")})
         body = assert_error(duplicate, 400, "E0000001")
         assert body["errorCauses"] == [
-            {"errorSummary": "login: An object with this field already exists in the current organization"}]
+            {"errorSummary": "login: An object with this field already exists in the current organization"}
+        ]
 
 
 @pytest.mark.parametrize(
@@ -161,7 +180,9 @@ def test_create_validation_names_the_field(okta_sandbox: Start, body: dict[str, 
 def test_malformed_body_is_e0000003(okta_sandbox: Start) -> None:
     okta = okta_sandbox()
     with okta.client() as client:
-        response = client.post("/api/v1/users", content=b"{not json", headers={"Content-Type": "application/json"})
+        response = client.post(
+            "/api/v1/users", content=b"{not json", headers={"Content-Type": "application/json"}
+        )
         assert_error(response, 400, "E0000003")
 
 
@@ -174,9 +195,13 @@ def test_partial_update_and_replace(okta_sandbox: Start) -> None:
         assert partial["profile"]["title"] == "Emeritus"
         assert partial["profile"]["department"] == "Research"
         assert partial["lastUpdated"] > user["lastUpdated"]
-        replaced = client.put(f"/api/v1/users/{user['id']}", json={"profile": profile("Edsger", "Dijkstra")}).json()
+        replaced = client.put(
+            f"/api/v1/users/{user['id']}", json={"profile": profile("Edsger", "Dijkstra")}
+        ).json()
         assert "department" not in replaced["profile"]
-        assert_error(client.put(f"/api/v1/users/{user['id']}", json={"profile": {"title": "x"}}), 400, "E0000001")
+        assert_error(
+            client.put(f"/api/v1/users/{user['id']}", json={"profile": {"title": "x"}}), 400, "E0000001"
+        )
 
 
 def test_users_groups_lists_everyone_and_memberships(okta_sandbox: Start) -> None:
