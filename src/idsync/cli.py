@@ -294,22 +294,27 @@ def sync(
     from idsync.engine.run import RunRequest
 
     interactive = not yes and not dry_run and not json_output and sys.stdin.isatty()
-    if interactive:
-        with _bars(json_output) as progress:
-            engine = _engine(config, progress)
-            name = _profile_name(engine, profile)
-            preview = _run(engine.plan(RunRequest(name, "cli", allow_over_limit=allow_over_limit)))
-        _report(preview, False, full=full)
-        if preview.exit_code != 0 or preview.plan is None or preview.plan.empty:
-            raise typer.Exit(preview.exit_code)
-        if not typer.confirm("Apply these changes?"):
-            raise typer.Exit(0)
+    asked: list[bool] = []
+
+    def ask(plan: Any, guard: Any) -> bool:
+        from idsync.console.plan_view import render_plan
+
+        bars = getattr(progress, "bars", None)
+        if bars is not None:
+            bars.stop()
+        render_plan(out, plan, full=full)
+        asked.append(True)
+        answer = typer.confirm("Apply these changes?", default=False)
+        if bars is not None:
+            bars.start()
+        return answer
+
     with _bars(json_output) as progress:
         engine = _engine(config, progress)
         name = _profile_name(engine, profile)
         request = RunRequest(name, "cli", dry_run=dry_run, allow_over_limit=allow_over_limit)
-        report = _run(engine.run(request))
-    _report(report, json_output, show_plan=not interactive, full=full)
+        report = _run(engine.run(request, confirm=ask if interactive else None))
+    _report(report, json_output, show_plan=not asked, full=full)
     raise typer.Exit(report.exit_code)
 
 

@@ -23,6 +23,8 @@ from idsync.config.loader import load_config
 from idsync.console.history_view import render_runs
 from idsync.console.plan_view import render_plan, render_results
 from idsync.console.progress import progress_bars
+from idsync.domain.plan import Plan
+from idsync.engine.guards import GuardReport
 from idsync.engine.run import Engine, RunReport, RunRequest
 from idsync.sandbox.atlassian.jira.app import create_app as create_jira
 from idsync.sandbox.atlassian.jira.options import JiraOptions
@@ -115,7 +117,7 @@ def run_demo(workdir: Path, *, users: int = 500, groups: int = 40, console: Cons
             second = _sync(console, config, store, "3. Follow-up sync: only what changed")
             console.print(Rule("history"))
             render_runs(console, store.runs(PROFILE, 5))
-            third = _sync(console, config, store, "4. Once more: nothing left to do", show_empty=True)
+            third = _sync(console, config, store, "4. Once more: nothing left to do")
         finally:
             store.close()
         console.print(
@@ -134,22 +136,26 @@ def run_demo(workdir: Path, *, users: int = 500, groups: int = 40, console: Cons
             server.stop()
 
 
-def _sync(console: Console, config: Any, store: Store, title: str, *, show_empty: bool = False) -> RunReport:
+def _sync(console: Console, config: Any, store: Store, title: str) -> RunReport:
     console.print(Rule(title))
+
+    def show(plan: Plan, guard: GuardReport) -> bool:
+        render_plan(console, plan)
+        return True
+
     with progress_bars(console) as progress:
         engine = Engine(config, store, progress=progress)
-        preview = asyncio.run(engine.plan(RunRequest(PROFILE, "demo")))
-    if preview.plan is not None:
-        render_plan(console, preview.plan)
-    with progress_bars(console) as progress:
-        engine = Engine(config, store, progress=progress)
-        report = asyncio.run(engine.run(RunRequest(PROFILE, "demo")))
+        report = asyncio.run(engine.run(RunRequest(PROFILE, "demo"), confirm=show))
     if report.plan is not None and report.results:
         render_results(console, report.plan, report.results)
-    elif show_empty:
-        console.print(f"run {report.run_id}: {report.status}", highlight=False)
+    elif report.plan is not None and report.plan.empty:
+        render_plan(console, report.plan)
     if report.error:
         console.print(f"[red]{report.error}[/]", highlight=False)
+    phases = " · ".join(
+        f"{name.replace('_', ' ')} {seconds:.2f} s" for name, seconds in report.timings.items()
+    )
+    console.print(f"[dim]{phases}[/]", highlight=False)
     return report
 
 

@@ -34,6 +34,9 @@ from idsync.store.records import RunStatus
 from idsync.targets.base import Target
 
 SourceFactory = Callable[[IdsyncConfig, str], Source]
+Confirm = Callable[[Plan, "GuardReport"], bool]
+"""Called with the final plan just before apply; False leaves it unapplied. The CLI's prompt and the
+demo's plan display use it, so what a person approves is exactly what is applied."""
 TargetFactory = Callable[[IdsyncConfig, str], Target]
 
 
@@ -116,7 +119,7 @@ class Engine:
             )
         return name, profiles[name]
 
-    async def run(self, request: RunRequest) -> RunReport:
+    async def run(self, request: RunRequest, *, confirm: Confirm | None = None) -> RunReport:
         """Plan, check and (unless a dry run) apply one profile, recording the run in history."""
         name, profile = self.profile(request.profile)
         if request.dry_run:
@@ -133,7 +136,7 @@ class Engine:
                     run_id, status=RunStatus.FAILED, plan=None, results=(), timings={}, error=message
                 )
                 return RunReport(RunStatus.FAILED, run_id=run_id, error=message)
-            return await self._apply(name, run_id, prepared, request.allow_over_limit)
+            return await self._apply(name, run_id, prepared, confirm)
 
     async def plan(self, request: RunRequest) -> RunReport:
         """Compute the plan and the guards' verdict without writing anything (idsync plan)."""
@@ -167,7 +170,7 @@ class Engine:
             links = {t: self.store.links(name, t) for t in plan.queries}
             run_id = self.store.start_run(name, trigger)
             prepared = _Prepared(plan, guard, links, {"verify_target": time.perf_counter() - started})
-            return await self._apply(name, run_id, prepared, allow_over_limit)
+            return await self._apply(name, run_id, prepared, None)
 
     async def _prepare(self, name: str, profile: Profile, request: RunRequest) -> _Prepared:
         timings: dict[str, float] = {}
@@ -221,7 +224,7 @@ class Engine:
         )
         return _Prepared(plan, guard, links, timings)
 
-    async def _apply(self, name: str, run_id: str, prepared: _Prepared, allow_over_limit: bool) -> RunReport:
+    async def _apply(self, name: str, run_id: str, prepared: _Prepared, confirm: Confirm | None) -> RunReport:
         plan, guard, timings = prepared.plan, prepared.guard, prepared.timings
         if guard.refused:
             self.store.finish_run(
@@ -233,6 +236,12 @@ class Engine:
         if plan.empty:
             self.store.finish_run(run_id, status=RunStatus.NO_CHANGES, plan=plan, results=(), timings=timings)
             return RunReport(RunStatus.NO_CHANGES, plan, guard, timings=timings, run_id=run_id)
+        if confirm is not None and not confirm(plan, guard):
+            declined = "not applied: declined at the confirmation prompt"
+            self.store.finish_run(
+                run_id, status=RunStatus.PLANNED, plan=plan, results=(), timings=timings, error=declined
+            )
+            return RunReport(RunStatus.PLANNED, plan, guard, timings=timings, run_id=run_id, error=declined)
         targets = {t: self._target_factory(self.config, t) for t in plan.queries}
         clock = time.perf_counter()
         try:
