@@ -7,9 +7,17 @@ from datetime import UTC, datetime
 
 from rich.console import Console
 
-from idsync.console.plan_view import render_plan, render_results, results_line, summary_line
+from idsync.config.profiles import SafetyRules
+from idsync.console.plan_view import (
+    render_guard_report,
+    render_plan,
+    render_results,
+    results_line,
+    summary_line,
+)
 from idsync.domain.plan import Action, Change, ItemResult, Outcome, Plan, PlanItem
 from idsync.domain.records import Dispute, LeadRole, Reason
+from idsync.engine.guards import check
 
 IN_APP = Reason("scope", "assigned to app 0oa1abcd")
 GONE = Reason("users.when_removed", "no longer assigned to app 0oa1abcd")
@@ -163,3 +171,17 @@ def test_results_line_all_applied() -> None:
     assert results_line(plan, [ItemResult(0, Outcome.APPLIED), ItemResult(1, Outcome.APPLIED)]) == \
         "Applied 2 of 2 items."
     assert results_line(make_plan([]), []) == "No changes."
+
+
+def test_guard_report_printed_literally() -> None:
+    items = [PlanItem(Action.ADD_MEMBER, "jira", GROUP, user="bob", group="[bold]admins[/bold]")]
+    items += [PlanItem(Action.DEACTIVATE_USER, "jira", GONE, user=f"u{n}") for n in range(3)]
+    safety = SafetyRules(max_deactivations=2, max_deactivation_percent=None,
+                         protected_groups=["[bold]admins[/bold]"])
+    report = check(make_plan(items), safety, allow_over_limit=True, previous_source_users=500)
+    console = Console(record=True, width=200, file=io.StringIO())
+    render_guard_report(console, report)
+    text = console.export_text()
+    assert text.startswith("refused: 1 plan item touches protected group '[bold]admins[/bold]' in target")
+    overridden = "allowed by --allow-over-limit: 3 deactivations in target 'jira' exceed "
+    assert f"\n{overridden}safety.max_deactivations = 2" in text

@@ -166,8 +166,9 @@ def test_protected_user_and_group_refused_even_with_override() -> None:
     report = run(touching, override=True)
     assert report.refused
     assert sorted(v.limit for v in report.blocking) == ["protected_groups", "protected_users"]
-    assert "touch protected user 'admin' (safety.protected_users of profile 'okta-to-jira')" in report.message
-    assert "touch protected group 'JIRA-Administrators'" in report.message
+    assert ("refused: 1 plan item touches protected user 'admin' in target 'jira' "
+            "(safety.protected_users of profile 'okta-to-jira')") in report.message
+    assert "1 plan item touches protected group 'JIRA-Administrators'" in report.message
 
 
 def test_plan_within_every_limit_passes_quietly() -> None:

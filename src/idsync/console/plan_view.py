@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from idsync.domain.plan import Action, Change, ItemResult, Outcome, Plan, PlanItem
+from idsync.engine.guards import GuardReport
 
 DEFAULT_LIMIT = 20
 """Items shown per action group unless full=True."""
@@ -236,3 +237,13 @@ def render_results(
         if len(failed) > len(shown):
             console.print(_more(len(failed) - len(shown)))
     console.print(Text(results_line(plan, results), style="bold"))
+
+
+def render_guard_report(console: Console, report: GuardReport) -> None:
+    """The guards' verdict: refusals in red, limits lifted by --allow-over-limit in yellow (as Text,
+    since messages quote user and group names)."""
+    for violation in report.blocking:
+        console.print(Text(violation.message, style="bold red"))
+    for violation in report.overridden:
+        message = violation.message.removeprefix("refused: ")
+        console.print(Text(f"allowed by --allow-over-limit: {message}", style="yellow"))

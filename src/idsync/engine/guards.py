@@ -118,10 +118,10 @@ def _protected(plan: Plan, safety: SafetyRules) -> list[Violation]:
             hits[(touched[0], touched[1], item.target)] += 1
     violations = []
     for (kind, name, target), count in hits.items():
-        items = "item" if count == 1 else "items"
+        items = "item touches" if count == 1 else "items touch"
         violations.append(Violation(
             limit=f"protected_{kind}s", actual=count, allowed=0, target=target, overridable=False,
-            message=(f"refused: {count} plan {items} in target {target!r} touch protected {kind} {name!r} "
+            message=(f"refused: {count} plan {items} protected {kind} {name!r} in target {target!r} "
                      f"(safety.protected_{kind}s of profile {plan.profile!r}); idsync never changes "
                      "protected objects. Remove the rule that selects it, or take it off the list."),
         ))
