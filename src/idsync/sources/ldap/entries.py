@@ -4,6 +4,7 @@ the status. Pure functions of (dn, attributes, flavour), so they are unit-tested
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -13,28 +14,38 @@ from idsync.domain.errors import SourceReadError
 from idsync.domain.records import AttrValue, SourceUser
 from idsync.sources.ldap.flavors import Flavor, RawValues
 
+_NEEDS_PARSING = re.compile(r'[\\"+<>;#]|\s[,=]|[,=]\s|^\s|\s$')
+
 
 def norm_dn(dn: str) -> str:
     """A DN in one canonical form (lower case, no spaces around separators), to compare member values
-    with entry DNs the way the server does."""
+    with entry DNs the way the server does. Plain DNs take a fast path: this runs once per member."""
+    if _NEEDS_PARSING.search(dn) is None:
+        return dn.lower()
     try:
         return str(ldap.dn.dn2str(ldap.dn.str2dn(dn))).lower()
     except ldap.DECODING_ERROR:
         return dn.strip().lower()
 
 
+_ALWAYS_BINARY = frozenset({"objectguid", "objectsid"})
+"""Binary even when the bytes happen to be valid UTF-8."""
+
+
 def decode_values(name: str, values: RawValues, flavor: Flavor) -> list[str]:
     """Values as text: UTF-8, or the flavour's binary decoding (GUIDs, SIDs, base64)."""
-    out: list[str] = []
     lower = name.lower()
+    if lower not in _ALWAYS_BINARY:
+        try:
+            return [value.decode("utf-8") for value in values]
+        except UnicodeDecodeError:
+            pass
+    out: list[str] = []
     for value in values:
-        if lower in ("objectguid", "objectsid"):
+        try:
+            text = flavor.decode_binary(lower, value) if lower in _ALWAYS_BINARY else value.decode("utf-8")
+        except UnicodeDecodeError:
             text = flavor.decode_binary(lower, value)
-        else:
-            try:
-                text = value.decode("utf-8")
-            except UnicodeDecodeError:
-                text = flavor.decode_binary(lower, value)
         if text is not None:
             out.append(text)
     return out
@@ -79,22 +90,23 @@ def to_source_user(dn: str, raw: Mapping[str, RawValues], flavor: Flavor) -> Sou
     """One user entry as a SourceUser with raw and normalised attributes."""
     lower = lower_keys(raw)
     attributes = decode_attributes(raw, flavor)
-    display = None
-    for name in flavor.display_name_attributes:
-        display = first_text(lower, name, flavor)
-        if display:
-            break
+    names = {name.lower(): name for name in attributes}
+
+    def first(attribute: str) -> str | None:
+        value = attributes.get(names.get(attribute.lower(), ""))
+        return value[0] if isinstance(value, list) else value if isinstance(value, str) else None
+
+    display = next((v for n in flavor.display_name_attributes if (v := first(n))), None)
+    user_id = first(flavor.id_attribute) or entry_id(dn, lower, flavor)
     attributes.update(
-        login=first_text(lower, flavor.login_attribute, flavor),
-        email=first_text(lower, flavor.email_attribute, flavor),
-        firstName=first_text(lower, flavor.first_name_attribute, flavor),
-        lastName=first_text(lower, flavor.last_name_attribute, flavor),
+        login=first(flavor.login_attribute),
+        email=first(flavor.email_attribute),
+        firstName=first(flavor.first_name_attribute),
+        lastName=first(flavor.last_name_attribute),
         displayName=display,
         dn=dn,
     )
-    return SourceUser(
-        id=entry_id(dn, lower, flavor), status=flavor.user_status(dn, lower), attributes=attributes
-    )
+    return SourceUser(id=user_id, status=flavor.user_status(dn, lower), attributes=attributes)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,101 @@
+"""Full-read time and peak memory of the LDAP source against a real slapd.
+
+    uv run python bench/ldap_read.py --users 50000 --groups 1000 --members 50 --page-size 1000
+
+Starts a throwaway slapd (tests/fixtures/slapd.py: slapadd of generated LDIF), then reads it with
+LdapSource: first timed without tracing, then once more under tracemalloc for the peak Python
+allocation. Prints the load time, read time per run, entries per second, the snapshot's counts,
+peak traced memory and the process's max RSS. slapd runs in its own process, so its CPU time is not
+in ours, but it shares the machine's cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import resource
+import statistics
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.fixtures.slapd import ADMIN_DN, ADMIN_PW, BASE, bench_ldif, start_slapd
+
+from idsync.config.connections import LdapConnection
+from idsync.domain.records import Snapshot
+from idsync.sources.ldap import LdapSource
+
+
+async def read_once(conn: LdapConnection) -> tuple[float, Snapshot]:
+    """One full read on a fresh connection; (seconds, snapshot)."""
+    source = LdapSource("bench", conn)
+    start = time.perf_counter()
+    try:
+        snapshot = await source.read()
+    finally:
+        await source.aclose()
+    return time.perf_counter() - start, snapshot
+
+
+def main() -> None:
+    """Parse arguments, start slapd, measure, print."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--users", type=int, default=50_000)
+    parser.add_argument("--groups", type=int, default=1_000)
+    parser.add_argument("--members", type=int, default=50, help="members per group")
+    parser.add_argument("--page-size", type=int, default=1_000)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+
+    ldif = bench_ldif(args.users, args.groups, args.members)
+    start = time.perf_counter()
+    server = start_slapd(ldif)
+    load = time.perf_counter() - start
+    try:
+        conn = LdapConnection.model_validate(
+            {
+                "type": "ldap",
+                "url": server.url,
+                "bind_dn": ADMIN_DN,
+                "password": ADMIN_PW,
+                "flavor": "openldap",
+                "user_base": f"ou=people,{BASE}",
+                "group_base": f"ou=groups,{BASE}",
+                "page_size": args.page_size,
+                "timeout": 120,
+            }
+        )
+        times = []
+        snapshot = None
+        for _ in range(args.runs):
+            seconds, snapshot = asyncio.run(read_once(conn))
+            times.append(seconds)
+            del snapshot
+        tracemalloc.start()
+        _, snapshot = asyncio.run(read_once(conn))
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    finally:
+        server.stop()
+    entries = args.users + args.groups
+    memberships = sum(len(g.member_ids) for g in snapshot.groups.values())
+    best = min(times)
+    print(f"slapd: slapadd {entries:,} entries + start + ready: {load:.2f} s")
+    print(
+        f"read: {len(snapshot.users):,} users, {len(snapshot.groups):,} groups, {memberships:,} memberships"
+    )
+    print(
+        f"read time over {args.runs} runs (page size {args.page_size}): best {best:.2f} s, "
+        f"median {statistics.median(times):.2f} s  ({entries / best:,.0f} entries/s)"
+    )
+    print(f"peak traced Python memory during one read: {peak / 2**20:.0f} MiB")
+    print(f"max RSS of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
