@@ -143,7 +143,6 @@ def create_app(options: OktaOptions) -> OktaSandbox:
     )
     starlette.state.okta = state
     starlette.state.okta_options = options
-    starlette.state.domain = options.domain
     middleware = FaultMiddleware(starlette, faults, injected_error, seed=options.seed)
     control.middleware = middleware
     edge = OktaEdge(middleware, tokens, limiter)

@@ -11,10 +11,10 @@ passes first (okta-management-api.md §1.1, §1.14):
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from idsync.sandbox.common.clock import Clock
@@ -90,18 +90,19 @@ class OktaEdge:
         app: ASGIApp,
         tokens: dict[str, Token],
         limiter: RateLimiter,
-        on_token: Callable[[Token], None] | None = None,
     ) -> None:
         self.app = app
         self.tokens = tokens
         self.limiter = limiter
-        self.on_token = on_token
+        # Request ids: a random per-process prefix and a counter (unique, and far cheaper than urandom).
+        self._prefix = secrets.token_urlsafe(12)
+        self._counter = itertools.count(1)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = secrets.token_urlsafe(18).encode()
+        request_id = f"{self._prefix}{next(self._counter):010x}".encode()
         path: str = scope["path"]
         if not path.startswith("/api/v1"):
             await self.app(scope, receive, _with_headers(send, [(b"x-okta-request-id", request_id)]))
