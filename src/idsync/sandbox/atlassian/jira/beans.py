@@ -3,6 +3,7 @@ projects and components. Rendering only; no decisions."""
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
@@ -11,13 +12,18 @@ from idsync.sandbox.atlassian.jira.state import Component, JiraGroup, JiraState,
 API = "/rest/api/2"
 
 
-def avatar_urls(base: str, user: JiraUser) -> dict[str, str]:
-    """The four avatar sizes Jira lists for a user (default avatar)."""
-    owner = quote(user.key)
+@lru_cache(maxsize=64)
+def _default_avatars(base: str) -> dict[str, str]:
     return {
-        size: f"{base}/secure/useravatar?size={name}&ownerId={owner}&avatarId=10122"
+        size: f"{base}/secure/useravatar?size={name}&avatarId=10122"
         for size, name in (("48x48", "large"), ("24x24", "small"), ("16x16", "xsmall"), ("32x32", "medium"))
     }
+
+
+def avatar_urls(base: str, user: JiraUser) -> dict[str, str]:
+    """The four avatar sizes of a user with the default avatar: Jira leaves `ownerId` out of those URLs
+    (it appears only for uploaded avatars), so they are the same for everyone (shared, don't mutate)."""
+    return _default_avatars(base)
 
 
 def user_self(base: str, user: JiraUser) -> str:

@@ -106,9 +106,7 @@ async def members(request: Request) -> Response:
     start_at = query_int(request, "startAt", 0)
     max_results = query_int(request, "maxResults", 50, minimum=1)
     include_inactive = query_bool(request, "includeInactiveUsers", False)
-    keys = group.sorted_members(state)
-    if not include_inactive:
-        keys = [k for k in keys if state.users[k].active]
+    keys = group.sorted_members(state, include_inactive)
     page = keys[start_at : start_at + max_results]
     base = base_url(request)
     query = urlencode(

@@ -44,16 +44,22 @@ class JiraGroup:
     name: str
     members: set[str] = field(default_factory=set)
     _sorted: list[str] | None = None
+    _sorted_active: list[str] | None = None
 
-    def sorted_members(self, state: JiraState) -> list[str]:
+    def sorted_members(self, state: JiraState, include_inactive: bool = True) -> list[str]:
         """Member keys ordered by username (the order pages are served in), cached until changed."""
         if self._sorted is None:
             self._sorted = sorted(self.members, key=lambda key: state.users[key].name)
-        return self._sorted
+        if include_inactive:
+            return self._sorted
+        if self._sorted_active is None:
+            self._sorted_active = [k for k in self._sorted if state.users[k].active]
+        return self._sorted_active
 
     def changed(self) -> None:
-        """Drop the cached order after a membership change or a member's rename."""
+        """Drop the cached orders after a membership change, or a member's rename or (de)activation."""
         self._sorted = None
+        self._sorted_active = None
 
 
 @dataclass
@@ -147,6 +153,13 @@ class JiraState:
         del self.by_name[user.name]
         del self.users[user.key]
         self.users_changed()
+
+    def set_active(self, user: JiraUser, active: bool) -> None:
+        """Activate or deactivate a user (the groups' active-member views change with it)."""
+        if user.active != active:
+            user.active = active
+            for group_name in user.groups:
+                self.groups[group_name].changed()
 
     def users_changed(self) -> None:
         """Drop cached orders after any change that can move a user in them."""

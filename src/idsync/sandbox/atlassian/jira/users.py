@@ -189,7 +189,7 @@ async def update_user(request: Request) -> Response:
     if isinstance(body.get("password"), str) and body["password"]:
         user.password = body["password"]
     if active is not None:
-        user.active = active
+        state.set_active(user, active)
     return json(user_bean(base_url(request), user, state))
 
 
