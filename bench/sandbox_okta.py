@@ -117,6 +117,23 @@ def wrk_load(port: int, path: str, seconds: float) -> tuple[float, int]:
     return float(rate.group(1)), int(bad.group(1)) if bad else 0
 
 
+def server_cpu_seconds(pgid: int) -> float:
+    """CPU time (user + system) used so far by the emulator's process group, from /proc."""
+    total = 0
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:  # fields after "(comm)": state ppid pgrp ... utime(11) stime(12)
+            total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
 def main() -> None:
     """Print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -140,11 +157,16 @@ def main() -> None:
         for label, path in (("GET /api/v1/users/{id}", f"/api/v1/users/{user_id}"),
                             ("GET /api/v1/groups?limit=20", "/api/v1/groups?limit=20"),
                             ("GET /api/v1/users?limit=200", "/api/v1/users?limit=200")):
+            cpu_before = server_cpu_seconds(process.pid)
             if shutil.which("wrk"):
                 rate, bad = wrk_load(port, path, args.seconds)
             else:
                 rate, bad = python_load(port, path, args.seconds, args.clients)
-            print(f"{label:32s} {rate:8.0f} req/s  (non-200: {bad}; {tool}; {os.cpu_count()} cores shared)")
+            cpu = server_cpu_seconds(process.pid) - cpu_before
+            per_core = rate * args.seconds / cpu if cpu else float("nan")
+            print(f"{label:30s} {rate:7.0f} req/s wall; {per_core:7.0f} req per server CPU-second "
+                  f"(server busy {cpu / args.seconds:.0%} of one core; non-200: {bad}; {tool})")
+        print(f"load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     finally:
         os.killpg(process.pid, signal.SIGINT)
         process.communicate(timeout=20)
