@@ -70,6 +70,11 @@ def _unlinked(
     """Claim, create or dispute a user without a usable link (`stale`: its target user is gone)."""
     match = ctx.profile.users.match_existing_by
     holder = ctx.by_username.get(user.username.casefold())
+    if holder is not None and _renamed_away(ctx, holder, user.source_id):
+        ctx.notes.append(f"username {user.username!r} for source user {user.source_id} is still held by "
+                         f"target user key {holder.key}, which this plan renames or deletes: it follows "
+                         "on the next run")
+        return UserVerdict(user, Situation.ABSENT)
     candidate: TargetUser | None = None
     claim: Reason | None = None
     if match == "username" and holder is not None:
@@ -140,6 +145,21 @@ def _unlinked(
     return UserVerdict(user, Situation.CREATED, user.username)
 
 
+def _renamed_away(ctx: DiffContext, holder: TargetUser, source_id: str) -> bool:
+    """Whether this plan frees `holder`'s username: it is linked to another source user that is
+    renamed or deleted by this plan (creation runs before both, so the name is taken next run)."""
+    owner = ctx.link_by_key.get(holder.key)
+    if owner is None or owner.source_id == source_id:
+        return False
+    wanted = ctx.desired.users.get(owner.source_id)
+    if wanted is None:  # gone from the source: freed when this plan deletes it (when_removed: delete)
+        disputed = any(owner.source_id in d.source_ids for d in ctx.desired.disputes)
+        return (ctx.profile.users.when_removed == "delete" and ctx.capabilities.delete and not disputed
+                and owner.source_id not in ctx.desired.skipped and not ctx.is_protected(holder.username)
+                and (ctx.desired.single_user is None or ctx.desired.single_user == owner.source_id))
+    return (ctx.capabilities.rename and wanted.username.casefold() != holder.username.casefold())
+
+
 def _update(
     ctx: DiffContext, user: DesiredUser, existing: TargetUser, fp: str, *, link: Link | None,
     claim: Reason | None,
@@ -151,6 +171,10 @@ def _update(
     planned: list[tuple[Action, Reason, tuple[Change, ...]]] = []
     if user.username.casefold() != existing.username.casefold():
         holder = ctx.by_username.get(user.username.casefold())
+        if holder is not None and holder.key != key and _renamed_away(ctx, holder, sid):
+            ctx.notes.append(f"target user {existing.username!r} is to be renamed to {user.username!r}, "
+                             "which this plan frees by another rename: it follows on the next run")
+            return UserVerdict(user, Situation.UPDATED, existing.username, key)
         if holder is not None and holder.key != key:
             ctx.dispute(user.username, (sid,),
                         f"cannot rename target user {existing.username!r} to {user.username!r}: "
