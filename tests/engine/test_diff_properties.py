@@ -6,6 +6,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from idsync.config.profiles import Profile
 from idsync.domain.records import SourceUser
 from tests.engine.world import World
 from tests.rules.builders import group, person, profile, snapshot
@@ -49,7 +50,7 @@ PROFILE_KNOBS = st.fixed_dictionaries({
 })
 
 
-def _profile(knobs: dict[str, object]):  # type: ignore[no-untyped-def]
+def _profile(knobs: dict[str, object]) -> Profile:
     return profile(
         users={"username": {"regex": "(.*)@.*", "replace": "$1"}, "match_existing_by": knobs["match"],
                "when_removed": knobs["removed"], "custom_attributes": {"department": "department"}},
