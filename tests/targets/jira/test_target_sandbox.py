@@ -9,10 +9,11 @@ from typing import Any
 import pytest
 
 from idsync.config.connections import JiraConnection
-from idsync.domain.errors import BadRequestError, ConflictError, NotFoundError, StopSyncError
+from idsync.domain.errors import BadRequestError, ConflictError, NotFoundError, StopSyncError, TransientError
 from idsync.domain.plan import Action, Change, PlanItem
 from idsync.domain.progress import NO_PROGRESS
 from idsync.domain.records import LeadRole, Reason, StateQuery
+from idsync.sandbox.common.faults import FaultRule
 from idsync.targets.jira import JiraTarget
 from tests.fixtures.sandbox import RunningJira
 
@@ -225,3 +226,15 @@ async def test_member_of_missing_group_is_an_error(jira: RunningJira, target: Ji
     )
     with pytest.raises(BadRequestError, match=r"no\.such\.user"):
         await target.execute(bad_lead)
+
+
+async def test_a_failed_page_fails_the_read(jira_sandbox: Callable[..., RunningJira]) -> None:
+    jira = jira_sandbox(users=120, projects=0, seed=3)
+    big = max(jira.sandbox.state.groups.values(), key=lambda g: len(g.members))
+    jira.sandbox.control.faults.rules = [
+        FaultRule(path="/rest/api/2/group/member", method="GET", skip=1, count=5, status=500)
+    ]
+    target = connect(jira, retries=0)
+    with pytest.raises(TransientError, match="500"):
+        await target.read_state(StateQuery(groups=frozenset({big.name, "jira-software-users"})), NO_PROGRESS)
+    await target.aclose()
