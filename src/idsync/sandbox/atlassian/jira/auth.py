@@ -2,9 +2,11 @@
 
 - `/rest/api/latest/...` is rewritten to `/rest/api/2/...` (the reference: an alias).
 - Basic (`username:password`, any active user with a password) and PAT (`Bearer <token>`, acting as its
-  owner). Bad credentials are rejected by Jira's auth filter before REST: 401 with a non-JSON body
+  owner). Both are always on, whatever `version` says (open-questions.md #12: "basic auth disabled by
+  default in Jira 11" is a third-party claim only).
+- Bad credentials are rejected by Jira's auth filter before REST: 401 with a non-JSON body
   (reference §2.1/§2.2: "may be HTML or an empty body"), `X-Seraph-LoginReason: AUTHENTICATED_FAILED`.
-  That header is what Jira's Seraph filter sends; the exact HTML is unverified and clients must not parse it.
+  That header is what Jira's Seraph filter sends; the exact HTML is unverified: clients must not parse it.
 - No credentials: the request goes on anonymously and routes that need a user answer 401 in JSON
   ("You are not authenticated. Authentication required to perform this operation." — wording from memory
   of real responses, unverified); `serverInfo` works anonymously, as clients probe it before logging in.
