@@ -61,7 +61,7 @@ def test_every_api_response_carries_rate_limit_headers(okta_sandbox: Start) -> N
 
 
 async def test_concurrent_request_limit(okta_sandbox: Start) -> None:
-    okta = okta_sandbox(latency_ms=300, rate_limit=RateLimitOptions(concurrency=2))
+    okta = okta_sandbox(latency_ms=1500, rate_limit=RateLimitOptions(concurrency=2))
     headers = {"Authorization": f"SSWS {okta.token}"}
     async with httpx.AsyncClient(base_url=okta.url, headers=headers, timeout=10) as client:
         responses = await asyncio.gather(*(client.get("/api/v1/groups") for _ in range(6)))
