@@ -78,3 +78,18 @@ def test_inactive_user_cannot_log_in(jira_sandbox):
         assert httpx.get(f"{jira.url}/rest/api/2/myself", auth=("gone", "pw")).status_code == 200
         admin.put("/rest/api/2/user", params={"username": "gone"}, json={"active": False})
     assert httpx.get(f"{jira.url}/rest/api/2/myself", auth=("gone", "pw")).status_code == 401
+
+
+def test_a_password_set_over_rest_is_the_one_basic_auth_accepts(jira_sandbox):
+    jira = jira_sandbox()
+    with jira.client() as admin:
+        admin.post(
+            "/rest/api/2/user", json={"name": "pat", "emailAddress": "p@example.com", "displayName": "P"}
+        )
+        assert httpx.get(f"{jira.url}/rest/api/2/myself", auth=("pat", "new")).status_code == 401
+        changed = admin.put("/rest/api/2/user/password", params={"username": "pat"}, json={"password": "new"})
+        assert changed.status_code == 204
+        empty = admin.put("/rest/api/2/user/password", params={"username": "pat"}, json={})
+        assert empty.status_code == 400
+        assert "password" in empty.json()["errors"]
+    assert httpx.get(f"{jira.url}/rest/api/2/myself", auth=("pat", "new")).status_code == 200

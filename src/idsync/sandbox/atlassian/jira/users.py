@@ -210,6 +210,18 @@ async def delete_user(request: Request) -> Response:
     return empty(204)
 
 
+async def set_password(request: Request) -> Response:
+    """PUT /user/password?username=|key= {"password"}: 204 (code not verified, reference §2.3)."""
+    require_admin(request)
+    user = find_user(request)
+    body = await body_object(request)
+    password = body.get("password")
+    if not isinstance(password, str) or not password:
+        raise JiraError(400, errors={"password": "You must specify a password."})  # text unverified
+    user.password = password
+    return empty(204)
+
+
 def routes() -> list[Route]:
     """The /user routes under /rest/api/2."""
     return [
@@ -217,4 +229,5 @@ def routes() -> list[Route]:
         Route("/rest/api/2/user", create_user, methods=["POST"]),
         Route("/rest/api/2/user", update_user, methods=["PUT"]),
         Route("/rest/api/2/user", delete_user, methods=["DELETE"]),
+        Route("/rest/api/2/user/password", set_password, methods=["PUT"]),
     ]
