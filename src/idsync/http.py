@@ -67,9 +67,12 @@ class RetryPolicy:
     max_wait: float = 120.0
 
 
-def retry_after_seconds(response: httpx.Response, now: float | None = None) -> float | None:
+def retry_after_seconds(
+    response: httpx.Response, now: float | None = None, *, rate_limit_reset: bool = True
+) -> float | None:
     """The wait a server asked for: `Retry-After` (seconds or HTTP date) or Okta's
-    `X-Rate-Limit-Reset` (epoch seconds when the bucket refills)."""
+    `X-Rate-Limit-Reset` (epoch seconds when the bucket refills). Okta sends the rate-limit headers on
+    every response, so `rate_limit_reset=False` ignores them where they are no request to wait (a 500)."""
     now = time.time() if now is None else now
     value = response.headers.get("retry-after")
     if value:
@@ -79,7 +82,7 @@ def retry_after_seconds(response: httpx.Response, now: float | None = None) -> f
             parsed = email.utils.parsedate_to_datetime(value)
             if parsed is not None:
                 return max(0.0, parsed.timestamp() - now)
-    reset = response.headers.get("x-rate-limit-reset")
+    reset = response.headers.get("x-rate-limit-reset") if rate_limit_reset else None
     if reset:
         try:
             return max(0.0, float(reset) - now) + 0.05
@@ -93,7 +96,8 @@ def error_for(response: httpx.Response, describe: Describe) -> ConnectorError:
     status = response.status_code
     message = f"{response.request.method} {response.request.url.path} → {status}: {describe(response)}"
     if status == 429 or status in (500, 502, 503, 504):
-        return TransientError(message, status=status, retry_after=retry_after_seconds(response))
+        wait = retry_after_seconds(response, rate_limit_reset=status == 429)
+        return TransientError(message, status=status, retry_after=wait)
     if status in (401, 403):
         return StopSyncError(message, status=status)
     if status == 404:

@@ -13,6 +13,7 @@ from pydantic import SecretStr
 
 from idsync.config.connections import OktaConnection
 from idsync.domain.errors import NotFoundError, SourceReadError, StopSyncError
+from idsync.http import error_for
 from idsync.sources.okta import OktaSource
 from idsync.sources.okta.client import describe_okta_error
 
@@ -243,3 +244,15 @@ def test_describe_joins_summary_code_causes_and_id() -> None:
     )
     plain = httpx.Response(502, text="<html>Bad gateway</html>")
     assert describe_okta_error(plain) == "<html>Bad gateway</html>"
+
+
+def test_rate_limit_headers_on_a_500_are_no_request_to_wait() -> None:
+    # Okta sends X-Rate-Limit-* on every response; only a 429 means "come back at the reset".
+    reset = {"x-rate-limit-reset": "4102444800"}  # year 2100
+    request = httpx.Request("GET", f"{BASE}/api/v1/users")
+    failed = httpx.Response(500, headers=reset, request=request)
+    limited = httpx.Response(429, headers=reset, request=request)
+    assert error_for(failed, describe_okta_error).retry_after is None
+    waited = error_for(limited, describe_okta_error).retry_after
+    assert waited is not None
+    assert waited > 3600

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import aclosing, contextmanager
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
@@ -51,6 +51,16 @@ class OktaSource:
     def requests(self) -> Counter[str]:
         """Requests sent so far by "GET <endpoint>", for benchmarks and tests."""
         return self._client.http.requests
+
+    @property
+    def rate_limited(self) -> int:
+        """How many 429 answers were waited out so far."""
+        return self._client.http.rate_limited
+
+    @property
+    def retries(self) -> int:
+        """How many requests were repeated after a transient failure so far."""
+        return self._client.http.retries
 
     @property
     def scope(self) -> str:
@@ -300,15 +310,21 @@ class OktaSource:
         return ids
 
     async def _assigned(self, app_id: str, user_id: str) -> bool:
-        path = f"/api/v1/apps/{quote(app_id, safe='')}/users/{quote(user_id, safe='')}"
-        try:
-            with self._failing(f"assignment of user {user_id} to app {app_id}"):
-                await self._client.get_json(path, label="/api/v1/apps/{id}/users/{id}")
-        except SourceReadError as exc:
-            if isinstance(exc.__cause__, NotFoundError):
-                return False
-            raise
-        return True
+        """Whether the app's user list holds this user. Only the documented list endpoint is used
+        (reference 1.9); the listing stops at the page that holds the user."""
+        found = False
+        page_number = 1
+        params = {"limit": self._conn.app_users_page_size}
+        path = f"/api/v1/apps/{quote(app_id, safe='')}/users"
+        with self._failing(lambda: f"user list of app {app_id}, page {page_number}"):
+            pages = self._client.pages(path, params, label="/api/v1/apps/{id}/users")
+            async with aclosing(pages):
+                async for page in pages:
+                    if any(AppUser.parse(obj).id == user_id for obj in page):
+                        found = True
+                        break
+                    page_number += 1
+        return found
 
     async def check(self) -> str:
         """One cheap authenticated call (two with app_id): says whether the token works and what it sees."""
