@@ -92,7 +92,9 @@ class OktaClient:
             raise ResponseShapeError(f"expected a JSON array, got {type(page).__name__}")
         return page, next_link(response) is not None
 
-    async def pages(self, path: str, params: Mapping[str, Any], *, label: str) -> AsyncGenerator[list[Any], None]:
+    async def pages(
+        self, path: str, params: Mapping[str, Any], *, label: str
+    ) -> AsyncGenerator[list[Any], None]:
         """Yield each page (a JSON array) of a listing, following `Link: rel="next"` to the end.
 
         Only the path and query of a next link are used, on the configured base URL: the cursor is
