@@ -102,7 +102,9 @@ class GroupsRules(_Strict):
     include: list[str] = Field(default_factory=list)
     exclude: list[str] = Field(default_factory=list)
     rename: RenameRule | None = None
+    """Used with mode on_the_fly (CONFIG.md's example shows it next to `mapping`, so both may be set)."""
     mapping: dict[str, list[str]] = Field(default_factory=dict)
+    """Used with mode manual: source group name → target group names."""
     create_missing: bool = True
     keep_existing_memberships: bool = True
     """True: only remove memberships of users idsync manages; False: idsync is authoritative for
@@ -113,14 +115,6 @@ class GroupsRules(_Strict):
     @classmethod
     def _regexes(cls, values: list[str]) -> list[str]:
         return [_regex(v) for v in values]
-
-    @model_validator(mode="after")
-    def _mode_keys(self) -> GroupsRules:
-        if self.mode != "manual" and self.mapping:
-            raise ValueError(f"mapping: is used only with mode: manual (mode is {self.mode!r})")
-        if self.mode != "on_the_fly" and self.rename is not None:
-            raise ValueError(f"rename: is used only with mode: on_the_fly (mode is {self.mode!r})")
-        return self
 
 
 class LeadRules(_Strict):
