@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, event, text
@@ -71,11 +72,18 @@ def parse_url(url: str) -> URL:
 def create_store_engine(url: str) -> Engine:
     """An engine configured for the store's access pattern on this dialect."""
     parsed = parse_url(url)
+    # orjson: history writes one JSON value per item, and the stdlib encoder was half of finish_run.
+    json = {"json_serializer": _dump_json, "json_deserializer": orjson.loads}
     if parsed.drivername == "sqlite":
-        engine = create_engine(parsed, connect_args={"timeout": _SQLITE_BUSY_MS / 1000})
+        engine = create_engine(parsed, connect_args={"timeout": _SQLITE_BUSY_MS / 1000}, **json)
         _configure_sqlite(engine)
         return engine
-    return create_engine(parsed, pool_pre_ping=True)
+    return create_engine(parsed, pool_pre_ping=True, **json)
+
+
+def _dump_json(value: object) -> str:
+    """JSON text for a JSON column."""
+    return orjson.dumps(value).decode()
 
 
 def _configure_sqlite(engine: Engine) -> None:

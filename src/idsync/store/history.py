@@ -8,9 +8,10 @@ never aggregates items.
 from __future__ import annotations
 
 import secrets
+import threading
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Table, insert, select, update
@@ -32,14 +33,32 @@ from idsync.store.records import (
 _ITEMS = cast(Table, RunItemRow.__table__)
 
 
-def new_run_id(now: datetime) -> str:
-    """A short id that sorts by start time (to the millisecond), e.g. `20250301-142501123-9f3a`."""
-    return f"{now:%Y%m%d-%H%M%S}{now.microsecond // 1000:03d}-{secrets.token_hex(2)}"
+_last_start = datetime.min.replace(tzinfo=UTC)
+_last_start_lock = threading.Lock()
+
+
+def _start_time() -> datetime:
+    """Now to the millisecond, strictly later than any start this process handed out before, so
+    two runs started in the same millisecond still sort in the order they began."""
+    global _last_start
+    now = datetime.now(UTC)
+    now = now.replace(microsecond=now.microsecond // 1000 * 1000)
+    with _last_start_lock:
+        if now <= _last_start:
+            now = _last_start + timedelta(milliseconds=1)
+        _last_start = now
+    return now
+
+
+def new_run_id(started: datetime) -> str:
+    """A short id that sorts by start time (to the millisecond), e.g. `20250301-142501123-9f3a`; the
+    random tail keeps ids of two processes starting in the same millisecond apart."""
+    return f"{started:%Y%m%d-%H%M%S}{started.microsecond // 1000:03d}-{secrets.token_hex(2)}"
 
 
 def start_run(engine: Engine, profile: str, trigger: str, *, dry_run: bool = False) -> str:
     """Record that a run began; returns its id."""
-    now = datetime.now(UTC)
+    now = _start_time()
     run_id = new_run_id(now)
     with write_transaction(engine) as connection:
         connection.execute(
@@ -188,9 +207,9 @@ def get_run(engine: Engine, run_id: str) -> RunDetail:
         if row is None:
             raise RunNotFound(run_id)
         item_rows = connection.execute(
-            select(_ITEMS).where(_ITEMS.c.run_id == run_id).order_by(_ITEMS.c.idx)
-        ).mappings()
-        items = tuple(_item(dict(item)) for item in item_rows)
+            select(*_ITEM_COLUMNS).where(_ITEMS.c.run_id == run_id).order_by(_ITEMS.c.idx)
+        )
+        items = tuple(_item(tuple(item)) for item in item_rows)
     base = len(_SUMMARY_COLUMNS)
     values: tuple[Any, ...] = tuple(row)
     plan_created_at, single_user, timings, notes, disputes, managed_users = values[base:]
@@ -250,24 +269,33 @@ def _summary(row: Sequence[Any]) -> RunSummary:
     )
 
 
-def _item(row: Mapping[str, Any]) -> RunItemRecord:
-    """A RunItemRecord from a run_items row."""
+_ITEM_FIELDS = (
+    "idx", "action", "target", "subject", "user", "user_key", "source_id", "group", "new_lead",
+    "reason_rule", "reason_detail", "changes", "outcome", "error", "target_key", "attempts", "duration_ms",
+)  # fmt: skip
+_ITEM_COLUMNS = tuple(_ITEMS.c[name] for name in _ITEM_FIELDS)
+
+
+def _item(row: tuple[Any, ...]) -> RunItemRecord:
+    """A RunItemRecord from a row of `_ITEM_COLUMNS` (positional: 20,000 items load twice as fast)."""
+    (index, action, target, subject, user, user_key, source_id, group, new_lead, rule, detail, changes,
+     outcome, error, target_key, attempts, duration_ms) = row  # fmt: skip
     return RunItemRecord(
-        index=row["idx"],
-        action=row["action"],
-        target=row["target"],
-        subject=row["subject"],
-        user=row["user"],
-        user_key=row["user_key"],
-        source_id=row["source_id"],
-        group=row["group"],
-        new_lead=row["new_lead"],
-        reason_rule=row["reason_rule"],
-        reason_detail=row["reason_detail"],
-        changes=tuple(Change(c["field"], c["old"], c["new"]) for c in row["changes"] or ()),
-        outcome=row["outcome"],
-        error=row["error"],
-        target_key=row["target_key"],
-        attempts=row["attempts"],
-        duration_ms=row["duration_ms"],
+        index=index,
+        action=action,
+        target=target,
+        subject=subject,
+        user=user,
+        user_key=user_key,
+        source_id=source_id,
+        group=group,
+        new_lead=new_lead,
+        reason_rule=rule,
+        reason_detail=detail,
+        changes=tuple(Change(c["field"], c["old"], c["new"]) for c in changes or ()),
+        outcome=outcome,
+        error=error,
+        target_key=target_key,
+        attempts=attempts,
+        duration_ms=duration_ms,
     )

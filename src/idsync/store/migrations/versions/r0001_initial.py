@@ -59,9 +59,7 @@ def upgrade() -> None:
     op.create_index("ix_runs_status", "runs", ["status"])
     op.create_table(
         "run_items",
-        sa.Column(
-            "run_id", sa.String(40), sa.ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True
-        ),
+        sa.Column("run_id", sa.String(40), sa.ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
         sa.Column("idx", sa.Integer(), primary_key=True),
         sa.Column("action", sa.String(40), nullable=False),
         sa.Column("target", sa.String(), nullable=False),
