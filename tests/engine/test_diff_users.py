@@ -258,3 +258,16 @@ def test_items_are_sorted_by_phase_then_subject_and_carry_target() -> None:
     result = world.sync(snapshot([BOB, ANN]), profile(users=BY_LOCAL), JIRA)
     assert [i.user for i in result.items] == ["ann", "bob"]
     assert all(i.target == "jira" for i in result.items)
+
+
+def test_username_freed_by_a_rename_in_this_plan_is_taken_on_the_next_run() -> None:
+    world, rules = World(), profile(users=BY_LOCAL)
+    world.apply(world.sync(snapshot([ANN]), rules))
+    moved = person("u1", "ann.lee@x.io", email="ann@x.io", firstName="Ann", lastName="Lee")
+    newcomer = person("u5", "ann@y.io", firstName="Ann", lastName="Other")
+    result = world.sync(snapshot([moved, newcomer]), rules)
+    assert actions(result) == [("rename_user", "ann")]
+    assert result.disputes == ()
+    assert any("next run" in note for note in result.notes)
+    world.apply(result)
+    assert actions(world.sync(snapshot([moved, newcomer]), rules)) == [("create_user", "ann")]
