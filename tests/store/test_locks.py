@@ -23,26 +23,41 @@ HOLDER_SCRIPT = Path(__file__).with_name("lock_holder.py")
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@contextmanager
-def other_process(url: str, profile: str, holder: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
-    """A second process trying the lock; yields it and its first line (`locked` or `refused: ...`)."""
-    child = subprocess.Popen(
+def spawn(url: str, profile: str, holder: str) -> subprocess.Popen[str]:
+    """Start a second process that tries the lock (see lock_holder.py)."""
+    return subprocess.Popen(
         [sys.executable, str(HOLDER_SCRIPT), url, profile, holder],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
         cwd=ROOT,
     )
+
+
+def first_line(child: subprocess.Popen[str]) -> str:
+    """What the process said first: `locked` or `refused: ...` (empty if it died)."""
     assert child.stdout is not None
+    return child.stdout.readline().strip()
+
+
+def reap(child: subprocess.Popen[str]) -> None:
+    """Make sure the process is gone and its pipes closed."""
+    if child.poll() is None:
+        child.kill()
+    child.wait()
+    for stream in (child.stdin, child.stdout):
+        if stream is not None:
+            stream.close()
+
+
+@contextmanager
+def other_process(url: str, profile: str, holder: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """A second process trying the lock; yields it and its first line."""
+    child = spawn(url, profile, holder)
     try:
-        yield child, child.stdout.readline().strip()
+        yield child, first_line(child)
     finally:
-        if child.poll() is None:
-            child.kill()
-        child.wait()
-        for stream in (child.stdin, child.stdout):
-            if stream is not None:
-                stream.close()
+        reap(child)
 
 
 def let_go(child: subprocess.Popen[str]) -> list[str]:
@@ -105,6 +120,22 @@ def test_the_lock_of_a_killed_process_is_freed(store_url: str) -> None:
         with store.profile_lock("staff", "survivor"), store.engine.connect() as connection:
             row = connection.execute(select(LockRow.holder, LockRow.pid)).one()
             assert tuple(row) == ("survivor", os.getpid())
+
+
+def test_two_processes_opening_a_fresh_store_at_once(store_url: str) -> None:
+    # Both start before either has read a line: they migrate the empty database at the same time,
+    # then race for the lock. Exactly one wins.
+    children = [spawn(store_url, "staff", "first"), spawn(store_url, "staff", "second")]
+    try:
+        lines = [first_line(child) for child in children]
+        assert sorted(lines)[0] == "locked"
+        assert sorted(lines)[1].startswith("refused: profile 'staff' is already running: held by ")
+        assert let_go(children[lines.index("locked")]) == ["released"]
+    finally:
+        for child in children:
+            reap(child)
+    with Store.open(store_url) as store:
+        assert store.runs() == []
 
 
 def test_release_on_exit_and_on_error(store_url: str) -> None:

@@ -13,14 +13,17 @@ from idsync.domain.errors import ConfigError
 from idsync.store import Store
 from idsync.store.models import Base
 
-TABLES = {"alembic_version", "links", "runs", "run_items", "profile_locks"}
+TABLES = {
+    "alembic_version", "links", "runs", "run_items", "profile_locks",
+    "scim_resources", "scim_keys", "scim_unique", "scim_tombstones", "scim_tokens",
+}
 
 
 def test_open_migrates_an_empty_database_to_every_table(store_url: str) -> None:
     with Store.open(store_url) as store:
         assert set(inspect(store.engine).get_table_names()) == TABLES
         with store.engine.connect() as connection:
-            assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "r0001"
+            assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "r0002"
 
 
 def test_migrated_schema_matches_the_models(store_url: str) -> None:

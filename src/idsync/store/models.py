@@ -125,3 +125,71 @@ class LockRow(Base):
     pid: Mapped[int] = mapped_column(Integer)
     acquired_at: Mapped[datetime]
     heartbeat_at: Mapped[datetime]
+
+
+# --- the SCIM inbox (S3): what IdPs pushed, per scim_inbound connection ----------------------------
+
+
+class ScimResourceRow(Base):
+    """One SCIM resource an IdP pushed, as the JSON document scim2-models produced (the inbox's truth)."""
+
+    __tablename__ = "scim_resources"
+
+    connection: Mapped[str] = mapped_column(String, primary_key=True)
+    resource_type: Mapped[str] = mapped_column(String(64), primary_key=True)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    body: Mapped[str] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+    modified_at: Mapped[datetime]
+
+
+class ScimKeyRow(Base):
+    """An indexed value of a resource (userName, externalId, displayName, members.value), compared as
+    the attribute's case rules say, so `eq` filters and member look-ups never scan the inbox."""
+
+    __tablename__ = "scim_keys"
+    __table_args__ = (
+        Index("ix_scim_keys_lookup", "connection", "resource_type", "urn", "value"),
+        Index("ix_scim_keys_owner", "connection", "resource_type", "resource_id"),
+    )
+
+    row: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    connection: Mapped[str] = mapped_column(String)
+    resource_type: Mapped[str] = mapped_column(String(64))
+    resource_id: Mapped[str] = mapped_column(String(64))
+    urn: Mapped[str] = mapped_column(String)
+    value: Mapped[str] = mapped_column(String)
+
+
+class ScimUniqueRow(Base):
+    """A value of an attribute with uniqueness server/global; the primary key is the uniqueness check."""
+
+    __tablename__ = "scim_unique"
+
+    connection: Mapped[str] = mapped_column(String, primary_key=True)
+    urn: Mapped[str] = mapped_column(String, primary_key=True)
+    value: Mapped[str] = mapped_column(String, primary_key=True)
+    resource_type: Mapped[str] = mapped_column(String(64))
+    resource_id: Mapped[str] = mapped_column(String(64))
+
+
+class ScimTombstoneRow(Base):
+    """A resource the IdP deleted: a later single-object sync sees it as gone, not as unknown."""
+
+    __tablename__ = "scim_tombstones"
+
+    connection: Mapped[str] = mapped_column(String, primary_key=True)
+    resource_type: Mapped[str] = mapped_column(String(64), primary_key=True)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    deleted_at: Mapped[datetime]
+
+
+class ScimTokenRow(Base):
+    """The bearer token of one scim_inbound connection, kept only as a SHA-256 hash."""
+
+    __tablename__ = "scim_tokens"
+
+    connection: Mapped[str] = mapped_column(String, primary_key=True)
+    token_sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]

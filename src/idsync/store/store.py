@@ -39,12 +39,15 @@ class Store:
         return cls(engine, stale_lock_after=stale_lock_after)
 
     def __repr__(self) -> str:
+        """The URL with its password masked."""
         return f"Store({safe_url(self.engine.url)!r})"
 
     def __enter__(self) -> Store:
+        """Use as a context manager that closes the store on exit."""
         return self
 
     def __exit__(self, *_exc: object) -> None:
+        """Close the store."""
         self.close()
 
     def close(self) -> None:
