@@ -231,3 +231,15 @@ async def test_rate_limit_is_waited_out_until_the_reset() -> None:
         assert source.rate_limited >= 1
     finally:
         server.stop()
+
+
+async def test_check_in_app_scope_names_the_app(okta_org: OktaOrg) -> None:
+    state = okta_org.sandbox.state
+    app_id = next(aid for aid in state.app_ids if state.app_groups[aid] and state.app_users[aid])
+    source = okta_org.source(app_id=app_id)
+    try:
+        line = await source.check()
+    finally:
+        await source.aclose()
+    groups = len(state.app_groups[app_id])
+    assert line == f"Okta {okta_org.url}: token OK, app {app_id}: {groups} groups, users assigned"
