@@ -86,6 +86,8 @@ class _Prepared:
     guard: GuardReport
     links: dict[str, dict[str, Link]]
     timings: dict[str, float]
+    bookkeeping: dict[str, tuple[tuple[Link, ...], tuple[str, ...]]] = field(default_factory=dict)
+    """Per target: links the diff found to need no write (upserts) or to point nowhere (deletes)."""
 
 
 class Engine:
@@ -193,6 +195,7 @@ class Engine:
         fingerprints: dict[str, str] = {}
         managed: dict[str, int] = {}
         links: dict[str, dict[str, Link]] = {}
+        bookkeeping: dict[str, tuple[tuple[Link, ...], tuple[str, ...]]] = {}
         read_target = diff_time = 0.0
         for target_name in profile.targets:
             target = self._target_factory(self.config, target_name)
@@ -209,6 +212,7 @@ class Engine:
             result = diff(desired, state, target_links, profile, target.capabilities)
             diff_time += time.perf_counter() - clock
             items.extend(result.items)
+            bookkeeping[target_name] = (result.link_upserts, result.link_deletes)
             disputes.extend(d for d in result.disputes if d not in disputes)
             notes.extend(result.notes)
             queries[target_name] = query
@@ -222,10 +226,13 @@ class Engine:
         guard = check(
             plan, profile.safety, allow_over_limit=request.allow_over_limit, previous_source_users=previous
         )
-        return _Prepared(plan, guard, links, timings)
+        return _Prepared(plan, guard, links, timings, bookkeeping)
 
     async def _apply(self, name: str, run_id: str, prepared: _Prepared, confirm: Confirm | None) -> RunReport:
         plan, guard, timings = prepared.plan, prepared.guard, prepared.timings
+        for target_name, (upserts, deletes) in prepared.bookkeeping.items():
+            if upserts or deletes:
+                self.store.save_links(name, target_name, upserts, deletes)
         if guard.refused:
             self.store.finish_run(
                 run_id, status=RunStatus.REFUSED, plan=plan, results=(), timings=timings, error=guard.message

@@ -59,6 +59,8 @@ class RateLimiter:
         self.clock = clock
         self.buckets = {name: _Bucket(limit) for name, limit in options.limits().items()}
         self.in_flight = 0
+        self.rejected = 0
+        """429s answered so far (tests prove a client met the limit and waited it out)."""
 
     def reset(self) -> None:
         """Forget all counts (admin reset)."""
@@ -77,6 +79,7 @@ class RateLimiter:
             bucket.used = 0
         reset = math.ceil(bucket.window_start + window)
         if bucket.used >= bucket.limit:
+            self.rejected += 1
             return False, bucket.limit, 0, reset
         bucket.used += 1
         return True, bucket.limit, bucket.limit - bucket.used, reset
@@ -109,6 +112,7 @@ class OktaEdge:
             return
         limiter = self.limiter
         if limiter.in_flight >= limiter.options.concurrency:
+            limiter.rejected += 1
             reset = str(math.ceil(limiter.clock.now().timestamp()) + 60).encode()
             await _error(
                 send,

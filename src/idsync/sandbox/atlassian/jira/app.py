@@ -42,6 +42,12 @@ class JiraSandbox:
     control: SandboxControl
     runtime: Runtime
     options: JiraOptions
+    auth: AuthMiddleware
+
+    @property
+    def rate_limited(self) -> int:
+        """How many requests the per-user rate limit refused with 429 (0 when rate limiting is off)."""
+        return self.auth.limiter.rejected if self.auth.limiter is not None else 0
 
     @property
     def state(self) -> JiraState:
@@ -120,4 +126,4 @@ def create_app(options: JiraOptions) -> JiraSandbox:
     auth = AuthMiddleware(router, runtime)
     app = FaultMiddleware(auth, faults, _injected_error, seed=options.seed)
     control.middleware = app
-    return JiraSandbox(app, control, runtime, options)
+    return JiraSandbox(app, control, runtime, options, auth)

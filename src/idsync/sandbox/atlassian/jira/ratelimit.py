@@ -29,6 +29,8 @@ class RateLimiter:
         self.max_tokens = max_tokens
         self.interval = interval_seconds
         self.buckets: dict[str, Bucket] = {}
+        self.rejected = 0
+        """429s answered so far (tests prove a client met the limit and waited it out)."""
 
     def take(self, who: str, now: float) -> tuple[bool, int, int]:
         """Spend one token of `who` at time `now` (seconds): (allowed, remaining, retry_after seconds)."""
@@ -43,6 +45,7 @@ class RateLimiter:
             bucket.tokens -= 1
             retry = 0 if bucket.tokens >= 1 else self._until_refill(bucket, now)
             return True, int(bucket.tokens), retry
+        self.rejected += 1
         return False, 0, self._until_refill(bucket, now)
 
     def _until_refill(self, bucket: Bucket, now: float) -> int:
