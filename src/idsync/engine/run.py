@@ -230,9 +230,9 @@ class Engine:
 
     async def _apply(self, name: str, run_id: str, prepared: _Prepared, confirm: Confirm | None) -> RunReport:
         plan, guard, timings = prepared.plan, prepared.guard, prepared.timings
-        for target_name, (upserts, deletes) in prepared.bookkeeping.items():
-            if upserts or deletes:
-                self.store.save_links(name, target_name, upserts, deletes)
+        for target_name, (found, gone) in prepared.bookkeeping.items():
+            if found or gone:
+                self.store.save_links(name, target_name, found, gone)
         if guard.refused:
             self.store.finish_run(
                 run_id, status=RunStatus.REFUSED, plan=plan, results=(), timings=timings, error=guard.message
