@@ -169,7 +169,10 @@ def test_profiles_lock_independently(store: Store) -> None:
 @pytest.mark.postgres
 def test_postgres_releases_the_advisory_lock(postgres_url: str) -> None:
     with Store.open(postgres_url) as store:
-        count = text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")
+        count = text(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+        )
         with store.profile_lock("staff", "cli"), store.engine.connect() as connection:
             assert connection.execute(count).scalar_one() == 1
         with store.engine.connect() as connection:

@@ -12,10 +12,19 @@ from sqlalchemy import create_engine, inspect, text
 from idsync.domain.errors import ConfigError
 from idsync.store import Store
 from idsync.store.models import Base
+from tests.fixtures.postgres import PostgresCluster
 
 TABLES = {
-    "alembic_version", "links", "runs", "run_items", "profile_locks",
-    "scim_resources", "scim_keys", "scim_unique", "scim_tombstones", "scim_tokens",
+    "alembic_version",
+    "links",
+    "runs",
+    "run_items",
+    "profile_locks",
+    "scim_resources",
+    "scim_keys",
+    "scim_unique",
+    "scim_tombstones",
+    "scim_tokens",
 }
 
 
@@ -77,3 +86,15 @@ def test_unreachable_postgres_hides_the_password(postgres_url: str) -> None:
     message = str(caught.value)
     assert "hunter2" not in message
     assert "no_such_database" in message
+
+
+@pytest.mark.postgres
+def test_repr_hides_the_password(postgres_cluster: PostgresCluster) -> None:
+    name = "t_repr_secret"
+    cluster_url = postgres_cluster.create_database(name)
+    try:
+        with Store.open(cluster_url.replace("postgres@", "postgres:hunter2@")) as store:
+            assert "hunter2" not in repr(store)
+            assert "***" in repr(store)
+    finally:
+        postgres_cluster.drop_database(name)
