@@ -375,6 +375,56 @@ def user_sync(
     raise typer.Exit(report.exit_code)
 
 
+@user_app.command("lookup")
+def user_lookup(
+    connection: Annotated[str, typer.Argument(help="A source connection (okta or ldap).")],
+    login: Annotated[str, typer.Argument(help="The user's login / username in the source.")],
+    config: ConfigOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Test sync: show one source user's attributes and groups, and what each profile would write."""
+    from rich.table import Table
+
+    from idsync.config.loader import load_config
+    from idsync.engine.lookup import preview_user, printable
+
+    try:
+        cfg = load_config(config)
+    except ConfigError as exc:
+        raise _fail(str(exc), 2) from None
+    preview = _run(preview_user(cfg, connection, login))
+    if json_output:
+        _print_json(preview.to_dict())
+        return
+    attributes = Table(
+        title=f"{connection}: {login} ({preview.user.status}, id {preview.user.id})", title_justify="left"
+    )
+    attributes.add_column("attribute")
+    attributes.add_column("value", overflow="fold")
+    for name, value in sorted(preview.user.attributes.items()):
+        attributes.add_row(name, printable(value))
+    out.print(attributes)
+    out.print(f"source groups: {', '.join(preview.groups) or '(none)'}", highlight=False)
+    for view in preview.profiles:
+        if view.user is None:
+            out.print(f"[yellow]profile {view.profile}: not synced[/] — {view.why_not}", highlight=False)
+            continue
+        mapped = Table(title=f"profile {view.profile} would write", title_justify="left")
+        mapped.add_column("field")
+        mapped.add_column("value", overflow="fold")
+        mapped.add_row("username", view.user.username)
+        mapped.add_row("email", view.user.email or "")
+        mapped.add_row("display name", view.user.display_name or "")
+        mapped.add_row("active", "yes" if view.user.active else "no")
+        for key, value in sorted(view.user.properties.items()):
+            mapped.add_row(f"property {key}", value)
+        for group, reason in sorted(view.user.groups.items()):
+            mapped.add_row(f"group {group}", str(reason))
+        out.print(mapped)
+    if not preview.profiles:
+        out.print(f"no profile reads from {connection!r}", highlight=False)
+
+
 @app.command()
 def demo(
     workdir: Annotated[
