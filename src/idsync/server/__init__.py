@@ -1,1 +1,2 @@
-"""The ASGI service: SCIM endpoints, health, and later the REST API, UI, event hooks and scheduler."""
+"""`idsync serve` (V1): one ASGI app hosting the SCIM mounts and /healthz; the scheduler, the web UI and
+the REST API mount here later."""

@@ -1,0 +1,197 @@
+"""One SCIM mount (`/scim/v2/<connection>` or `/scim/v1/<connection>`): scim2-server's protocol core
+over the inbox, behind bearer-token auth, a body-size limit and the client compatibility passes.
+
+    wire request ─► size limit (413) ─► auth (401) ─► compat passes ─► scim2-server core ─► storage
+                                                                              │
+    wire response ◄─ 1.1 translation ◄──────────────────── response ◄────────┘──► on_write(kind, id)
+
+An accepted write (2xx on POST/PUT/PATCH/DELETE of Users or Groups) calls `on_write`, which queues
+the object for provisioning; provisioning never delays or fails the SCIM answer.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from http import HTTPStatus
+from typing import Any
+
+from scim2_models import (
+    Context,
+    PayloadTooLargeException,
+    PreconditionFailedException,
+    Resource,
+    ResponseParameters,
+    ScimProvider,
+    UnauthorizedException,
+)
+from scim2_server.applications.asgi import ASGIApplication, Scope
+from scim2_server.requests import ScimRequest
+from scim2_server.responses import ScimResponse
+from scim2_server.service import ScimService
+from sqlalchemy.engine import Engine
+
+from idsync.sources.scim import tokens
+from idsync.sources.scim.compat import WireRequest, scim11, v2_request_passes
+from idsync.sources.scim.storage import AsyncInboxStorage
+
+log = logging.getLogger("idsync.scim")
+
+OnWrite = Callable[[str, str, str], None]
+"""(resource type "User"/"Group", resource id, operation "create"/"replace"/"patch"/"delete")."""
+
+_WRITES = {"POST": "create", "PUT": "replace", "PATCH": "patch", "DELETE": "delete"}
+_TOKEN_CACHE_SECONDS = 2.0
+
+
+class InboxService(ScimService):
+    """The protocol core with our answer to PATCH: 200 + resource for users, 204 for groups (open
+    question #36: Okta accepts both, Entra prefers 204 for groups, which may be large)."""
+
+    max_body_bytes: int | None = None
+
+    def max_body_size(self, request: ScimRequest) -> int | None:
+        """Read at most one byte past the connection's limit, so a larger body gets 413 cheaply."""
+        return self.max_body_bytes
+
+    def patch_response(
+        self, base_url: str, resource: Resource[Any], response_parameters: ResponseParameters[Any]
+    ) -> ScimResponse:
+        """200 with the user; 204 for a group unless attributes were asked for."""
+        if resource.meta is not None and resource.meta.resource_type == "User":
+            published = self.publish(base_url, resource)
+            return self.resource_response(
+                published, Context.RESOURCE_REPLACEMENT_RESPONSE, response_parameters
+            )
+        return super().patch_response(base_url, resource, response_parameters)
+
+
+class ScimEndpoint(ASGIApplication):
+    """The ASGI app of one scim_inbound connection, for one SCIM version."""
+
+    def __init__(
+        self,
+        connection: str,
+        storage: AsyncInboxStorage,
+        provider: ScimProvider,
+        engine: Engine,
+        *,
+        max_body_bytes: int,
+        version: str = "v2",
+        on_write: OnWrite | None = None,
+    ) -> None:
+        service = InboxService(provider)
+        service.max_body_bytes = max_body_bytes
+        super().__init__(storage, provider, service)
+        self.connection = connection
+        self.engine = engine
+        self.max_body_bytes = max_body_bytes
+        self.version = version
+        self.on_write = on_write
+        self._token_hash: str | None = None
+        self._token_read_at = float("-inf")
+        self._passes = ((scim11.normalise,) if version == "v1" else ()) + v2_request_passes()
+
+    # --- wire in ----------------------------------------------------------------------------------
+
+    @staticmethod
+    def get_base_url(scope: Scope) -> str:
+        """The mount's URL as the client sees it (no extra /v2: the mount path carries the version)."""
+        headers = dict(scope["headers"])
+        host = headers.get(b"host", b"").decode()
+        if not host and scope.get("server"):
+            host = "{}:{}".format(*scope["server"])
+        return f"{scope['scheme']}://{host}{scope.get('root_path', '')}"
+
+    async def serve(self, request: ScimRequest) -> ScimResponse:
+        """Size limit, auth, compat passes, the core, then the 1.1 translation and the write hook."""
+        wire = WireRequest.of(
+            request.method, request.path, dict(request.query), request.header("Content-Type"), request.body
+        )
+        try:
+            if len(request.body) > self.max_body_bytes:
+                raise PayloadTooLargeException(
+                    detail=f"the request body is over the {self.max_body_bytes}-byte limit of connection "
+                    f"{self.connection!r} (scim_inbound max_body_bytes)"
+                )
+            self.check_auth(request)
+            if self.version == "v1" and wire.endpoint in scim11.DISCOVERY and wire.method != "GET":
+                response = ScimResponse(
+                    HTTPStatus.METHOD_NOT_ALLOWED,
+                    {
+                        "schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
+                        "status": "405",
+                        "detail": f"{wire.endpoint} is read-only (GET)",
+                    },
+                    {"Allow": "GET"},
+                )
+            else:
+                for normalise in self._passes:
+                    normalise(wire)
+                core = ScimRequest(
+                    method=wire.method,
+                    base_url=request.base_url,
+                    path=wire.path,
+                    query=wire.query,
+                    headers=_with_content_type(request, wire.content_type),
+                    body=wire.encoded(),
+                )
+                response = await self._dispatch(core)
+                self._written(wire, response)
+        except Exception as exception:
+            response = self.handle_exception(request, exception)
+        if self.version == "v1":
+            response = scim11.response(wire, response)
+        return self.finalize_response(request, response)
+
+    async def _dispatch(self, core: ScimRequest) -> ScimResponse:
+        # Two writes to one group at once (Okta pushes memberships in parallel) race on the version
+        # check; without an If-Match from the client that is our conflict, not theirs: retry it.
+        for _ in range(4):
+            try:
+                return await self.handler.handle(core)
+            except PreconditionFailedException:
+                if core.header("If-Match"):
+                    raise
+        return await self.handler.handle(core)
+
+    def check_auth(self, request: ScimRequest) -> None:
+        """401 unless `Authorization: Bearer <token>` is this connection's token."""
+        scheme, _, token = (request.header("Authorization") or "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise UnauthorizedException(detail="missing bearer token: send Authorization: Bearer <token>")
+        if not tokens.matches(token.strip(), self._current_hash()):
+            raise UnauthorizedException(
+                detail=f"the bearer token is not valid for connection {self.connection!r}"
+            )
+
+    def _current_hash(self) -> str | None:
+        # A short cache: issuing, rotating or revoking takes effect within two seconds.
+        now = time.monotonic()
+        if now - self._token_read_at > _TOKEN_CACHE_SECONDS:
+            self._token_hash = tokens.stored_hash(self.engine, self.connection)
+            self._token_read_at = now
+        return self._token_hash
+
+    # --- write hook -------------------------------------------------------------------------------
+
+    def _written(self, wire: WireRequest, response: ScimResponse) -> None:
+        operation = _WRITES.get(wire.method)
+        if operation is None or self.on_write is None or int(response.status) >= 300:
+            return
+        parts = wire.path.strip("/").split("/")
+        kind = {"Users": "User", "Groups": "Group"}.get(parts[0])
+        if kind is None or (len(parts) > 1 and parts[1].startswith(".")):
+            return
+        resource_id = parts[1] if len(parts) > 1 else (response.body or {}).get("id")
+        if isinstance(resource_id, str):
+            self.on_write(kind, resource_id, operation)
+
+
+def _with_content_type(request: ScimRequest, content_type: str | None) -> list[tuple[str, str]]:
+    pairs = request.headers.items() if isinstance(request.headers, dict) else list(request.headers)
+    headers = [(k, v) for k, v in pairs if k.lower() != "content-type"]
+    if content_type is not None:
+        headers.append(("Content-Type", content_type))
+    return headers

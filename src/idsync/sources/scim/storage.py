@@ -1,0 +1,498 @@
+"""The SCIM inbox: scim2-server's storage interface over our SQL tables (SQLite or PostgreSQL).
+
+A resource is stored as the JSON document scim2-models produces; the values a search or a sync looks
+up by (userName, externalId, displayName, members.value) are copied into `scim_keys`, compared as the
+attribute's case rules say, and the values of attributes with uniqueness server/global go to
+`scim_unique`, whose primary key makes the uniqueness check atomic across processes and replicas.
+
+Searches take one of three paths: an `eq` on an indexed attribute reads only the matching rows; no
+filter and no sort pages in SQL by id (stable); anything else loads the searched types and lets
+scim2-models evaluate the filter and the sort, so every operator behaves exactly as the library
+defines it. `AsyncInboxStorage` runs the blocking calls in a worker thread for the ASGI server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any, TypeVar, Union, cast
+
+import orjson
+from scim2_models import (
+    AttributeBinding,
+    Meta,
+    NotFoundException,
+    Path,
+    PreconditionFailedException,
+    Resource,
+    ResourceType,
+    ResponseParameters,
+    ScimFilter,
+    ScimProvider,
+    SearchRequest,
+    Uniqueness,
+    UniquenessException,
+)
+from scim2_models.path import CompareOperator, Comparison
+from scim2_server.storage import AsyncScimStorage, ScimStorage, SearchPage
+from scim2_server.utils import parametrize
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
+
+from idsync.store.db import read_transaction, write_transaction
+from idsync.store.models import ScimKeyRow, ScimResourceRow, ScimTombstoneRow, ScimUniqueRow
+
+T = TypeVar("T")
+
+INDEXED: dict[str, tuple[str, ...]] = {
+    "User": ("userName", "externalId"),
+    "Group": ("displayName", "externalId", "members.value"),
+}
+"""Attributes copied into scim_keys per resource type: what IdPs filter on (Okta userName and
+displayName, Entra externalId) and what a single-user sync needs (a user's groups by members.value)."""
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _version(number: int) -> str:
+    return f'W/"{number}"'
+
+
+def dump(resource: Resource[Any]) -> str:
+    """The JSON document stored for a resource (aliases, no nulls)."""
+    return orjson.dumps(
+        resource.model_dump(mode="json", by_alias=True, scim_ctx=None, exclude_none=True)
+    ).decode()
+
+
+class InboxStorage(ScimStorage):
+    """The resources one scim_inbound connection holds, in the store's database."""
+
+    def __init__(self, engine: Engine, connection: str, provider: ScimProvider) -> None:
+        self.engine = engine
+        self.connection = connection
+        self.provider = provider
+        self._models: dict[str, type[Resource[Any]]] = {
+            cast(str, rt.name): cast(type[Resource[Any]], provider.model_for(rt))
+            for rt in provider.resource_types
+        }
+        self._indexed: dict[str, dict[str, AttributeBinding]] = {}
+        self._unique: dict[str, list[AttributeBinding]] = {}
+        for name, model in self._models.items():
+            paths = parametrize(Path, model)
+            bindings = {}
+            for urn in INDEXED.get(name, ()):
+                binding = paths(urn).resolve()
+                if isinstance(binding, AttributeBinding):
+                    bindings[urn] = binding
+            self._indexed[name] = bindings
+            self._unique[name] = [
+                cast(AttributeBinding, p.resolve())
+                for p in paths.iter_paths(
+                    include_subattributes=False, uniqueness=[Uniqueness.server, Uniqueness.global_]
+                )
+            ]
+
+    # --- reads ------------------------------------------------------------------------------------
+
+    def get(
+        self,
+        resource_type: ResourceType,
+        resource_id: str,
+        *,
+        response_parameters: ResponseParameters[Any] | None = None,
+    ) -> Resource[Any]:
+        """The stored resource, or NotFoundException."""
+        name = cast(str, resource_type.name)
+        with read_transaction(self.engine) as conn:
+            body = conn.execute(
+                select(ScimResourceRow.body).where(
+                    ScimResourceRow.connection == self.connection,
+                    ScimResourceRow.resource_type == name,
+                    ScimResourceRow.id == resource_id,
+                )
+            ).scalar_one_or_none()
+        if body is None:
+            raise NotFoundException(detail=f"{name} {resource_id!r} not found")
+        return self.load(name, body)
+
+    def load(self, resource_type: str, body: str | bytes) -> Resource[Any]:
+        """A stored JSON document as the resource type's model."""
+        return self._models[resource_type].model_validate(orjson.loads(body))
+
+    def search(
+        self,
+        resource_types: list[ResourceType],
+        search_request: SearchRequest[Any],
+        *,
+        position: Any = None,
+    ) -> SearchPage:
+        """One page of the matching resources, sorted by the sort value then id (stable paging)."""
+        names = list(dict.fromkeys(cast(str, rt.name) for rt in resource_types))
+        scim_filter = search_request.filter
+        start = search_request.start_index_0 or 0
+        count = search_request.count
+        with read_transaction(self.engine) as conn:
+            if scim_filter is None and search_request.sort_by is None:
+                return self._sql_page(conn, names, start, count)
+            ids = self._equal_ids(conn, names, scim_filter) if len(names) == 1 else None
+            rows = self._rows(conn, names, ids)
+        resources = [self.load(name, body) for name, body in rows]
+        if scim_filter is not None and not scim_filter.models and resources:
+            models = tuple(dict.fromkeys(type(r) for r in resources))
+            scim_filter = parametrize(ScimFilter, Union[models])(str(scim_filter))  # noqa: UP007
+        found = [r for r in resources if scim_filter is None or scim_filter.match(r)]
+        descending = (
+            search_request.sort_by is not None
+            and search_request.sort_order == SearchRequest.SortOrder.descending
+        )
+
+        def key(resource: Resource[Any]) -> tuple[bool, Any, str]:
+            value = search_request.sort_value(resource) if search_request.sort_by else None
+            return value is None, value if value is not None else "", cast(str, resource.id)
+
+        found.sort(key=key, reverse=descending)
+        stop = None if count is None else start + count
+        return SearchPage(len(found), found[start:stop])
+
+    def _sql_page(self, conn: Connection, names: list[str], start: int, count: int | None) -> SearchPage:
+        where = (ScimResourceRow.connection == self.connection, ScimResourceRow.resource_type.in_(names))
+        total = conn.execute(select(func.count()).select_from(ScimResourceRow).where(*where)).scalar_one()
+        if count == 0:
+            return SearchPage(total, [])
+        query = (
+            select(ScimResourceRow.resource_type, ScimResourceRow.body)
+            .where(*where)
+            .order_by(ScimResourceRow.id, ScimResourceRow.resource_type)
+            .offset(start)
+        )
+        if count is not None:
+            query = query.limit(count)
+        return SearchPage(total, [self.load(name, body) for name, body in conn.execute(query)])
+
+    def _equal_ids(
+        self, conn: Connection, names: list[str], scim_filter: ScimFilter[Any] | None
+    ) -> list[str] | None:
+        """The ids matching `attr eq "string"` on an indexed attribute, or None to scan."""
+        if scim_filter is None or scim_filter.model is None:
+            return None
+        node = scim_filter.ast
+        if (
+            not isinstance(node, Comparison)
+            or node.op != CompareOperator.eq
+            or not isinstance(node.value, str)
+        ):
+            return None
+        binding = scim_filter.resolve_comparison(node.attr_path, strict=False)
+        if binding is None or binding.is_multivalued:
+            return None
+        urn = next((u for u, b in self._indexed.get(names[0], {}).items() if b.urn == binding.urn), None)
+        if urn is None:
+            return None
+        try:
+            value = binding.comparable(node.value)
+        except ValueError:
+            return []
+        return list(
+            conn.execute(
+                select(ScimKeyRow.resource_id).where(
+                    ScimKeyRow.connection == self.connection,
+                    ScimKeyRow.resource_type == names[0],
+                    ScimKeyRow.urn == urn,
+                    ScimKeyRow.value == str(value),
+                )
+            ).scalars()
+        )
+
+    def _rows(self, conn: Connection, names: list[str], ids: list[str] | None) -> list[tuple[str, str]]:
+        query = select(ScimResourceRow.resource_type, ScimResourceRow.body).where(
+            ScimResourceRow.connection == self.connection, ScimResourceRow.resource_type.in_(names)
+        )
+        if ids is not None:
+            if not ids:
+                return []
+            query = query.where(ScimResourceRow.id.in_(ids))
+        return [(name, body) for name, body in conn.execute(query)]
+
+    # --- writes -----------------------------------------------------------------------------------
+
+    def create(self, resource_type: ResourceType, resource: Resource[Any]) -> Resource[Any]:
+        """Store a new resource under a fresh id; UniquenessException when a unique value is taken."""
+        name = cast(str, resource_type.name)
+        created = resource.model_copy(deep=True)
+        created.id = uuid.uuid4().hex
+        now = _now()
+        created.meta = Meta(resource_type=name, created=now, last_modified=now, version=_version(1))
+        body = dump(created)
+        try:
+            with write_transaction(self.engine) as conn:
+                self._write_values(conn, name, created)
+                conn.execute(
+                    insert(ScimResourceRow).values(
+                        connection=self.connection,
+                        resource_type=name,
+                        id=created.id,
+                        body=body,
+                        version=1,
+                        created_at=now,
+                        modified_at=now,
+                    )
+                )
+        except IntegrityError:
+            raise UniquenessException(detail=self._taken_detail(name, created)) from None
+        return self.load(name, body)
+
+    def update(
+        self,
+        resource_type: ResourceType,
+        resource: Resource[Any],
+        *,
+        expected_version: str | None = None,
+    ) -> Resource[Any]:
+        """Replace the stored resource; PreconditionFailed when its version moved on meanwhile."""
+        name = cast(str, resource_type.name)
+        resource_id = cast(str, resource.id)
+        try:
+            with write_transaction(self.engine) as conn:
+                stored = self._locked(conn, name, resource_id)
+                version, created_at = stored
+                if expected_version is not None and expected_version != _version(version):
+                    raise PreconditionFailedException(detail=f"{name} {resource_id!r} changed meanwhile")
+                now = _now()
+                updated = type(resource).model_validate(resource.model_dump(scim_ctx=None))
+                updated.meta = Meta(
+                    resource_type=name, created=created_at, last_modified=now, version=_version(version + 1)
+                )
+                body = dump(updated)
+                self._drop_values(conn, name, resource_id)
+                self._write_values(conn, name, updated)
+                conn.execute(
+                    update(ScimResourceRow)
+                    .where(*self._key(name, resource_id))
+                    .values(body=body, version=version + 1, modified_at=now)
+                )
+        except IntegrityError:
+            raise UniquenessException(detail=self._taken_detail(name, resource)) from None
+        return self.load(name, body)
+
+    def delete(
+        self, resource_type: ResourceType, resource_id: str, *, expected_version: str | None = None
+    ) -> None:
+        """Delete a resource and leave a tombstone, so a later sync sees it as gone."""
+        name = cast(str, resource_type.name)
+        with write_transaction(self.engine) as conn:
+            version, _ = self._locked(conn, name, resource_id)
+            if expected_version is not None and expected_version != _version(version):
+                raise PreconditionFailedException(detail=f"{name} {resource_id!r} changed meanwhile")
+            self._drop_values(conn, name, resource_id)
+            conn.execute(delete(ScimResourceRow).where(*self._key(name, resource_id)))
+            conn.execute(
+                delete(ScimTombstoneRow).where(
+                    ScimTombstoneRow.connection == self.connection,
+                    ScimTombstoneRow.resource_type == name,
+                    ScimTombstoneRow.id == resource_id,
+                )
+            )
+            conn.execute(
+                insert(ScimTombstoneRow).values(
+                    connection=self.connection, resource_type=name, id=resource_id, deleted_at=_now()
+                )
+            )
+
+    def _key(self, name: str, resource_id: str) -> tuple[Any, ...]:
+        return (
+            ScimResourceRow.connection == self.connection,
+            ScimResourceRow.resource_type == name,
+            ScimResourceRow.id == resource_id,
+        )
+
+    def _locked(self, conn: Connection, name: str, resource_id: str) -> tuple[int, datetime]:
+        query = select(ScimResourceRow.version, ScimResourceRow.created_at).where(
+            *self._key(name, resource_id)
+        )
+        if conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        row = conn.execute(query).one_or_none()
+        if row is None:
+            raise NotFoundException(detail=f"{name} {resource_id!r} not found")
+        return int(row[0]), row[1]
+
+    def _drop_values(self, conn: Connection, name: str, resource_id: str) -> None:
+        conn.execute(
+            delete(ScimKeyRow).where(
+                ScimKeyRow.connection == self.connection,
+                ScimKeyRow.resource_type == name,
+                ScimKeyRow.resource_id == resource_id,
+            )
+        )
+        conn.execute(
+            delete(ScimUniqueRow).where(
+                ScimUniqueRow.connection == self.connection,
+                ScimUniqueRow.resource_type == name,
+                ScimUniqueRow.resource_id == resource_id,
+            )
+        )
+
+    def _write_values(self, conn: Connection, name: str, resource: Resource[Any]) -> None:
+        resource_id = cast(str, resource.id)
+        keys = [
+            {
+                "connection": self.connection,
+                "resource_type": name,
+                "resource_id": resource_id,
+                "urn": urn,
+                "value": value,
+            }
+            for urn, binding in self._indexed.get(name, {}).items()
+            for value in _values(resource, urn, binding)
+        ]
+        if keys:
+            conn.execute(insert(ScimKeyRow), keys)
+        uniques = {
+            binding.urn: value
+            for binding in self._unique.get(name, [])
+            for value in _values(resource, binding.urn, binding)
+        }
+        if uniques:
+            conn.execute(
+                insert(ScimUniqueRow),
+                [
+                    {
+                        "connection": self.connection,
+                        "urn": urn,
+                        "value": value,
+                        "resource_type": name,
+                        "resource_id": resource_id,
+                    }
+                    for urn, value in uniques.items()
+                ],
+            )
+
+    def _taken_detail(self, name: str, resource: Resource[Any]) -> str:
+        taken = [
+            f"{binding.urn.rsplit(':', 1)[-1]} {value!r}"
+            for binding in self._unique.get(name, [])
+            for value in _values(resource, binding.urn, binding)
+        ]
+        return f"a {name} with {' / '.join(taken) or 'these values'} already exists"
+
+    # --- what the inbox source reads ----------------------------------------------------------------
+
+    def all_rows(self, conn: Connection, name: str) -> list[str]:
+        """Every stored document of a resource type (for a full read)."""
+        return list(
+            conn.execute(
+                select(ScimResourceRow.body).where(
+                    ScimResourceRow.connection == self.connection, ScimResourceRow.resource_type == name
+                )
+            ).scalars()
+        )
+
+    def ids_by_key(self, conn: Connection, name: str, urn: str, values: Iterable[str]) -> list[str]:
+        """Ids of resources of a type whose indexed attribute `urn` holds one of `values` (as compared)."""
+        binding = self._indexed[name][urn]
+        compared = [str(binding.comparable(v)) for v in values]
+        return list(
+            conn.execute(
+                select(ScimKeyRow.resource_id).where(
+                    ScimKeyRow.connection == self.connection,
+                    ScimKeyRow.resource_type == name,
+                    ScimKeyRow.urn == urn,
+                    ScimKeyRow.value.in_(compared),
+                )
+            ).scalars()
+        )
+
+    def bodies(self, conn: Connection, name: str, ids: Sequence[str]) -> list[str]:
+        """The documents of the given ids (missing ones are left out)."""
+        if not ids:
+            return []
+        return list(
+            conn.execute(
+                select(ScimResourceRow.body).where(
+                    ScimResourceRow.connection == self.connection,
+                    ScimResourceRow.resource_type == name,
+                    ScimResourceRow.id.in_(list(ids)),
+                )
+            ).scalars()
+        )
+
+    def is_tombstone(self, conn: Connection, name: str, resource_id: str) -> bool:
+        """Whether the IdP deleted this resource."""
+        return (
+            conn.execute(
+                select(ScimTombstoneRow.id).where(
+                    ScimTombstoneRow.connection == self.connection,
+                    ScimTombstoneRow.resource_type == name,
+                    ScimTombstoneRow.id == resource_id,
+                )
+            ).first()
+            is not None
+        )
+
+
+def _values(resource: Resource[Any], urn: str, binding: AttributeBinding) -> list[str]:
+    """The comparable values a resource holds at `urn` (several for a multi-valued sub-attribute)."""
+    raw = parametrize(Path, type(resource))(urn).get(resource, strict=False)
+    items = raw if isinstance(raw, list) else [raw]
+    out: list[str] = []
+    for item in items:
+        if item is None:
+            continue
+        try:
+            value = binding.comparable(item)
+        except ValueError:
+            continue
+        if value is not None:
+            out.append(str(value))
+    return list(dict.fromkeys(out))
+
+
+class AsyncInboxStorage(AsyncScimStorage):
+    """The inbox for the ASGI server: each blocking call runs in a worker thread."""
+
+    def __init__(self, storage: InboxStorage) -> None:
+        self.storage = storage
+
+    @staticmethod
+    async def _call(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        return await asyncio.to_thread(function, *args, **kwargs)
+
+    async def get(
+        self,
+        resource_type: ResourceType,
+        resource_id: str,
+        *,
+        response_parameters: ResponseParameters[Any] | None = None,
+    ) -> Resource[Any]:
+        """See InboxStorage.get."""
+        return await self._call(self.storage.get, resource_type, resource_id)
+
+    async def search(
+        self, resource_types: list[ResourceType], search_request: SearchRequest[Any], *, position: Any = None
+    ) -> SearchPage:
+        """See InboxStorage.search."""
+        return await self._call(self.storage.search, resource_types, search_request)
+
+    async def create(self, resource_type: ResourceType, resource: Resource[Any]) -> Resource[Any]:
+        """See InboxStorage.create."""
+        return await self._call(self.storage.create, resource_type, resource)
+
+    async def update(
+        self, resource_type: ResourceType, resource: Resource[Any], *, expected_version: str | None = None
+    ) -> Resource[Any]:
+        """See InboxStorage.update."""
+        return await self._call(
+            self.storage.update, resource_type, resource, expected_version=expected_version
+        )
+
+    async def delete(
+        self, resource_type: ResourceType, resource_id: str, *, expected_version: str | None = None
+    ) -> None:
+        """See InboxStorage.delete."""
+        await self._call(self.storage.delete, resource_type, resource_id, expected_version=expected_version)

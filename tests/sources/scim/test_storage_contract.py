@@ -1,0 +1,37 @@
+"""scim2-server's own storage contract suite (scim2_server.testing.ScimStorageContract, shipped in the
+wheel) run against the SQL inbox, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from scim2_models import ScimProvider
+from scim2_server.testing import ScimStorageContract
+
+from idsync.sources.scim.storage import InboxStorage
+from idsync.store import Store
+
+
+class TestInboxStorageContract(ScimStorageContract):
+    """Every rule of the contract, on a fresh store per test."""
+
+    @pytest.fixture
+    def storage(self, store_url: str, provider: ScimProvider) -> Iterator[InboxStorage]:
+        with Store.open(store_url) as store:
+            yield InboxStorage(store.engine, "inbox", provider)
+
+
+def test_connections_do_not_see_each_other(store_url: str) -> None:
+    from scim2_server.utils import load_default_provider
+
+    provider = load_default_provider()
+    user_type = next(rt for rt in provider.resource_types if rt.id == "User")
+    model = provider.model_for(user_type)
+    with Store.open(store_url) as store:
+        one = InboxStorage(store.engine, "one", provider)
+        two = InboxStorage(store.engine, "two", provider)
+        created = one.create(user_type, model(user_name="alice"))
+        two.create(user_type, model(user_name="alice"))  # same userName in another inbox is fine
+        with pytest.raises(Exception, match="not found"):
+            two.get(user_type, created.id)
