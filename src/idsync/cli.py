@@ -157,6 +157,20 @@ def _result_dict(result: Any) -> dict[str, Any]:
 
 
 @app.command()
+def init(
+    path: Annotated[Path, typer.Argument(help="Where to write the example config.")] = Path("idsync.yaml"),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a commented example config to start from."""
+    from idsync.config.loader import dump_example
+
+    if path.exists() and not force:
+        raise _fail(f"{path} exists; pass --force to overwrite it", 2)
+    path.write_text(dump_example(), encoding="utf-8")
+    out.print(f"wrote {path}; edit it, then run: idsync check --config {path}", highlight=False)
+
+
+@app.command()
 def check(config: ConfigOption = None, json_output: JsonOption = False) -> None:
     """Validate the config and test every connection it names."""
     from idsync.config.connections import SOURCE_TYPES
