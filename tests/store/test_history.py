@@ -197,3 +197,19 @@ def test_last_source_users_ignores_dry_refused_failed_and_other_profiles(store: 
     run("staff", "no_changes", 111)
     assert store.last_source_users("staff") == 111
     assert store.last_source_users("contractors") == 7
+
+
+def test_mark_interrupted_closes_only_this_profiles_running_runs(store: Store) -> None:
+    left_behind = store.start_run("staff", "schedule")
+    finished = store.start_run("staff", "manual")
+    store.finish_run(finished, status="succeeded", plan=sample_plan(), results=(), timings={})
+    elsewhere = store.start_run("contractors", "manual")
+    with store.profile_lock("staff", "cli"):
+        assert store.mark_interrupted("staff") == [left_behind]
+    summary = store.run(left_behind).summary
+    assert (summary.status, summary.finished_at is not None) == ("failed", True)
+    assert summary.error is not None
+    assert summary.error.startswith("interrupted")
+    assert store.run(finished).summary.status == "succeeded"
+    assert store.run(elsewhere).summary.status == "running"
+    assert store.mark_interrupted("staff") == []

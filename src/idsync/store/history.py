@@ -162,6 +162,32 @@ def finish_run(
             connection.execute(insert(_ITEMS), rows)
 
 
+def mark_interrupted(engine: Engine, profile: str) -> list[str]:
+    """Mark the profile's runs still "running" as failed (interrupted) and return their ids.
+
+    Call it only while holding the profile lock: then no run of the profile can still be going, and a
+    "running" row is what a killed process left behind.
+    """
+    now = datetime.now(UTC)
+    with write_transaction(engine) as connection:
+        ids = list(
+            connection.execute(
+                select(RunRow.id).where(RunRow.profile == profile, RunRow.status == RunStatus.RUNNING.value)
+            ).scalars()
+        )
+        if ids:
+            connection.execute(
+                update(RunRow)
+                .where(RunRow.id.in_(ids))
+                .values(
+                    status=RunStatus.FAILED.value,
+                    finished_at=now,
+                    error="interrupted: the process running it ended before recording how it finished",
+                )
+            )
+    return ids
+
+
 _SUMMARY_COLUMNS = (
     RunRow.id,
     RunRow.profile,

@@ -97,6 +97,10 @@ class Store:
         """Source user count of the profile's last completed non-dry run."""
         return history.last_source_users(self.engine, profile)
 
+    def mark_interrupted(self, profile: str) -> list[str]:
+        """Mark runs a killed process left "running" as failed; call only while holding the lock."""
+        return history.mark_interrupted(self.engine, profile)
+
     # --- locks ------------------------------------------------------------------------------------
 
     @contextmanager
