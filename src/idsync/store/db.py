@@ -55,7 +55,7 @@ def parse_url(url: str) -> URL:
                 f"database: {safe_url(parsed)!r} has no file path (an in-memory store would forget "
                 f"every link and run); use {SUPPORTED}"
             )
-        parent = Path(parsed.database).expanduser().resolve().parent
+        parent = Path(parsed.database).resolve().parent
         if not parent.is_dir():
             raise ConfigError(
                 f"database: the directory {str(parent)!r} of {safe_url(parsed)!r} does not exist; "
