@@ -4,6 +4,7 @@ request of acceptance item 2."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import time
@@ -16,8 +17,10 @@ from idsync.sandbox.common.server import free_socket
 def test_cli_serves_the_documented_user_listing() -> None:
     with free_socket() as sock:
         port = sock.getsockname()[1]
+    command = ["uv", "run", "idsync", "sandbox", "okta", "--port", str(port), "--users", "1000",
+               "--token", "t0k", "--memberships", "5000"]  # fmt: skip
     process = subprocess.Popen(
-        ["uv", "run", "idsync", "sandbox", "okta", "--port", str(port), "--users", "1000", "--token", "t0k"],
+        command,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -53,3 +56,5 @@ def test_cli_serves_the_documented_user_listing() -> None:
         output, _ = process.communicate(timeout=20)
     assert f"http://127.0.0.1:{port}" in output
     assert "t0k" in output
+    total = re.search(r"(\d+) memberships", output)
+    assert total is not None and 4900 <= int(total.group(1)) <= 5100, output

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
+
 from idsync.sandbox.common.clock import Clock
 from idsync.sandbox.okta.generator import generate
+from idsync.sandbox.okta.options import OktaOptions
 
 
 def test_same_seed_same_org_and_other_seed_differs() -> None:
@@ -51,3 +54,33 @@ def test_empty_org() -> None:
     state = generate(0, 0, 0, 1, Clock())
     assert state.users == {}
     assert [g.profile["name"] for g in state.groups.values()] == ["Everyone"]
+
+
+def test_memberships_knob_scales_team_sizes_deterministically_and_keeps_the_skew() -> None:
+    natural = generate(5000, 200, 2, 5, Clock())
+    dense = generate(5000, 200, 2, 5, Clock(), memberships=30_000)
+    again = generate(5000, 200, 2, 5, Clock(), memberships=30_000)
+    assert dense.members == again.members
+    # the knob changes memberships only: same users, same groups
+    assert dense.user_ids == natural.user_ids
+    names = [(g.type, g.profile["name"]) for g in dense.groups.values()]
+    assert names == [(g.type, g.profile["name"]) for g in natural.groups.values()]
+    total = sum(len(m) for m in dense.members.values())
+    assert abs(total - 30_000) <= 300, total
+    assert sum(len(m) for m in natural.members.values()) < 20_000
+    teams = [g for g in dense.groups.values() if g.profile["name"].startswith("team-")]
+    sizes = sorted((len(dense.members[g.id]) for g in teams), reverse=True)
+    assert sizes[0] >= 5 * sizes[len(sizes) // 2]  # still a few large teams and many small ones
+    assert all(uid in dense.users for m in dense.members.values() for uid in m)
+    assert all(gid in dense.user_groups[uid] for gid, m in dense.members.items() for uid in m)
+
+
+def test_memberships_beyond_what_the_size_cap_allows_gives_the_cap() -> None:
+    state = generate(100, 30, 1, 3, Clock(), memberships=1_000_000)
+    teams = [g for g in state.groups.values() if g.profile["name"].startswith(("team-", "ad-"))]
+    assert all(len(state.members[g.id]) == 20 for g in teams)  # users // 5
+
+
+def test_negative_memberships_is_refused_naming_the_option() -> None:
+    with pytest.raises(ValueError, match=r"memberships=-1 is invalid: must be 0 or more"):
+        OktaOptions(memberships=-1).validate()

@@ -131,7 +131,9 @@ def create_app(options: OktaOptions) -> OktaSandbox:
     clock = Clock()
 
     def fresh() -> OktaState:
-        return generate(options.users, options.groups, options.apps, options.seed, clock)
+        return generate(
+            options.users, options.groups, options.apps, options.seed, clock, memberships=options.memberships
+        )
 
     state = fresh()
     secret = options.token or "00" + secrets.token_urlsafe(30)

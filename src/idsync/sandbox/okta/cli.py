@@ -18,6 +18,11 @@ def okta(
     users: int = typer.Option(1000, help="Users to generate."),
     groups: int = typer.Option(50, help="Groups to generate (besides the BUILT_IN Everyone group)."),
     apps: int = typer.Option(5, help="Apps to generate."),
+    memberships: int | None = typer.Option(
+        None,
+        help="About this many group memberships (departments + teams, not Everyone); "
+        "default: about 3.5 per user. Team sizes are scaled, keeping a few large and many small.",
+    ),
     seed: int = typer.Option(1, help="Seed of the deterministic data generator."),
     token: str | None = typer.Option(None, help="Fixed SSWS API token (default: a generated one)."),
     latency_ms: float = typer.Option(0.0, help="Latency added to every API request, in ms."),
@@ -33,6 +38,7 @@ def okta(
         users=users,
         groups=groups,
         apps=apps,
+        memberships=memberships,
         seed=seed,
         token=token,
         latency_ms=latency_ms,
@@ -47,7 +53,11 @@ def okta(
     started = time.perf_counter()
     sandbox = create_app(options)
     took = time.perf_counter() - started
-    typer.echo(f"Okta sandbox: {users} users, {groups} groups (+ Everyone), {apps} apps in {took:.1f} s")
+    total = sum(len(members) for members in sandbox.state.members.values())
+    typer.echo(
+        f"Okta sandbox: {users} users, {groups} groups (+ Everyone), {total} memberships, {apps} apps "
+        f"in {took:.1f} s"
+    )
     typer.echo(f"Base URL: http://{host}:{port}")
     # The token is a sandbox credential: printing it is how the admin gets it.
     typer.echo(f"API token: {sandbox.token}    (header: Authorization: SSWS {sandbox.token})")

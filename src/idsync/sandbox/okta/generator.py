@@ -46,14 +46,18 @@ def _stamp(rng: random.Random, low: float = 0.0) -> tuple[float, str]:
     return offset, iso(_EPOCH + timedelta(seconds=offset))
 
 
-def generate(users: int, groups: int, apps: int, seed: int, clock: Clock) -> OktaState:
-    """Build an org of `users` users, `groups` groups besides Everyone and `apps` apps."""
+def generate(
+    users: int, groups: int, apps: int, seed: int, clock: Clock, *, memberships: int | None = None
+) -> OktaState:
+    """Build an org of `users` users, `groups` groups besides Everyone and `apps` apps. `memberships`
+    (None: the natural Pareto sizes) scales the team sizes so that all explicit memberships
+    (departments + teams, not Everyone) total about that many, keeping their skew."""
     rng = random.Random(seed)
     state = OktaState(clock, random.Random(seed + 1))
     _everyone(state, rng)
     departments = _users(state, rng, users)
     app_list = _apps(state, rng, apps)
-    _groups(state, rng, groups, departments, app_list)
+    _groups(state, rng, groups, departments, app_list, (memberships, seed))
     _assignments(state, rng, app_list)
     return state
 
@@ -136,12 +140,45 @@ def _apps(state: OktaState, rng: random.Random, count: int) -> list[App]:
     return result
 
 
+def _team_sizes(seed: int, teams: int, users: int, total: int) -> list[int]:
+    """Skewed team sizes (Pareto weights, each 2..users//5) scaled so they sum to about `total`.
+    A separate generator keeps the default org (no `memberships`) byte-for-byte as before."""
+    if teams <= 0 or users < 2:
+        return [min(users, 2)] * max(teams, 0)
+    rng = random.Random(seed * 1_000_003 + 7)
+    weights = [rng.paretovariate(1.2) for _ in range(teams)]
+    cap = max(2, users // 5)
+
+    def sizes(scale: float) -> list[int]:
+        return [min(cap, max(2, round(w * scale))) for w in weights]
+
+    low, high = 0.0, float(cap)  # sizes(high) is all caps: the most the cap allows
+    for _ in range(60):  # bisection on the scale; sum(sizes(scale)) grows with it
+        middle = (low + high) / 2
+        if sum(sizes(middle)) < total:
+            low = middle
+        else:
+            high = middle
+    return sizes(high)
+
+
 def _groups(
-    state: OktaState, rng: random.Random, count: int, departments: list[int], apps: list[App]
+    state: OktaState,
+    rng: random.Random,
+    count: int,
+    departments: list[int],
+    apps: list[App],
+    memberships: tuple[int | None, int] = (None, 0),
 ) -> None:
+    """Department, app and team groups with their members; `memberships` is (target total, seed)."""
     user_list = list(state.users)  # creation order, matching `departments`
     n_dept = min(count, len(DEPARTMENTS))
     n_app = min(count - n_dept, max(1, count // 50)) if apps and count > n_dept else 0
+    scaled: list[int] | None = None
+    total, seed = memberships
+    if total is not None:
+        in_departments = sum(1 for dept in departments if dept < n_dept)
+        scaled = _team_sizes(seed, count - n_dept, len(user_list), max(0, total - in_departments))
     directory = next((a for a in apps if a.name == "active_directory"), apps[0] if apps else None)
     dept_groups: list[Group] = []
     for index in range(count):
@@ -193,7 +230,12 @@ def _groups(
             group.id = okta_id("00g", rng)
         state.groups[group.id] = group
         if index >= n_dept and user_list:
-            size = min(len(user_list), max(2, int(rng.paretovariate(1.2) * 4)), max(2, len(user_list) // 5))
+            if scaled is not None:
+                size = min(len(user_list), scaled[index - n_dept])
+            else:
+                size = min(
+                    len(user_list), max(2, int(rng.paretovariate(1.2) * 4)), max(2, len(user_list) // 5)
+                )
             members = {user_list[i] for i in rng.sample(range(len(user_list)), size)}
         else:
             members = set()

@@ -48,6 +48,9 @@ class OktaOptions:
     users: int = 1000
     groups: int = 50
     apps: int = 5
+    memberships: int | None = None
+    """About how many explicit group memberships (departments + teams, not Everyone) to generate;
+    None keeps the natural sizes (about 3.5 per user). Team sizes are scaled, their skew kept."""
     seed: int = 1
     token: str | None = None
     """Fixed SSWS API token; None generates one (printed by the CLI)."""
@@ -77,6 +80,8 @@ class OktaOptions:
             value = getattr(self, name)
             if value < 0:
                 raise ValueError(f"{name}={value} is invalid: must be 0 or more")
+        if self.memberships is not None and self.memberships < 0:
+            raise ValueError(f"memberships={self.memberships} is invalid: must be 0 or more, or None")
         if not 0.0 <= self.fail_rate <= 1.0:
             raise ValueError(f"fail_rate={self.fail_rate} is invalid: must be between 0.0 and 1.0")
         if self.deactivate_status not in (200, 204):
