@@ -453,6 +453,71 @@ def demo(
     raise typer.Exit(run_demo(workdir, users=users, groups=groups, console=out))
 
 
+scim_app = typer.Typer(help="SCIM push (S3): tokens of scim_inbound connections.", no_args_is_help=True)
+app.add_typer(scim_app, name="scim")
+
+
+def _loaded(config_path: Path | None) -> Any:
+    from idsync.config.loader import load_config
+
+    try:
+        return load_config(config_path)
+    except ConfigError as exc:
+        raise _fail(str(exc), 2) from None
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option("--host", help="Listen address (default: server.host).")] = None,
+    port: Annotated[int | None, typer.Option("--port", help="Port (default: server.port).")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Serve SCIM 2.0 at /scim/v2/<connection>/ and 1.1 at /scim/v1/<connection>/ for every scim_inbound
+    connection, plus /healthz; every accepted push is provisioned into the profile's targets."""
+    from idsync.server.app import scim_connections
+    from idsync.server.runner import serve as run_server
+
+    cfg = _loaded(config)
+    listen_host = host or cfg.server.host
+    listen_port = port or cfg.server.port
+    for name in scim_connections(cfg):
+        base = f"http://{listen_host}:{listen_port}/scim"
+        err.print(f"SCIM inbox {name}: {base}/v2/{name}/ (1.1: {base}/v1/{name}/)")
+    run_server(cfg, listen_host, listen_port)
+
+
+@scim_app.command("token")
+def scim_token(
+    connection: Annotated[str, typer.Argument(help="A scim_inbound connection.")],
+    rotate: Annotated[bool, typer.Option("--rotate", help="Replace the existing token.")] = False,
+    revoke: Annotated[bool, typer.Option("--revoke", help="Remove the token (pushes get 401).")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Issue the bearer token an IdP sends; it is printed once and stored only as a SHA-256 hash."""
+    from idsync.server.app import scim_connections
+    from idsync.sources.scim import tokens
+    from idsync.store import Store
+
+    cfg = _loaded(config)
+    inbound = scim_connections(cfg)
+    if connection not in inbound:
+        valid = ", ".join(inbound) or "(none)"
+        raise _fail(f"{connection!r} is not a scim_inbound connection; scim_inbound connections: {valid}", 2)
+    if rotate and revoke:
+        raise _fail("give --rotate or --revoke, not both", 2)
+    with Store.open(cfg.database) as store:
+        if revoke:
+            removed = tokens.revoke(store.engine, connection)
+            out.print(f"token of {connection} revoked" if removed else f"{connection} had no token")
+            return
+        try:
+            token = tokens.issue(store.engine, connection, rotate=rotate)
+        except ValueError as exc:
+            raise _fail(str(exc), 2) from None
+    err.print(f"SCIM bearer token for {connection} (shown once; idsync keeps only its hash):")
+    print(token)
+
+
 def _register_sandbox() -> None:
     from idsync.sandbox.cli import app as sandbox_app
 

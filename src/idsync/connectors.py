@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from idsync.config.connections import JiraConnection, LdapConnection, OktaConnection
+from idsync.config.connections import JiraConnection, LdapConnection, OktaConnection, ScimInboundConnection
 from idsync.domain.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -25,8 +25,15 @@ def build_source(config: IdsyncConfig, name: str) -> Source:
         from idsync.sources.ldap.source import LdapSource
 
         return LdapSource(name, conn)
+    if isinstance(conn, ScimInboundConnection):
+        from idsync.sources.scim.inbox_source import ScimInboxSource
+        from idsync.store.db import create_store_engine
+
+        return ScimInboxSource(name, create_store_engine(config.database), owns_engine=True)
     kind = getattr(conn, "type", "?")
-    raise ConfigError(f"connection {name!r} (type {kind!r}) cannot be a source; sources are okta, ldap")
+    raise ConfigError(
+        f"connection {name!r} (type {kind!r}) cannot be a source; sources are okta, ldap, scim_inbound"
+    )
 
 
 def build_target(config: IdsyncConfig, name: str) -> Target:
