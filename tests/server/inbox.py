@@ -30,7 +30,9 @@ class RunningInbox:
     provisioner: Provisioner
     done: list[Provisioned]
 
-    def client(self, connection: str = "inbox", version: str = "v2", token: str | None = None) -> httpx.Client:
+    def client(
+        self, connection: str = "inbox", version: str = "v2", token: str | None = None
+    ) -> httpx.Client:
         """An httpx client on one mount with that connection's bearer token (or `token`)."""
         headers = {"Authorization": f"Bearer {token if token is not None else self.tokens[connection]}"}
         return httpx.Client(base_url=f"{self.url}/scim/{version}/{connection}", headers=headers, timeout=30)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from tests.server.inbox import running_inbox
@@ -19,8 +20,11 @@ SPEC_HEADERS = {
 
 def _user(name: str) -> dict[str, object]:
     return {
-        "schemas": [USER], "userName": name, "name": {"givenName": "Runscope123", "familyName": "Tester"},
-        "emails": [{"primary": True, "value": name, "type": "work"}], "displayName": "Runscope Tester",
+        "schemas": [USER],
+        "userName": name,
+        "name": {"givenName": "Runscope123", "familyName": "Tester"},
+        "emails": [{"primary": True, "value": name, "type": "work"}],
+        "displayName": "Runscope Tester",
         "active": True,
     }
 
@@ -78,8 +82,9 @@ def test_okta_spec_sequence(tmp_path: Path) -> None:
         # 10
         assert http.get("/Groups").status_code == 200
         # 11
-        r = http.get("/Users", params={"filter": f'userName eq "{email}"'},
-                     headers={"Authorization": "non-token"})
+        r = http.get(
+            "/Users", params={"filter": f'userName eq "{email}"'}, headers={"Authorization": "non-token"}
+        )
         assert r.status_code == 401 and r.json()["detail"] and ERROR in r.json()["schemas"]
         assert r.json()["status"] == "401"  # a JSON string, as RFC 7644 §3.12 says (open question #27)
         # 12
@@ -89,22 +94,43 @@ def test_okta_spec_sequence(tmp_path: Path) -> None:
 
 def test_okta_text_json_put_and_no_path_deactivate(tmp_path: Path) -> None:
     with running_inbox(tmp_path) as inbox, inbox.client() as http:
-        user = http.post("/Users", json={**_user("t@okta.local"), "password": "1mz050nq", "groups": []}).json()
+        user = http.post(
+            "/Users", json={**_user("t@okta.local"), "password": "1mz050nq", "groups": []}
+        ).json()
         assert "password" not in user
-        put = {**user, "name": {"givenName": "Changed", "familyName": "Tester"}, "groups": [], "password": "x"}
-        r = http.put(f"/Users/{user['id']}", content=__import__("json").dumps(put),
-                     headers={"Content-Type": "text/json;charset=UTF-8"})
+        put = {
+            **user,
+            "name": {"givenName": "Changed", "familyName": "Tester"},
+            "groups": [],
+            "password": "x",
+        }
+        r = http.put(
+            f"/Users/{user['id']}",
+            content=json.dumps(put),
+            headers={"Content-Type": "text/json;charset=UTF-8"},
+        )
         assert r.status_code == 200 and r.json()["name"]["givenName"] == "Changed"
-        patch = {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
-                 "Operations": [{"op": "replace", "value": {"active": False}}]}
+        patch = {
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{"op": "replace", "value": {"active": False}}],
+        }
         r = http.patch(f"/Users/{user['id']}", json=patch)
         assert r.status_code == 200 and r.json()["active"] is False
-        group = http.post("/Groups", json={"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
-                                            "displayName": "Test SCIMv2", "members": []}).json()
-        rename = {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [
-            {"op": "replace", "value": {"id": group["id"], "displayName": "Renamed"}},
-            {"op": "add", "path": "members", "value": [{"value": user["id"], "display": "t@okta.local"}]},
-        ]}
+        group = http.post(
+            "/Groups",
+            json={
+                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+                "displayName": "Test SCIMv2",
+                "members": [],
+            },
+        ).json()
+        rename = {
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [
+                {"op": "replace", "value": {"id": group["id"], "displayName": "Renamed"}},
+                {"op": "add", "path": "members", "value": [{"value": user["id"], "display": "t@okta.local"}]},
+            ],
+        }
         assert http.patch(f"/Groups/{group['id']}", json=rename).status_code == 204
         got = http.get(f"/Groups/{group['id']}").json()
         assert got["displayName"] == "Renamed" and [m["value"] for m in got["members"]] == [user["id"]]
