@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from tenacity import AsyncRetrying, RetryCallState, stop_after_attempt
+from tenacity import AsyncRetrying, RetryCallState
 
 from idsync.domain.errors import (
     BadRequestError,
@@ -65,6 +65,9 @@ class RetryPolicy:
     base_delay: float = 0.2
     max_delay: float = 10.0
     max_wait: float = 120.0
+    rate_limit_budget: float = 600.0
+    """429s are waited out, as the server asks, for up to this long per request whatever `attempts`
+    says: being rate limited is the server pacing us, not a failure."""
 
 
 def retry_after_seconds(
@@ -163,8 +166,16 @@ class HttpClient:
                 return False
             return idempotent or error.status in (429, 503) or error.unsent
 
+        policy = self._retry
+
+        def should_stop(state: RetryCallState) -> bool:
+            error = state.outcome.exception() if state.outcome else None
+            if isinstance(error, TransientError) and error.status == 429:
+                return (state.seconds_since_start or 0.0) >= policy.rate_limit_budget
+            return bool(state.attempt_number >= policy.attempts)
+
         async for attempt in AsyncRetrying(
-            stop=stop_after_attempt(self._retry.attempts),
+            stop=should_stop,
             retry=should_retry,
             wait=self._wait,
             reraise=True,
