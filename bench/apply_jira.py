@@ -1,6 +1,6 @@
 """Apply throughput against the Jira emulator: N create_user + 2N add_member items (plus the groups).
 
-    uv run python bench/apply_jira.py --users 10000 --groups 20 --latency-ms 10 --concurrency 8 16
+    uv run python bench/apply_jira.py --users 10000 --groups 20 --latency-ms 10 --concurrency 8 16 [--uvloop]
 
 The emulator runs in its own process (`idsync sandbox jira`, the real CLI) so it does not share an
 interpreter with the client being measured. Prints, per concurrency: wall time of apply_plan, items
@@ -21,6 +21,7 @@ from collections import Counter
 from datetime import UTC, datetime
 
 import httpx
+import uvloop
 
 from idsync.config.connections import JiraConnection
 from idsync.domain.plan import Action, Change, Plan, PlanItem
@@ -74,15 +75,16 @@ async def run(url: str, token: str, plan: Plan, concurrency: int) -> None:
     target = JiraTarget("jira", conn)
     async with httpx.AsyncClient() as admin:
         await admin.delete(f"{url}/_sandbox/stats")
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     results = await apply_plan(plan, {"jira": target}, NO_PROGRESS)
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     await target.aclose()
     outcomes = Counter(r.outcome.value for r in results)
     async with httpx.AsyncClient() as admin:
         served = (await admin.get(f"{url}/_sandbox/stats")).json()
     print(f"concurrency {concurrency}: {len(results)} items in {elapsed:.1f} s "
-          f"({len(results) / elapsed:.0f} items/s); outcomes {dict(outcomes)}")  # fmt: skip
+          f"({len(results) / elapsed:.0f} items/s; client CPU {cpu * 1000 / len(results):.2f} ms/item); "
+          f"outcomes {dict(outcomes)}")  # fmt: skip
     print(f"  client requests: {sum(target.requests.values())} {dict(target.requests)}; "
           f"retries {target.http.retries}, 429s {target.http.rate_limited}")  # fmt: skip
     print(f"  emulator served: {sum(served.values())} {served}")
@@ -94,6 +96,7 @@ def main() -> None:
     parser.add_argument("--groups", type=int, default=20)
     parser.add_argument("--latency-ms", type=float, default=10.0)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[8, 16])
+    parser.add_argument("--uvloop", action="store_true", help="run the client on uvloop too")
     args = parser.parse_args()
     plan = build_plan(args.users, args.groups)
     print(f"plan: {dict(plan.counts())}, emulator latency {args.latency_ms} ms", flush=True)
@@ -101,7 +104,10 @@ def main() -> None:
         token = secrets.token_urlsafe(24)
         proc, url = start_emulator(token, args.latency_ms)  # a fresh emulator per run: every user is new
         try:
-            asyncio.run(run(url, token, plan, concurrency))
+            if args.uvloop:
+                uvloop.run(run(url, token, plan, concurrency))
+            else:
+                asyncio.run(run(url, token, plan, concurrency))
         finally:
             proc.terminate()
             proc.wait(timeout=10)

@@ -221,3 +221,40 @@ async def test_unknown_target_fails_its_items(jira_sandbox: Callable[..., Runnin
     results = await apply([item(Action.CREATE_GROUP, "elsewhere", group="x")], connect(jira))
     assert results[0].outcome is Outcome.FAILED
     assert "elsewhere" in (results[0].error or "")
+
+
+class CountingProgress:
+    """A Progress that remembers its bars (the protocol's plain implementation, as a UI would be)."""
+
+    def __init__(self) -> None:
+        self.bars: dict[str, list[int | None]] = {}
+
+    def task(self, description: str, total: int | None = None) -> CountingProgress.Bar:
+        self.bars[description] = [total, 0]
+        return CountingProgress.Bar(self.bars[description])
+
+    class Bar:
+        def __init__(self, cells: list[int | None]) -> None:
+            self.cells = cells
+
+        def advance(self, amount: int = 1) -> None:
+            self.cells[1] = (self.cells[1] or 0) + amount
+
+        def set_total(self, total: int | None) -> None:
+            self.cells[0] = total
+
+
+async def test_one_progress_bar_counts_every_item(jira_sandbox: Callable[..., RunningJira]) -> None:
+    jira = jira_sandbox(users=0)
+    items = [
+        item(Action.CREATE_GROUP, group="p1"),
+        new_user("taken.not"),
+        item(Action.CREATE_GROUP, "gone", group="x"),
+    ]
+    progress = CountingProgress()
+    target = connect(jira)
+    plan = Plan("test", datetime.now(UTC), tuple(items), "test", 0, 0)
+    results = await apply_plan(plan, {"jira": target}, progress)
+    await target.aclose()
+    assert [r.outcome for r in results] == [Outcome.APPLIED, Outcome.APPLIED, Outcome.FAILED]
+    assert progress.bars == {"applying": [3, 3]}
