@@ -1,0 +1,422 @@
+"""End-to-end sync figures, Okta → Jira, through the real engine against both emulators over HTTP.
+
+    uv run python bench/sync_okta_jira.py --users 10000 --groups 1000 --memberships 200000 \\
+        --latency-ms 10 --concurrency 32
+
+Each emulator runs in its own process through the real CLI (`idsync sandbox okta|jira`), so neither
+shares the engine's interpreter. The engine runs in this process exactly as `idsync sync` does
+(`Engine.run`), with a config whose profile syncs every user and every group (on the fly, no include
+filter), a custom attribute and a default group for new users. Phases:
+
+1. initial sync into an empty Jira;
+2. no-op resync (must make zero writes);
+3. 100 changes made through the Okta API (display names, suspensions, group removals and additions,
+   new hires), then a sync.
+
+Per phase: wall time, the run's own timings, requests each emulator served by method and route
+(GET /_sandbox/stats, zeroed with DELETE /_sandbox/stats before each phase), CPU seconds used by the
+engine and by each emulator, and the load average. At the end: peak RSS of the engine (getrusage) and
+of each emulator (/proc VmHWM). `--json` prints the same as one JSON document. `--profile FILE`
+writes a cProfile of the engine during the initial sync. The emulators stop at the end, also on
+Ctrl-C or an error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import cProfile
+import json
+import os
+import random
+import resource
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from idsync.config.loader import parse_config
+from idsync.engine.run import Engine, RunReport, RunRequest
+from idsync.store import Store
+
+PROFILE = "bench"
+CONFIG = """
+database: {store}
+connections:
+  okta:
+    type: okta
+    url: {okta_url}
+    token: ${{BENCH_OKTA_TOKEN}}
+    concurrency: {okta_concurrency}
+  jira:
+    type: jira
+    url: {jira_url}
+    token: ${{BENCH_JIRA_TOKEN}}
+    concurrency: {concurrency}
+profiles:
+  {profile}:
+    source: okta
+    targets: [jira]
+    users:
+      username: {{attribute: login, regex: "(.*)@.*", replace: "$1"}}
+      custom_attributes: {{department: department}}
+    groups:
+      mode: on_the_fly
+      default_groups: {{new_users: [jira-software-users]}}
+    leads: {{default_project_lead: admin, default_component_lead: admin}}
+    safety:
+      max_deactivations: 1000000
+      max_deactivation_percent: 100
+      max_membership_removals: 10000000
+      protected_users: [admin]
+      protected_groups: [jira-administrators]
+"""
+READS = ("GET", "HEAD")
+
+
+@dataclass
+class Emulator:
+    """One emulator process started through the real CLI."""
+
+    name: str
+    process: subprocess.Popen[bytes]
+    url: str
+    token: str
+    log: Path
+
+    def stats(self) -> dict[str, int]:
+        """Requests served since the last reset, by "METHOD /route"."""
+        return dict(httpx.get(f"{self.url}/_sandbox/stats", timeout=30).json())
+
+    def reset_stats(self) -> None:
+        """Zero the request counters."""
+        httpx.delete(f"{self.url}/_sandbox/stats", timeout=30).raise_for_status()
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of the process so far (/proc/PID/stat)."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def memory_mib(self) -> dict[str, float]:
+        """Peak and current RSS in MiB (/proc/PID/status VmHWM, VmRSS)."""
+        values: dict[str, float] = {}
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            key, _, rest = line.partition(":")
+            if key in ("VmHWM", "VmRSS"):
+                values["peak" if key == "VmHWM" else "now"] = int(rest.split()[0]) / 1024
+        return values
+
+    def stop(self) -> None:
+        """SIGINT (uvicorn's clean stop), then SIGKILL if it lingers."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def start(name: str, args: list[str], token: str, workdir: Path) -> Emulator:
+    """`idsync sandbox NAME ARGS` in its own session; waits until it answers /_sandbox/stats."""
+    executable = shutil.which("idsync", path=str(Path(sys.executable).parent)) or shutil.which("idsync")
+    if executable is None:
+        raise SystemExit("the idsync CLI is not installed in this environment (run: uv sync)")
+    port = free_port()
+    log = workdir / f"{name}.log"
+    command = [executable, "sandbox", name, "--port", str(port), "--token", token, *args]
+    with log.open("wb") as out:  # the child keeps its own descriptor
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    emulator = Emulator(name, process, f"http://127.0.0.1:{port}", token, log)
+    deadline = time.monotonic() + 600  # generating a large org takes a while on a busy machine
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"the {name} emulator exited ({process.returncode}):\n{log.read_text()[-2000:]}")
+        with contextlib.suppress(httpx.TransportError):
+            if httpx.get(f"{emulator.url}/_sandbox/stats", timeout=2).status_code == 200:
+                return emulator
+        time.sleep(0.2)
+    emulator.stop()
+    raise SystemExit(f"the {name} emulator did not answer within 600 s; see {log}")
+
+
+@dataclass
+class Phase:
+    """What one phase measured."""
+
+    name: str
+    seconds: float
+    status: str
+    items: int
+    outcomes: dict[str, int]
+    timings: dict[str, float]
+    requests: dict[str, dict[str, int]]
+    cpu: dict[str, float]
+    load: tuple[float, float, float]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def writes(self, side: str) -> int:
+        """Non-GET requests one emulator served in this phase."""
+        return sum(n for key, n in self.requests[side].items() if not key.startswith(READS))
+
+
+class Bench:
+    """The engine with its config and store, and the two emulators."""
+
+    def __init__(self, args: argparse.Namespace, okta: Emulator, jira: Emulator, store_url: str) -> None:
+        text = CONFIG.format(
+            store=store_url,
+            okta_url=okta.url,
+            jira_url=jira.url,
+            okta_concurrency=args.okta_concurrency,
+            concurrency=args.concurrency,
+            profile=PROFILE,
+        )
+        env = {"BENCH_OKTA_TOKEN": okta.token, "BENCH_JIRA_TOKEN": jira.token}
+        self.config = parse_config(text, env=env)
+        self.store = Store.open(store_url)
+        self.okta, self.jira = okta, jira
+        self.uvloop = args.uvloop
+
+    def phase(self, name: str, *, profile: Path | None = None) -> Phase:
+        """One `idsync sync` of the bench profile, measured."""
+        for emulator in (self.okta, self.jira):
+            emulator.reset_stats()
+        cpu_before = self._cpu()
+        profiler = cProfile.Profile() if profile else None
+        started = time.perf_counter()
+        if profiler is not None:
+            profiler.enable()
+        report = self._run(Engine(self.config, self.store).run(RunRequest(PROFILE, trigger="bench")))
+        if profiler is not None and profile is not None:
+            profiler.disable()
+            profiler.dump_stats(profile)
+        seconds = time.perf_counter() - started
+        cpu_after = self._cpu()
+        if report.error:
+            print(f"{name}: the run failed: {report.error}", file=sys.stderr)
+        outcomes: dict[str, int] = {}
+        for result in report.results:
+            outcomes[result.outcome.value] = outcomes.get(result.outcome.value, 0) + 1
+        return Phase(
+            name,
+            seconds,
+            report.status.value,
+            len(report.plan.items) if report.plan else 0,
+            outcomes,
+            {k: round(v, 3) for k, v in report.timings.items()},
+            {"okta": self.okta.stats(), "jira": self.jira.stats()},
+            {k: round(cpu_after[k] - cpu_before[k], 2) for k in cpu_after},
+            os.getloadavg(),
+            {"plan": dict(report.plan.counts()) if report.plan else {}, "failed": _failures(report)},
+        )
+
+    def _run(self, coro: Any) -> RunReport:
+        if self.uvloop:
+            import uvloop
+
+            return uvloop.run(coro)  # type: ignore[no-any-return]
+        return asyncio.run(coro)  # type: ignore[no-any-return]
+
+    def _cpu(self) -> dict[str, float]:
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        return {
+            "engine": own.ru_utime + own.ru_stime,
+            "okta": self.okta.cpu_seconds(),
+            "jira": self.jira.cpu_seconds(),
+        }
+
+
+def _failures(report: RunReport) -> list[str]:
+    return [f"{item.action} {item.subject}: {result.error}" for item, result in report.failed()[:5]]
+
+
+async def make_changes(okta: Emulator, count: int, seed: int) -> dict[str, int]:
+    """`count` changes through the Okta API, as an admin would make them: about 40% display-name
+    changes, 20% suspensions, 20% group removals, 18% group additions and 2% new hires."""
+    rng = random.Random(seed)
+    headers = {"Authorization": f"SSWS {okta.token}", "Accept": "application/json"}
+    async with httpx.AsyncClient(base_url=okta.url, headers=headers, timeout=60) as api:
+        users = (await api.get("/api/v1/users", params={"limit": 200})).json()
+        active = [u for u in users if u["status"] == "ACTIVE"]
+        groups = (await api.get("/api/v1/groups", params={"limit": 200})).json()
+        teams = [g for g in groups if g["type"] == "OKTA_GROUP" and g["profile"]["name"].startswith("team-")]
+        hires = max(1, count // 50)
+        renames, suspends = count * 2 // 5, count // 5
+        removals = count // 5
+        additions = count - renames - suspends - removals - hires
+        rng.shuffle(active)
+        picked = iter(active)
+        done: dict[str, int] = {}
+
+        async def ok(response: httpx.Response, kind: str) -> None:
+            response.raise_for_status()
+            done[kind] = done.get(kind, 0) + 1
+
+        for _ in range(renames):
+            user = next(picked)
+            name = f"{user['profile']['firstName']} {user['profile']['lastName']}-Renamed"
+            await ok(
+                await api.post(f"/api/v1/users/{user['id']}", json={"profile": {"displayName": name}}),
+                "rename",
+            )
+        for _ in range(suspends):
+            await ok(await api.post(f"/api/v1/users/{next(picked)['id']}/lifecycle/suspend"), "suspend")
+        removed = 0
+        for team in teams:
+            members = (await api.get(f"/api/v1/groups/{team['id']}/users", params={"limit": 50})).json()
+            for member in members:
+                if removed < removals and member["status"] == "ACTIVE":
+                    await ok(await api.delete(f"/api/v1/groups/{team['id']}/users/{member['id']}"), "remove")
+                    removed += 1
+                    break
+            if removed >= removals:
+                break
+        for _ in range(additions):
+            team = rng.choice(teams)
+            await ok(await api.put(f"/api/v1/groups/{team['id']}/users/{next(picked)['id']}"), "add")
+        for n in range(hires):
+            login = f"bench.hire{n}.{secrets.token_hex(3)}@example.com"
+            body = {
+                "profile": {"firstName": "Bench", "lastName": f"Hire{n}", "email": login, "login": login,
+                            "department": "Engineering"},
+                "credentials": {"password": {"value": f"Bench-Passw0rd-{n}"}},
+                "groupIds": [teams[n % len(teams)]["id"]],
+            }  # fmt: skip
+            await ok(await api.post("/api/v1/users", params={"activate": "true"}, json=body), "hire")
+        return done
+
+
+def print_phase(phase: Phase) -> None:
+    """A readable block for one phase."""
+    load = " ".join(f"{x:.2f}" for x in phase.load)
+    print(f"\n== {phase.name}: {phase.seconds:.1f} s, {phase.status}, {phase.items} items {phase.outcomes}")
+    print(f"   run timings: {phase.timings}")
+    print(f"   CPU seconds: {phase.cpu}   load average: {load}")
+    if phase.extra.get("plan"):
+        print(f"   plan: {phase.extra['plan']}")
+    for failure in phase.extra.get("failed", []):
+        print(f"   failed: {failure}")
+    if "changes" in phase.extra:
+        print(f"   changes made in Okta first: {phase.extra['changes']}")
+    for side in ("okta", "jira"):
+        served = phase.requests[side]
+        total = sum(served.values())
+        print(f"   {side}: {total} requests ({phase.writes(side)} writes)")
+        width = max((len(k) for k in served), default=0)
+        for key, n in sorted(served.items(), key=lambda kv: -kv[1]):
+            print(f"     {key:<{width}}  {n:>8}")
+
+
+def main() -> None:
+    """Parse the options, start the emulators, run the phases, print, stop the emulators."""
+    parser = argparse.ArgumentParser(
+        description="Okta → Jira sync benchmark against the two emulators (see the module docstring).",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--users", type=int, default=10_000, help="Okta users to generate")
+    parser.add_argument("--groups", type=int, default=1_000, help="Okta groups to generate (+ Everyone)")
+    parser.add_argument("--memberships", type=int, default=200_000, help="about this many memberships")
+    parser.add_argument("--latency-ms", type=float, default=10.0, help="latency each emulator adds")
+    parser.add_argument("--concurrency", type=int, default=32, help="Jira connection concurrency")
+    parser.add_argument("--okta-concurrency", type=int, default=16, help="Okta connection concurrency")
+    parser.add_argument(
+        "--okta-rate-limit",
+        type=int,
+        default=20_000,
+        help="requests per minute in every Okta rate-limit bucket; 0 keeps Okta's documented defaults "
+        "(the 'group' bucket, 1000/min, then makes a 1,000-group read wait for the next minute)",
+    )
+    parser.add_argument("--changes", type=int, default=100, help="changes made in Okta for phase 3")
+    parser.add_argument("--seed", type=int, default=1, help="seed of both generators and the changes")
+    parser.add_argument("--store", default=None, help="store URL (default: SQLite in a temporary directory)")
+    parser.add_argument("--uvloop", action="store_true", help="run the engine on uvloop")
+    parser.add_argument("--profile", type=Path, default=None, help="cProfile of the initial sync to FILE")
+    parser.add_argument("--json", action="store_true", help="print one JSON document instead of tables")
+    args = parser.parse_args()
+
+    with (
+        tempfile.TemporaryDirectory(prefix="idsync-bench-") as tmp,
+        emulators(args, Path(tmp)) as (okta, jira),
+    ):
+        store_url = args.store or f"sqlite:///{tmp}/bench.db"
+        bench = Bench(args, okta, jira, store_url)
+
+        def say(text: str) -> None:
+            if not args.json:
+                print(text)
+
+        say(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}, {os.cpu_count()} CPUs")
+        phases = [bench.phase("initial sync", profile=args.profile)]
+        say(f"initial sync done in {phases[0].seconds:.1f} s")
+        phases.append(bench.phase("no-op resync"))
+        say(f"no-op resync done in {phases[1].seconds:.1f} s")
+        changed = asyncio.run(make_changes(okta, args.changes, args.seed))
+        third = bench.phase(f"{args.changes} changes")
+        third.extra["changes"] = changed
+        phases.append(third)
+        engine_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        memory = {"engine_peak_mib": round(engine_peak, 1)}
+        for emulator in (okta, jira):
+            memory.update({f"{emulator.name}_{k}_mib": round(v, 1) for k, v in emulator.memory_mib().items()})
+        bench.store.close()
+    result = {
+        "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+        "cpus": os.cpu_count(),
+        "phases": [
+            phase.__dict__ | {"writes": {s: phase.writes(s) for s in ("okta", "jira")}} for phase in phases
+        ],
+        "memory": memory,
+    }
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return
+    for phase in phases:
+        print_phase(phase)
+    print(f"\npeak memory (MiB): {memory}")
+    print("\nsummary")
+    for phase in phases:
+        print(f"  {phase.name:<14} {phase.seconds:7.1f} s  jira writes {phase.writes('jira'):>7}  "
+              f"load {phase.load[0]:.2f}")  # fmt: skip
+
+
+@contextlib.contextmanager
+def emulators(args: argparse.Namespace, workdir: Path) -> Iterator[tuple[Emulator, Emulator]]:
+    """Both emulators, stopped on the way out whatever happens (Ctrl-C included)."""
+    started: list[Emulator] = []
+    latency = ["--latency-ms", str(args.latency_ms)]
+    okta_args = ["--users", str(args.users), "--groups", str(args.groups), "--memberships",
+                 str(args.memberships), "--seed", str(args.seed), *latency]  # fmt: skip
+    if args.okta_rate_limit:
+        okta_args += ["--rate-limit", str(args.okta_rate_limit)]
+    try:
+        started.append(start("okta", okta_args, "00" + secrets.token_urlsafe(30), workdir))
+        jira_args = ["--users", "0", "--projects", "0", "--seed", str(args.seed), *latency]
+        started.append(start("jira", jira_args, secrets.token_urlsafe(33), workdir))
+        yield started[0], started[1]
+    finally:
+        for emulator in started:
+            emulator.stop()
+
+
+if __name__ == "__main__":
+    main()
