@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -116,8 +117,18 @@ def test_percent_of_managed_users_at_and_above() -> None:
 
 def test_percent_with_no_managed_users_counts_as_everything() -> None:
     safety = SafetyRules(max_deactivation_percent=50)
-    (violation,) = run(plan(items(Action.DEACTIVATE_USER, 1), managed={}), safety).violations
+    (violation,) = run(plan(items(Action.DEACTIVATE_USER, 2), managed={}), safety).violations
     assert violation.actual == 100.0
+
+
+def test_percent_ignores_a_lone_loss_and_single_user_plans() -> None:
+    safety = SafetyRules(max_deactivations=None, max_deletions=None, max_deactivation_percent=10)
+    small = {"jira": 2}
+    assert not run(plan(items(Action.DEACTIVATE_USER, 1), managed=small), safety).violations
+    single = replace(plan(items(Action.DEACTIVATE_USER, 2), managed=small), single_user="00u1")
+    assert not run(single, safety).violations
+    (violation,) = run(plan(items(Action.DEACTIVATE_USER, 2), managed=small), safety).violations
+    assert violation.limit == "max_deactivation_percent"
 
 
 def test_override_lifts_limits_but_keeps_them_on_record() -> None:

@@ -242,7 +242,7 @@ def test_429s_from_both_sides_are_waited_out(
         users=300, groups=16, apps=0, seed=11,
         rate_limit=RateLimitOptions(buckets={"users": 1, "group": 8}, window_seconds=1),
     )  # fmt: skip
-    jira = jira_sandbox(users=0, projects=0, rate_limit_requests=150, rate_limit_max=20)
+    jira = jira_sandbox(users=0, projects=0, rate_limit_requests=200, rate_limit_max=60)
     world = make_world(okta, jira, store_url)
 
     report = world.sync()

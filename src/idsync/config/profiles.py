@@ -129,6 +129,7 @@ class SafetyRules(_Strict):
 
     max_deactivations: int | None = Field(50, ge=0)
     max_deactivation_percent: float | None = Field(10.0, ge=0, le=100)
+    """Of the users idsync manages in a target; not applied to single-user runs or to a lone loss."""
     max_deletions: int | None = Field(10, ge=0)
     max_membership_removals: int | None = Field(500, ge=0)
     protected_users: list[str] = Field(default_factory=list)

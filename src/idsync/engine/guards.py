@@ -159,9 +159,13 @@ def _limits(plan: Plan, safety: SafetyRules, target: str) -> list[Violation]:
 
 def _percent(plan: Plan, safety: SafetyRules, target: str, lost: int) -> list[Violation]:
     """Deactivations and deletions together, as a share of the users idsync managed in the target
-    before this plan (with none managed, any loss counts as 100 %)."""
+    before this plan (with none managed, any loss counts as 100 %).
+
+    A percentage guards against mass loss: it is not applied to a single-user plan (E6: a login or a
+    SCIM push) nor to a plan that loses one user, where it would refuse ordinary days in small
+    directories (1 of 2 users is 50 %); the count limits still apply to those."""
     allowed = safety.max_deactivation_percent
-    if allowed is None or lost == 0:
+    if allowed is None or lost <= 1 or plan.single_user is not None:
         return []
     managed = plan.managed_users.get(target, 0)
     percent = 100.0 if managed <= 0 else 100.0 * lost / managed
