@@ -99,6 +99,8 @@ class DiffContext:
 
     def is_protected(self, *usernames: str | None) -> bool:
         """Whether any of the names is in safety.protected_users (case-insensitive)."""
+        if not self.protected:
+            return False
         return any(name is not None and name.casefold() in self.protected for name in usernames)
 
     def add(

@@ -9,10 +9,11 @@ failed, the link is kept with an empty fingerprint so the next run reads the use
 from __future__ import annotations
 
 import hashlib
-import json
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
+
+import orjson
 
 from idsync.config.profiles import Profile
 from idsync.domain.plan import Action, ItemResult, Outcome, PlanItem
@@ -20,8 +21,10 @@ from idsync.domain.records import DesiredUser, Link, TargetState
 
 
 def _digest(payload: object) -> str:
-    encoded = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(encoded.encode()).hexdigest()[:32]
+    # orjson: ~10x faster than json.dumps for the 100k fingerprints of a large run; sorted keys keep
+    # the hash stable across runs and processes.
+    encoded = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(encoded).hexdigest()[:32]
 
 
 def fingerprint(user: DesiredUser, profile: Profile) -> str:

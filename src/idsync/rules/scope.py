@@ -26,6 +26,8 @@ class ScopeFilter:
         """Why `user` (a member of `group_names`) is in scope, or None when the scope leaves them out."""
         if self.statuses is not None and user.status not in self.statuses:
             return None
+        if not self.include and not self.exclude:
+            return Reason("scope", f"source user {user.id} ({user.status}) is in the source scope")
         for name in sorted(group_names):
             if any(p.search(name) for p in self.exclude):
                 return None
