@@ -1,7 +1,8 @@
 # The two commands of the README: `make demo` and `make test`. Both install what they need on a
 # fresh Debian machine that has only Python, pip, make and apt.
 SHELL := /bin/bash
-UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+# Evaluated at each use, so it finds the uv that `bootstrap` has just installed.
+UV = $(shell command -v uv 2>/dev/null || { [ -x "$(HOME)/.local/bin/uv" ] && echo "$(HOME)/.local/bin/uv"; } || echo python3 -m uv)
 DEB_PACKAGES := libldap2-dev libsasl2-dev slapd ldap-utils postgresql
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -23,7 +24,9 @@ deps: bootstrap debs
 	$(UV) sync --frozen
 
 bootstrap:
-	@command -v uv >/dev/null 2>&1 || [ -x "$(HOME)/.local/bin/uv" ] || python3 -m pip install --user --quiet uv || python3 -m pip install --quiet --break-system-packages uv
+	@command -v uv >/dev/null 2>&1 || [ -x "$(HOME)/.local/bin/uv" ] || python3 -m uv --version >/dev/null 2>&1 || \
+	  python3 -m pip install --quiet uv || python3 -m pip install --quiet --user uv || \
+	  python3 -m pip install --quiet --break-system-packages uv
 
 # Debian packages: headers for python-ldap, slapd for the LDAP tests, PostgreSQL for the store tests.
 debs:
