@@ -1,9 +1,10 @@
 """One SCIM mount (`/scim/v2/<connection>` or `/scim/v1/<connection>`): scim2-server's protocol core
 over the inbox, behind bearer-token auth, a body-size limit and the client compatibility passes.
 
-    wire request ─► size limit (413) ─► auth (401) ─► compat passes ─► scim2-server core ─► storage
-                                                                              │
-    wire response ◄─ 1.1 translation ◄──────────────────── response ◄────────┘──► on_write(kind, id)
+    wire request ─► size limit (413) ─► auth (401) ─► compat passes ─► extensions out ─► core ─► storage
+                                                                                            │
+    wire response ◄─ 1.1 translation ◄─ extensions back in ◄──────────── response ◄─────────┘
+                                                                           └──► on_write(kind, id)
 
 An accepted write (2xx on POST/PUT/PATCH/DELETE of Users or Groups) calls `on_write`, which queues
 the object for provisioning; provisioning never delays or fails the SCIM answer.
@@ -15,7 +16,7 @@ import logging
 import time
 from collections.abc import Callable
 from http import HTTPStatus
-from typing import Any
+from typing import Any, cast
 
 from scim2_models import (
     Context,
@@ -32,7 +33,7 @@ from scim2_server.responses import ScimResponse
 from scim2_server.service import ScimService
 from sqlalchemy.engine import Engine
 
-from idsync.sources.scim import tokens
+from idsync.sources.scim import extensions, tokens
 from idsync.sources.scim.compat import WireRequest, scim11, v2_request_passes
 from idsync.sources.scim.storage import AsyncInboxStorage
 
@@ -89,6 +90,8 @@ class ScimEndpoint(ASGIApplication):
         self.max_body_bytes = max_body_bytes
         self.version = version
         self.on_write = on_write
+        self.inbox = storage
+        self.schemas = extensions.Schemas(cast(str, schema.id) for schema in provider.schemas)
         self._token_hash: str | None = None
         self._token_read_at = float("-inf")
         self._passes = ((scim11.normalise,) if version == "v1" else ()) + v2_request_passes()
@@ -129,21 +132,71 @@ class ScimEndpoint(ASGIApplication):
             else:
                 for normalise in self._passes:
                     normalise(wire)
-                core = ScimRequest(
-                    method=wire.method,
-                    base_url=request.base_url,
-                    path=wire.path,
-                    query=wire.query,
-                    headers=_with_content_type(request, wire.content_type),
-                    body=wire.encoded(),
-                )
-                response = await self._dispatch(core)
+                response = await self._core(request, wire)
                 self._written(wire, response)
         except Exception as exception:
             response = self.handle_exception(request, exception)
         if self.version == "v1":
             response = scim11.response(wire, response)
         return self.finalize_response(request, response)
+
+    async def _core(self, request: ScimRequest, wire: WireRequest) -> ScimResponse:
+        """The core's answer, with the extensions it does not define taken out and put back."""
+        body, change = self.schemas.extract(wire.method, wire.endpoint, wire.json)
+        if change is not None:
+            wire.set_json(body)
+        scope = extensions.Scope(change)
+        token = extensions.SCOPE.set(scope)
+        try:
+            resource = _resource_of(wire)
+            only_extensions = change is not None and wire.method == "PATCH" and not body["Operations"]
+            if only_extensions and change is not None and resource is not None:
+                response = await self._extensions_only(request, wire, resource, change)
+            else:
+                response = await self._dispatch(
+                    ScimRequest(
+                        method=wire.method,
+                        base_url=request.base_url,
+                        path=wire.path,
+                        query=wire.query,
+                        headers=_with_content_type(request, wire.content_type),
+                        body=wire.encoded(),
+                    )
+                )
+                if (
+                    change is not None
+                    and not scope.applied
+                    and resource is not None
+                    and int(response.status) < 300
+                ):
+                    # The core stored nothing (the request changed only what it does not define).
+                    scope.seen[resource[1]] = await self.inbox.keep(*resource, change)
+            extensions.decorate(response.body, scope.seen, wire.query)
+        finally:
+            extensions.SCOPE.reset(token)
+        return response
+
+    async def _extensions_only(
+        self, request: ScimRequest, wire: WireRequest, resource: tuple[str, str], change: extensions.Change
+    ) -> ScimResponse:
+        """A PATCH whose every operation is on kept extensions: stored here, answered as the core
+        answers a PATCH (200 + user, 204 for a group)."""
+        await self.inbox.keep(*resource, change)
+        response = await self.handler.handle(
+            ScimRequest(
+                method="GET",
+                base_url=request.base_url,
+                path=wire.path,
+                query=wire.query,
+                headers=_with_content_type(request, None),
+                body=b"",
+            )
+        )
+        asked = "attributes" in wire.query or "excludedAttributes" in wire.query
+        if resource[0] == "Group" and not asked and int(response.status) == HTTPStatus.OK:
+            etag = response.headers.get("ETag")
+            return ScimResponse(HTTPStatus.NO_CONTENT, None, {"ETag": etag} if etag else {})
+        return response
 
     async def _dispatch(self, core: ScimRequest) -> ScimResponse:
         # Two writes to one group at once (Okta pushes memberships in parallel) race on the version
@@ -187,6 +240,15 @@ class ScimEndpoint(ASGIApplication):
         resource_id = parts[1] if len(parts) > 1 else (response.body or {}).get("id")
         if isinstance(resource_id, str):
             self.on_write(kind, resource_id, operation)
+
+
+def _resource_of(wire: WireRequest) -> tuple[str, str] | None:
+    """("User" or "Group", id) when the request addresses one resource."""
+    parts = wire.path.strip("/").split("/")
+    kind = {"Users": "User", "Groups": "Group"}.get(parts[0])
+    if kind is None or len(parts) != 2 or parts[1].startswith("."):
+        return None
+    return kind, parts[1]
 
 
 def _with_content_type(request: ScimRequest, content_type: str | None) -> list[tuple[str, str]]:

@@ -4,8 +4,14 @@ push is provisioned as a single-user run (read_user) or, for group pushes, a ful
 Attribute names follow the other sources so the default rules work unchanged: `login` (userName),
 `email` (the primary email, else the work email, else the first), `firstName`, `lastName`,
 `displayName`; the SCIM names are kept too (`userName`, `externalId`, `name.givenName`, `title`, ...),
-and enterprise-extension attributes appear both bare (`employeeNumber`) and URN-qualified. Status is
-"ACTIVE" or "INACTIVE" from `active` (absent means active, RFC 7643 §4.1.1).
+and enterprise-extension attributes appear both bare (`employeeNumber`) and URN-qualified. Attributes
+of extensions the inbox does not define (Okta custom attributes, Entra custom extensions; kept as sent,
+see extensions.py) appear the same way: `urn:…:User:costCenter` and, unless a core or enterprise
+attribute already has the name, bare `costCenter`; a complex value's sub-attributes as
+`urn:…:User:manager.value` and `manager.value`. A rule names the URN form as a plain attribute
+(`custom_attributes: {cost_center: "urn:…:User:costCenter"}`) and the bare form inside templates
+(`"{costCenter}"`: a `:` inside braces is read as a format spec). Status is "ACTIVE" or "INACTIVE" from
+`active` (absent means active, RFC 7643 §4.1.1).
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from idsync.sources.scim.storage import InboxStorage
 from idsync.store.db import read_transaction
 
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+_CORE = "urn:ietf:params:scim:schemas:core:"
 
 
 def user_record(doc: Mapping[str, Any]) -> SourceUser:
@@ -55,6 +62,7 @@ def user_record(doc: Mapping[str, Any]) -> SourceUser:
         if isinstance(value, str | bool | int | float):
             attrs.setdefault(key, value)
             attrs[f"{ENTERPRISE}:{key}"] = value
+    _add_kept(attrs, doc)
     active = doc.get("active")
     status = "INACTIVE" if active is False else "ACTIVE"
     return SourceUser(
@@ -72,12 +80,41 @@ def group_record(doc: Mapping[str, Any], only: str | None = None) -> SourceGroup
     if only is not None:
         members = members & {only}
     attrs: dict[str, AttrValue] = {"externalId": doc.get("externalId")}
+    _add_kept(attrs, doc)
     return SourceGroup(
         id=str(doc["id"]),
         name=str(doc.get("displayName", "")),
         member_ids=members,
         attributes={k: v for k, v in attrs.items() if v is not None},
     )
+
+
+def _add_kept(attrs: dict[str, AttrValue], doc: Mapping[str, Any]) -> None:
+    """The attributes of kept extensions (URN keys other than the enterprise extension), flattened."""
+    for urn, block in doc.items():
+        if (
+            ":" not in urn
+            or urn == ENTERPRISE
+            or urn.lower().startswith(_CORE)
+            or not isinstance(block, dict)
+        ):
+            continue
+        for name, value in _flat(block):
+            attrs[f"{urn}:{name}"] = value
+            attrs.setdefault(name, value)
+
+
+def _flat(block: Mapping[str, Any], prefix: str = "") -> list[tuple[str, AttrValue]]:
+    out: list[tuple[str, AttrValue]] = []
+    for key, value in block.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, str | bool | int | float):
+            out.append((name, value))
+        elif isinstance(value, dict):
+            out.extend(_flat(value, f"{name}."))
+        elif isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+            out.append((name, list(value)))
+    return out
 
 
 class ScimInboxSource:

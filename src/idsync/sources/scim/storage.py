@@ -1,6 +1,7 @@
 """The SCIM inbox: scim2-server's storage interface over our SQL tables (SQLite or PostgreSQL).
 
-A resource is stored as the JSON document scim2-models produces; the values a search or a sync looks
+A resource is stored as the JSON document scim2-models produces, plus the extension attributes the
+inbox does not define, kept as sent (extensions.py); the values a search or a sync looks
 up by (userName, externalId, displayName, members.value) are copied into `scim_keys`, compared as the
 attribute's case rules say, and the values of attributes with uniqueness server/global go to
 `scim_unique`, whose primary key makes the uniqueness check atomic across processes and replicas.
@@ -42,6 +43,8 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
+from idsync.sources.scim import extensions
+from idsync.sources.scim.extensions import Change, Kept
 from idsync.store.db import read_transaction, write_transaction
 from idsync.store.models import ScimKeyRow, ScimResourceRow, ScimTombstoneRow, ScimUniqueRow
 
@@ -63,13 +66,6 @@ def _version(number: int) -> str:
     return f'W/"{number}"'
 
 
-def dump(resource: Resource[Any]) -> str:
-    """The JSON document stored for a resource (aliases, no nulls)."""
-    return orjson.dumps(
-        resource.model_dump(mode="json", by_alias=True, scim_ctx=None, exclude_none=True)
-    ).decode()
-
-
 class InboxStorage(ScimStorage):
     """The resources one scim_inbound connection holds, in the store's database."""
 
@@ -81,6 +77,7 @@ class InboxStorage(ScimStorage):
             cast(str, rt.name): cast(type[Resource[Any]], provider.model_for(rt))
             for rt in provider.resource_types
         }
+        self.schemas = extensions.Schemas(cast(str, schema.id) for schema in provider.schemas)
         self._indexed: dict[str, dict[str, AttributeBinding]] = {}
         self._unique: dict[str, list[AttributeBinding]] = {}
         for name, model in self._models.items():
@@ -122,8 +119,25 @@ class InboxStorage(ScimStorage):
         return self.load(name, body)
 
     def load(self, resource_type: str, body: str | bytes) -> Resource[Any]:
-        """A stored JSON document as the resource type's model."""
-        return self._models[resource_type].model_validate(orjson.loads(body))
+        """A stored JSON document as the resource type's model; its kept extensions go to the
+        request's extension scope (see extensions.py), since the model cannot hold them."""
+        doc = orjson.loads(body)
+        kept = self.schemas.split(doc)
+        scope = extensions.SCOPE.get()
+        if scope is not None and isinstance(doc.get("id"), str):
+            scope.seen[doc["id"]] = kept
+        return self._models[resource_type].model_validate(doc)
+
+    def _document(self, resource: Resource[Any], kept: Kept) -> str:
+        """The JSON document stored for a resource (aliases, no nulls) with its kept extensions."""
+        doc = resource.model_dump(mode="json", by_alias=True, scim_ctx=None, exclude_none=True)
+        return orjson.dumps(extensions.merged(doc, kept) if kept else doc).decode()
+
+    @staticmethod
+    def _pending() -> tuple[extensions.Scope | None, Change | None]:
+        scope = extensions.SCOPE.get()
+        change = scope.change if scope is not None and not scope.applied else None
+        return scope, change
 
     def search(
         self,
@@ -228,7 +242,8 @@ class InboxStorage(ScimStorage):
         created.id = uuid.uuid4().hex
         now = _now()
         created.meta = Meta(resource_type=name, created=now, last_modified=now, version=_version(1))
-        body = dump(created)
+        scope, change = self._pending()
+        body = self._document(created, extensions.apply({}, change))
         try:
             with write_transaction(self.engine) as conn:
                 self._write_values(conn, name, created)
@@ -245,6 +260,8 @@ class InboxStorage(ScimStorage):
                 )
         except IntegrityError:
             raise UniquenessException(detail=self._taken_detail(name, created)) from None
+        if scope is not None and change is not None:
+            scope.applied = True
         return self.load(name, body)
 
     def update(
@@ -259,8 +276,7 @@ class InboxStorage(ScimStorage):
         resource_id = cast(str, resource.id)
         try:
             with write_transaction(self.engine) as conn:
-                stored = self._locked(conn, name, resource_id)
-                version, created_at = stored
+                version, created_at, stored = self._locked(conn, name, resource_id)
                 if expected_version is not None and expected_version != _version(version):
                     raise PreconditionFailedException(detail=f"{name} {resource_id!r} changed meanwhile")
                 now = _now()
@@ -268,7 +284,8 @@ class InboxStorage(ScimStorage):
                 updated.meta = Meta(
                     resource_type=name, created=created_at, last_modified=now, version=_version(version + 1)
                 )
-                body = dump(updated)
+                scope, change = self._pending()
+                body = self._document(updated, extensions.apply(self._kept(stored), change))
                 self._drop_values(conn, name, resource_id)
                 self._write_values(conn, name, updated)
                 conn.execute(
@@ -278,7 +295,35 @@ class InboxStorage(ScimStorage):
                 )
         except IntegrityError:
             raise UniquenessException(detail=self._taken_detail(name, resource)) from None
+        if scope is not None and change is not None:
+            scope.applied = True
         return self.load(name, body)
+
+    def keep(self, resource_type: str, resource_id: str, change: Change) -> Kept:
+        """Apply an extension change no core write carried (the request changed only extensions, or
+        nothing the core stores); the version moves on when the kept part changed. NotFoundException
+        when the resource does not exist."""
+        with write_transaction(self.engine) as conn:
+            version, _, stored = self._locked(conn, resource_type, resource_id)
+            doc = orjson.loads(stored)
+            before = self.schemas.split(doc)
+            after = extensions.apply(before, change)
+            if after != before:
+                doc.setdefault("meta", {})["version"] = _version(version + 1)
+                doc["meta"]["lastModified"] = _now().isoformat().replace("+00:00", "Z")
+                conn.execute(
+                    update(ScimResourceRow)
+                    .where(*self._key(resource_type, resource_id))
+                    .values(
+                        body=orjson.dumps(extensions.merged(doc, after)).decode(),
+                        version=version + 1,
+                        modified_at=_now(),
+                    )
+                )
+        return after
+
+    def _kept(self, body: str) -> Kept:
+        return self.schemas.split(orjson.loads(body))
 
     def delete(
         self, resource_type: ResourceType, resource_id: str, *, expected_version: str | None = None
@@ -286,7 +331,7 @@ class InboxStorage(ScimStorage):
         """Delete a resource and leave a tombstone, so a later sync sees it as gone."""
         name = cast(str, resource_type.name)
         with write_transaction(self.engine) as conn:
-            version, _ = self._locked(conn, name, resource_id)
+            version, _, _ = self._locked(conn, name, resource_id)
             if expected_version is not None and expected_version != _version(version):
                 raise PreconditionFailedException(detail=f"{name} {resource_id!r} changed meanwhile")
             self._drop_values(conn, name, resource_id)
@@ -311,8 +356,8 @@ class InboxStorage(ScimStorage):
             ScimResourceRow.id == resource_id,
         )
 
-    def _locked(self, conn: Connection, name: str, resource_id: str) -> tuple[int, datetime]:
-        query = select(ScimResourceRow.version, ScimResourceRow.created_at).where(
+    def _locked(self, conn: Connection, name: str, resource_id: str) -> tuple[int, datetime, str]:
+        query = select(ScimResourceRow.version, ScimResourceRow.created_at, ScimResourceRow.body).where(
             *self._key(name, resource_id)
         )
         if conn.dialect.name == "postgresql":
@@ -320,7 +365,7 @@ class InboxStorage(ScimStorage):
         row = conn.execute(query).one_or_none()
         if row is None:
             raise NotFoundException(detail=f"{name} {resource_id!r} not found")
-        return int(row[0]), row[1]
+        return int(row[0]), row[1], row[2]
 
     def _drop_values(self, conn: Connection, name: str, resource_id: str) -> None:
         conn.execute(
@@ -496,3 +541,7 @@ class AsyncInboxStorage(AsyncScimStorage):
     ) -> None:
         """See InboxStorage.delete."""
         await self._call(self.storage.delete, resource_type, resource_id, expected_version=expected_version)
+
+    async def keep(self, resource_type: str, resource_id: str, change: Change) -> Kept:
+        """See InboxStorage.keep."""
+        return await self._call(self.storage.keep, resource_type, resource_id, change)
