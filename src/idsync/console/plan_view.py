@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 
-from rich.console import Console
+from rich.console import Console, RenderableType
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
@@ -107,9 +108,12 @@ def render_header(console: Console, plan: Plan) -> None:
 
 
 def _change_text(change: Change) -> Text:
-    return Text.assemble(
-        (f"      {change.field}: ", "dim"), _value(change.old), (" → ", "dim"), _value(change.new)
-    )
+    return Text.assemble((f"{change.field}: ", "dim"), _value(change.old), (" → ", "dim"), _value(change.new))
+
+
+def _indented(text: Text) -> Padding:
+    """Detail lines sit under the subject; when they wrap, the continuation keeps the indent."""
+    return Padding(text, (0, 0, 0, 6), expand=False)
 
 
 def _value(value: str | bool | None) -> Text:
@@ -120,17 +124,17 @@ def _value(value: str | bool | None) -> Text:
     return Text(repr(value))
 
 
-def item_lines(item: PlanItem, *, show_target: bool) -> list[Text]:
+def item_lines(item: PlanItem, *, show_target: bool) -> list[RenderableType]:
     """The lines of one item: sign and subject, each change (old → new), the reason."""
     head = Text.assemble("  ", sign(item.action), " ", (item.subject, "bold"))
     if show_target:
         head.append(f"  [{item.target}]", style="dim")
-    lines = [head]
+    lines: list[RenderableType] = [head]
     if item.action is Action.HAND_OVER_LEAD and item.lead is not None:
-        lines.append(Text.assemble(("      lead: ", "dim"), _value(item.lead.lead), (" → ", "dim"),
-                                   _value(item.new_lead)))
-    lines += [_change_text(change) for change in item.changes]
-    lines.append(Text.assemble(("      because ", "dim"), (str(item.reason), "italic")))
+        lead = Text.assemble(("lead: ", "dim"), _value(item.lead.lead), (" → ", "dim"), _value(item.new_lead))
+        lines.append(_indented(lead))
+    lines += [_indented(_change_text(change)) for change in item.changes]
+    lines.append(_indented(Text.assemble(("because ", "dim"), (str(item.reason), "italic"))))
     return lines
 
 
