@@ -30,10 +30,19 @@ def test_runs_table(store: Store) -> None:
     done_line = next(line for line in lines if done in line)
     assert "partial" in done_line
     assert "schedule" in done_line
-    assert "create_user 1" in done_line
-    assert "failed 1" in done_line
+    assert "1 failed" in done_line
     assert "planned (dry run)" in next(line for line in lines if dry in line)
     assert "running" in next(line for line in lines if running in line)
+
+
+def test_runs_table_fits_80_columns(store: Store) -> None:
+    done = store.start_run("okta-to-jira", "demo")
+    store.finish_run(done, status="partial", plan=sample_plan(), results=sample_results(), timings={})
+    console = Console(record=True, width=80, color_system=None)
+    render_runs(console, store.runs())
+    done_line = next(line for line in console.export_text().splitlines() if done in line)
+    assert "okta-to-jira" in done_line
+    assert "partial" in done_line
 
 
 def test_no_runs() -> None:

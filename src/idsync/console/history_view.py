@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -36,15 +37,24 @@ DEFAULT_MAX_ITEMS = 500
 
 
 def render_runs(console: Console, runs: Sequence[RunSummary]) -> None:
-    """The table of recent runs: id, profile, trigger, status, start, duration and counts."""
+    """The table of recent runs: id, profile, trigger, status, start, duration and outcome counts.
+
+    Below 100 columns each run takes two lines instead, so nothing is cut to "…"; counts by action are
+    in `idsync history RUN_ID` and in `--json`."""
     if not runs:
         console.print("No runs recorded yet.")
         return
-    table = Table(title="Runs", title_justify="left")
-    for name, justify in (("Run", "left"), ("Profile", "left"), ("Trigger", "left"), ("Status", "left"),
-                          ("Started (UTC)", "left"), ("Duration", "right"), ("Items", "right"),
-                          ("Counts", "left")):  # fmt: skip
-        table.add_column(name, justify=justify, no_wrap=name in ("Run", "Started (UTC)"))  # type: ignore[arg-type]
+    if console.width < 100:
+        _render_runs_narrow(console, runs)
+        return
+    table = Table(title="Runs", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("Run", no_wrap=True)
+    table.add_column("Profile")
+    table.add_column("Trigger")
+    table.add_column("Status", no_wrap=True)
+    table.add_column("Started (UTC)", no_wrap=True)
+    table.add_column("Took", justify="right", no_wrap=True)
+    table.add_column("Items")
     for run in runs:
         table.add_row(
             Text(run.id),
@@ -53,10 +63,31 @@ def render_runs(console: Console, runs: Sequence[RunSummary]) -> None:
             status_text(run.status, dry_run=run.dry_run),
             Text(_time(run.started_at)),
             Text(duration(run.duration_s)),
-            Text(str(run.item_count)),
-            counts_text(run.counts_by_action, run.counts_by_outcome),
+            outcomes_text(run.counts_by_outcome) if run.item_count else Text("0", style="dim"),
         )
     console.print(table)
+
+
+def _render_runs_narrow(console: Console, runs: Sequence[RunSummary]) -> None:
+    console.print(Text("Runs", style="italic"))
+    for run in runs:
+        first = Text.assemble((run.id, "bold"), "  ", status_text(run.status, dry_run=run.dry_run), "  ",
+                              (run.profile, "cyan"), (f" · {run.trigger}", "dim"))
+        second = Text.assemble("    ", (f"started {run.started_at:%Y-%m-%d %H:%M:%S} · took ", "dim"),
+                               duration(run.duration_s), (" · ", "dim"))
+        second.append_text(outcomes_text(run.counts_by_outcome) if run.item_count else Text("no items"))
+        console.print(first)
+        console.print(second)
+
+
+def outcomes_text(by_outcome: Mapping[str, int]) -> Text:
+    """`2215 applied` or `12 applied, 3 failed` with outcomes in colour."""
+    text = Text()
+    for position, (outcome, count) in enumerate(sorted(by_outcome.items(), key=_outcome_key)):
+        if position:
+            text.append(", ")
+        text.append(f"{count} {outcome}", style=OUTCOME_STYLES.get(outcome, ""))
+    return text
 
 
 def render_run(console: Console, detail: RunDetail, *, max_items: int | None = DEFAULT_MAX_ITEMS) -> None:

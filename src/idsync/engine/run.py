@@ -129,6 +129,7 @@ class Engine:
             status = RunStatus.REFUSED if prepared.guard.refused else RunStatus.PLANNED
             return RunReport(status, prepared.plan, prepared.guard, timings=prepared.timings)
         with self.store.profile_lock(name, _holder()):
+            self.store.mark_interrupted(name)  # runs a killed process left "running" end as failed
             run_id = self.store.start_run(name, request.trigger)
             try:
                 prepared = await self._prepare(name, profile, request)
@@ -152,6 +153,7 @@ class Engine:
         """Apply a saved plan exactly (E3), refusing with PlanStale if any target changed since."""
         name, profile = self.profile(plan.profile)
         with self.store.profile_lock(name, _holder()):
+            self.store.mark_interrupted(name)
             started = time.perf_counter()
             targets = {t: self._target_factory(self.config, t) for t in plan.queries}
             try:
