@@ -35,3 +35,22 @@ def test_connections_do_not_see_each_other(store_url: str) -> None:
         two.create(user_type, model(user_name="alice"))  # same userName in another inbox is fine
         with pytest.raises(Exception, match="not found"):
             two.get(user_type, created.id)
+
+
+def test_create_many_is_one_transaction(store_url: str) -> None:
+    from scim2_models import SearchRequest, UniquenessException
+    from scim2_server.utils import load_default_provider
+
+    provider = load_default_provider()
+    user_type = next(rt for rt in provider.resource_types if rt.id == "User")
+    model = provider.model_for(user_type)
+    with Store.open(store_url) as store:
+        inbox = InboxStorage(store.engine, "inbox", provider)
+        ids = inbox.create_many(user_type, [model(user_name=f"u{i}") for i in range(3)])
+        assert inbox.get(user_type, ids[1]).user_name == "u1"
+        found = inbox.search([user_type], SearchRequest(filter='userName eq "U2"'))
+        assert [r.id for r in found.resources] == [ids[2]]
+        with pytest.raises(UniquenessException):
+            inbox.create_many(user_type, [model(user_name="new"), model(user_name="u0")])
+        assert inbox.search([user_type], SearchRequest(count=0)).total == 3
+        assert inbox.create_many(user_type, []) == []

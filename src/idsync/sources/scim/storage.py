@@ -264,6 +264,47 @@ class InboxStorage(ScimStorage):
             scope.applied = True
         return self.load(name, body)
 
+    def create_many(self, resource_type: ResourceType, resources: Sequence[Resource[Any]]) -> list[str]:
+        """Store many new resources in one transaction (seeding a benchmark or a migration; an IdP
+        creates one at a time); UniquenessException, and nothing stored, when a unique value is taken."""
+        name = cast(str, resource_type.name)
+        if not resources:
+            return []
+        now = _now()
+        ids: list[str] = []
+        rows: list[dict[str, Any]] = []
+        keys: list[dict[str, Any]] = []
+        uniques: list[dict[str, Any]] = []
+        for resource in resources:
+            created = resource.model_copy(deep=True)
+            created.id = uuid.uuid4().hex
+            ids.append(created.id)
+            created.meta = Meta(resource_type=name, created=now, last_modified=now, version=_version(1))
+            rows.append(
+                {
+                    "connection": self.connection,
+                    "resource_type": name,
+                    "id": created.id,
+                    "body": self._document(created, {}),
+                    "version": 1,
+                    "created_at": now,
+                    "modified_at": now,
+                }
+            )
+            keys.extend(self._key_rows(name, created))
+            uniques.extend(self._unique_rows(name, created))
+        try:
+            with write_transaction(self.engine) as conn:
+                conn.execute(insert(ScimResourceRow), rows)
+                for table, values in ((ScimKeyRow, keys), (ScimUniqueRow, uniques)):
+                    if values:
+                        conn.execute(insert(table), values)
+        except IntegrityError:
+            raise UniquenessException(
+                detail=f"a {name} of this batch has a unique value already taken"
+            ) from None
+        return ids
+
     def update(
         self,
         resource_type: ResourceType,
@@ -384,39 +425,42 @@ class InboxStorage(ScimStorage):
         )
 
     def _write_values(self, conn: Connection, name: str, resource: Resource[Any]) -> None:
-        resource_id = cast(str, resource.id)
-        keys = [
+        keys = self._key_rows(name, resource)
+        if keys:
+            conn.execute(insert(ScimKeyRow), keys)
+        uniques = self._unique_rows(name, resource)
+        if uniques:
+            conn.execute(insert(ScimUniqueRow), uniques)
+
+    def _key_rows(self, name: str, resource: Resource[Any]) -> list[dict[str, Any]]:
+        return [
             {
                 "connection": self.connection,
                 "resource_type": name,
-                "resource_id": resource_id,
+                "resource_id": resource.id,
                 "urn": urn,
                 "value": value,
             }
             for urn, binding in self._indexed.get(name, {}).items()
             for value in _values(resource, urn, binding)
         ]
-        if keys:
-            conn.execute(insert(ScimKeyRow), keys)
+
+    def _unique_rows(self, name: str, resource: Resource[Any]) -> list[dict[str, Any]]:
         uniques = {
             binding.urn: value
             for binding in self._unique.get(name, [])
             for value in _values(resource, binding.urn, binding)
         }
-        if uniques:
-            conn.execute(
-                insert(ScimUniqueRow),
-                [
-                    {
-                        "connection": self.connection,
-                        "urn": urn,
-                        "value": value,
-                        "resource_type": name,
-                        "resource_id": resource_id,
-                    }
-                    for urn, value in uniques.items()
-                ],
-            )
+        return [
+            {
+                "connection": self.connection,
+                "urn": urn,
+                "value": value,
+                "resource_type": name,
+                "resource_id": resource.id,
+            }
+            for urn, value in uniques.items()
+        ]
 
     def _taken_detail(self, name: str, resource: Resource[Any]) -> str:
         taken = [
