@@ -14,9 +14,9 @@ Lua scripts pick a random seeded user per request):
 
 1. GET /Users/{id}: requests per second, p50 / p99;
 2. GET /Users?filter=userName eq "…" on the seeded users: requests per second, p50 / p99;
-3. POST /Users with new users for `--post-duration` s: creations per second, p50 / p99. Each creation queues a single-user
-   provisioning run into Jira in the same server process; the bench then waits until Jira has every
-   one of them and reports how long that took (provisioning throughput);
+3. POST /Users with new users for `--post-duration` s: creations per second, p50 / p99. Each creation
+   queues a single-user provisioning run into Jira in the same server process; the bench then waits
+   until Jira has every one of them and reports how long that took (provisioning throughput);
 4. push → Jira: `--samples` users POSTed one at a time; for each, the time from the SCIM response to
    the user's existence in Jira, found by polling the Jira REST API every `--poll-ms` ms (the figures
    are upper bounds by at most one poll interval). p50 / p95 / max (goal: p95 under 1 s).
