@@ -474,12 +474,14 @@ def serve(
 ) -> None:
     """Serve SCIM 2.0 at /scim/v2/<connection>/ and 1.1 at /scim/v1/<connection>/ for every scim_inbound
     connection, plus /healthz; every accepted push is provisioned into the profile's targets."""
+    from idsync.config.model import ServerSettings
     from idsync.server.app import scim_connections
     from idsync.server.runner import serve as run_server
 
     cfg = _loaded(config)
-    listen_host = host or cfg.server.host
-    listen_port = port or cfg.server.port
+    settings = cfg.server or ServerSettings()  # no `server:` section: the defaults
+    listen_host = host or settings.host
+    listen_port = port or settings.port
     for name in scim_connections(cfg):
         base = f"http://{listen_host}:{listen_port}/scim"
         err.print(f"SCIM inbox {name}: {base}/v2/{name}/ (1.1: {base}/v1/{name}/)")
