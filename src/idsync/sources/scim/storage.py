@@ -39,7 +39,7 @@ from scim2_models import (
 from scim2_models.path import CompareOperator, Comparison
 from scim2_server.storage import AsyncScimStorage, ScimStorage, SearchPage
 from scim2_server.utils import parametrize
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -56,6 +56,32 @@ INDEXED: dict[str, tuple[str, ...]] = {
 }
 """Attributes copied into scim_keys per resource type: what IdPs filter on (Okta userName and
 displayName, Entra externalId) and what a single-user sync needs (a user's groups by members.value)."""
+
+
+# The two reads every IdP makes all the time (GET /Users/{id}, `userName eq "…"`), built once: building
+# a SQLAlchemy statement costs more than running it on an indexed SQLite lookup.
+_BY_ID = select(ScimResourceRow.body).where(
+    ScimResourceRow.connection == bindparam("connection"),
+    ScimResourceRow.resource_type == bindparam("name"),
+    ScimResourceRow.id == bindparam("id"),
+)
+_BY_KEY = (
+    select(ScimResourceRow.resource_type, ScimResourceRow.body)
+    .join(
+        ScimKeyRow,
+        and_(
+            ScimKeyRow.connection == ScimResourceRow.connection,
+            ScimKeyRow.resource_type == ScimResourceRow.resource_type,
+            ScimKeyRow.resource_id == ScimResourceRow.id,
+        ),
+    )
+    .where(
+        ScimKeyRow.connection == bindparam("connection"),
+        ScimKeyRow.resource_type == bindparam("name"),
+        ScimKeyRow.urn == bindparam("urn"),
+        ScimKeyRow.value == bindparam("value"),
+    )
+)
 
 
 def _now() -> datetime:
@@ -108,11 +134,7 @@ class InboxStorage(ScimStorage):
         name = cast(str, resource_type.name)
         with read_transaction(self.engine) as conn:
             body = conn.execute(
-                select(ScimResourceRow.body).where(
-                    ScimResourceRow.connection == self.connection,
-                    ScimResourceRow.resource_type == name,
-                    ScimResourceRow.id == resource_id,
-                )
+                _BY_ID, {"connection": self.connection, "name": name, "id": resource_id}
             ).scalar_one_or_none()
         if body is None:
             raise NotFoundException(detail=f"{name} {resource_id!r} not found")
@@ -154,8 +176,9 @@ class InboxStorage(ScimStorage):
         with read_transaction(self.engine) as conn:
             if scim_filter is None and search_request.sort_by is None:
                 return self._sql_page(conn, names, start, count)
-            ids = self._equal_ids(conn, names, scim_filter) if len(names) == 1 else None
-            rows = self._rows(conn, names, ids)
+            rows = self._equal_rows(conn, names, scim_filter) if len(names) == 1 else None
+            if rows is None:
+                rows = self._rows(conn, names)
         resources = [self.load(name, body) for name, body in rows]
         if scim_filter is not None and not scim_filter.models and resources:
             models = tuple(dict.fromkeys(type(r) for r in resources))
@@ -189,10 +212,11 @@ class InboxStorage(ScimStorage):
             query = query.limit(count)
         return SearchPage(total, [self.load(name, body) for name, body in conn.execute(query)])
 
-    def _equal_ids(
+    def _equal_rows(
         self, conn: Connection, names: list[str], scim_filter: ScimFilter[Any] | None
-    ) -> list[str] | None:
-        """The ids matching `attr eq "string"` on an indexed attribute, or None to scan."""
+    ) -> list[tuple[str, str]] | None:
+        """The rows matching `attr eq "string"` on an indexed attribute (one indexed query), or None
+        when the filter is anything else and the type must be scanned."""
         if scim_filter is None or scim_filter.model is None:
             return None
         node = scim_filter.ast
@@ -212,25 +236,13 @@ class InboxStorage(ScimStorage):
             value = binding.comparable(node.value)
         except ValueError:
             return []
-        return list(
-            conn.execute(
-                select(ScimKeyRow.resource_id).where(
-                    ScimKeyRow.connection == self.connection,
-                    ScimKeyRow.resource_type == names[0],
-                    ScimKeyRow.urn == urn,
-                    ScimKeyRow.value == str(value),
-                )
-            ).scalars()
-        )
+        parameters = {"connection": self.connection, "name": names[0], "urn": urn, "value": str(value)}
+        return [(name, body) for name, body in conn.execute(_BY_KEY, parameters)]
 
-    def _rows(self, conn: Connection, names: list[str], ids: list[str] | None) -> list[tuple[str, str]]:
+    def _rows(self, conn: Connection, names: list[str]) -> list[tuple[str, str]]:
         query = select(ScimResourceRow.resource_type, ScimResourceRow.body).where(
             ScimResourceRow.connection == self.connection, ScimResourceRow.resource_type.in_(names)
         )
-        if ids is not None:
-            if not ids:
-                return []
-            query = query.where(ScimResourceRow.id.in_(ids))
         return [(name, body) for name, body in conn.execute(query)]
 
     # --- writes -----------------------------------------------------------------------------------
