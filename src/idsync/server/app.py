@@ -22,7 +22,8 @@ from idsync.config.connections import ScimInboundConnection
 from idsync.config.model import IdsyncConfig
 from idsync.sources.scim.endpoint import OnWrite, ScimEndpoint
 from idsync.sources.scim.provider import inbox_provider
-from idsync.sources.scim.storage import AsyncInboxStorage, InboxStorage
+from idsync.sources.scim.storage import InboxStorage
+from idsync.sources.scim.storage_async import AsyncInboxStorage
 from idsync.store import Store
 
 

@@ -35,7 +35,7 @@ from sqlalchemy.engine import Engine
 
 from idsync.sources.scim import extensions, tokens
 from idsync.sources.scim.compat import WireRequest, scim11, v2_request_passes
-from idsync.sources.scim.storage import AsyncInboxStorage
+from idsync.sources.scim.storage_async import AsyncInboxStorage
 
 log = logging.getLogger("idsync.scim")
 

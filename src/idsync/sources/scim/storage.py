@@ -9,23 +9,21 @@ attribute's case rules say, and the values of attributes with uniqueness server/
 Searches take one of three paths: an `eq` on an indexed attribute reads only the matching rows; no
 filter and no sort pages in SQL by id (stable); anything else loads the searched types and lets
 scim2-models evaluate the filter and the sort, so every operator behaves exactly as the library
-defines it. `AsyncInboxStorage` runs the blocking calls in a worker thread for the ASGI server.
+defines it. What is copied out, and the prebuilt statements that read it, are in storage_keys.py;
+`AsyncInboxStorage` (storage_async.py) runs the blocking calls in a worker thread for the ASGI server.
 """
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any, TypeVar, Union, cast
+from typing import Any, Union, cast
 
 import orjson
 from scim2_models import (
-    AttributeBinding,
     Meta,
     NotFoundException,
-    Path,
     PreconditionFailedException,
     Resource,
     ResourceType,
@@ -33,55 +31,20 @@ from scim2_models import (
     ScimFilter,
     ScimProvider,
     SearchRequest,
-    Uniqueness,
     UniquenessException,
 )
 from scim2_models.path import CompareOperator, Comparison
-from scim2_server.storage import AsyncScimStorage, ScimStorage, SearchPage
+from scim2_server.storage import ScimStorage, SearchPage
 from scim2_server.utils import parametrize
-from sqlalchemy import and_, bindparam, delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from idsync.sources.scim import extensions
 from idsync.sources.scim.extensions import Change, Kept
+from idsync.sources.scim.storage_keys import BY_ID, BY_KEY, KeyIndex
 from idsync.store.db import read_transaction, write_transaction
 from idsync.store.models import ScimKeyRow, ScimResourceRow, ScimTombstoneRow, ScimUniqueRow
-
-T = TypeVar("T")
-
-INDEXED: dict[str, tuple[str, ...]] = {
-    "User": ("userName", "externalId"),
-    "Group": ("displayName", "externalId", "members.value"),
-}
-"""Attributes copied into scim_keys per resource type: what IdPs filter on (Okta userName and
-displayName, Entra externalId) and what a single-user sync needs (a user's groups by members.value)."""
-
-
-# The two reads every IdP makes all the time (GET /Users/{id}, `userName eq "…"`), built once: building
-# a SQLAlchemy statement costs more than running it on an indexed SQLite lookup.
-_BY_ID = select(ScimResourceRow.body).where(
-    ScimResourceRow.connection == bindparam("connection"),
-    ScimResourceRow.resource_type == bindparam("name"),
-    ScimResourceRow.id == bindparam("id"),
-)
-_BY_KEY = (
-    select(ScimResourceRow.resource_type, ScimResourceRow.body)
-    .join(
-        ScimKeyRow,
-        and_(
-            ScimKeyRow.connection == ScimResourceRow.connection,
-            ScimKeyRow.resource_type == ScimResourceRow.resource_type,
-            ScimKeyRow.resource_id == ScimResourceRow.id,
-        ),
-    )
-    .where(
-        ScimKeyRow.connection == bindparam("connection"),
-        ScimKeyRow.resource_type == bindparam("name"),
-        ScimKeyRow.urn == bindparam("urn"),
-        ScimKeyRow.value == bindparam("value"),
-    )
-)
 
 
 def _now() -> datetime:
@@ -104,22 +67,7 @@ class InboxStorage(ScimStorage):
             for rt in provider.resource_types
         }
         self.schemas = extensions.Schemas(cast(str, schema.id) for schema in provider.schemas)
-        self._indexed: dict[str, dict[str, AttributeBinding]] = {}
-        self._unique: dict[str, list[AttributeBinding]] = {}
-        for name, model in self._models.items():
-            paths = parametrize(Path, model)
-            bindings = {}
-            for urn in INDEXED.get(name, ()):
-                binding = paths(urn).resolve()
-                if isinstance(binding, AttributeBinding):
-                    bindings[urn] = binding
-            self._indexed[name] = bindings
-            self._unique[name] = [
-                cast(AttributeBinding, p.resolve())
-                for p in paths.iter_paths(
-                    include_subattributes=False, uniqueness=[Uniqueness.server, Uniqueness.global_]
-                )
-            ]
+        self.index = KeyIndex(connection, self._models)
 
     # --- reads ------------------------------------------------------------------------------------
 
@@ -134,7 +82,7 @@ class InboxStorage(ScimStorage):
         name = cast(str, resource_type.name)
         with read_transaction(self.engine) as conn:
             body = conn.execute(
-                _BY_ID, {"connection": self.connection, "name": name, "id": resource_id}
+                BY_ID, {"connection": self.connection, "name": name, "id": resource_id}
             ).scalar_one_or_none()
         if body is None:
             raise NotFoundException(detail=f"{name} {resource_id!r} not found")
@@ -229,7 +177,7 @@ class InboxStorage(ScimStorage):
         binding = scim_filter.resolve_comparison(node.attr_path, strict=False)
         if binding is None or binding.is_multivalued:
             return None
-        urn = next((u for u, b in self._indexed.get(names[0], {}).items() if b.urn == binding.urn), None)
+        urn = self.index.indexed_urn(names[0], binding)
         if urn is None:
             return None
         try:
@@ -237,7 +185,7 @@ class InboxStorage(ScimStorage):
         except ValueError:
             return []
         parameters = {"connection": self.connection, "name": names[0], "urn": urn, "value": str(value)}
-        return [(name, body) for name, body in conn.execute(_BY_KEY, parameters)]
+        return [(name, body) for name, body in conn.execute(BY_KEY, parameters)]
 
     def _rows(self, conn: Connection, names: list[str]) -> list[tuple[str, str]]:
         query = select(ScimResourceRow.resource_type, ScimResourceRow.body).where(
@@ -271,7 +219,7 @@ class InboxStorage(ScimStorage):
                     )
                 )
         except IntegrityError:
-            raise UniquenessException(detail=self._taken_detail(name, created)) from None
+            raise UniquenessException(detail=self.index.taken_detail(name, created)) from None
         if scope is not None and change is not None:
             scope.applied = True
         return self.load(name, body)
@@ -303,8 +251,8 @@ class InboxStorage(ScimStorage):
                     "modified_at": now,
                 }
             )
-            keys.extend(self._key_rows(name, created))
-            uniques.extend(self._unique_rows(name, created))
+            keys.extend(self.index.key_rows(name, created))
+            uniques.extend(self.index.unique_rows(name, created))
         try:
             with write_transaction(self.engine) as conn:
                 conn.execute(insert(ScimResourceRow), rows)
@@ -347,7 +295,7 @@ class InboxStorage(ScimStorage):
                     .values(body=body, version=version + 1, modified_at=now)
                 )
         except IntegrityError:
-            raise UniquenessException(detail=self._taken_detail(name, resource)) from None
+            raise UniquenessException(detail=self.index.taken_detail(name, resource)) from None
         if scope is not None and change is not None:
             scope.applied = True
         return self.load(name, body)
@@ -437,50 +385,12 @@ class InboxStorage(ScimStorage):
         )
 
     def _write_values(self, conn: Connection, name: str, resource: Resource[Any]) -> None:
-        keys = self._key_rows(name, resource)
+        keys = self.index.key_rows(name, resource)
         if keys:
             conn.execute(insert(ScimKeyRow), keys)
-        uniques = self._unique_rows(name, resource)
+        uniques = self.index.unique_rows(name, resource)
         if uniques:
             conn.execute(insert(ScimUniqueRow), uniques)
-
-    def _key_rows(self, name: str, resource: Resource[Any]) -> list[dict[str, Any]]:
-        return [
-            {
-                "connection": self.connection,
-                "resource_type": name,
-                "resource_id": resource.id,
-                "urn": urn,
-                "value": value,
-            }
-            for urn, binding in self._indexed.get(name, {}).items()
-            for value in _values(resource, urn, binding)
-        ]
-
-    def _unique_rows(self, name: str, resource: Resource[Any]) -> list[dict[str, Any]]:
-        uniques = {
-            binding.urn: value
-            for binding in self._unique.get(name, [])
-            for value in _values(resource, binding.urn, binding)
-        }
-        return [
-            {
-                "connection": self.connection,
-                "urn": urn,
-                "value": value,
-                "resource_type": name,
-                "resource_id": resource.id,
-            }
-            for urn, value in uniques.items()
-        ]
-
-    def _taken_detail(self, name: str, resource: Resource[Any]) -> str:
-        taken = [
-            f"{binding.urn.rsplit(':', 1)[-1]} {value!r}"
-            for binding in self._unique.get(name, [])
-            for value in _values(resource, binding.urn, binding)
-        ]
-        return f"a {name} with {' / '.join(taken) or 'these values'} already exists"
 
     # --- what the inbox source reads ----------------------------------------------------------------
 
@@ -496,7 +406,7 @@ class InboxStorage(ScimStorage):
 
     def ids_by_key(self, conn: Connection, name: str, urn: str, values: Iterable[str]) -> list[str]:
         """Ids of resources of a type whose indexed attribute `urn` holds one of `values` (as compared)."""
-        binding = self._indexed[name][urn]
+        binding = self.index.binding(name, urn)
         compared = [str(binding.comparable(v)) for v in values]
         return list(
             conn.execute(
@@ -535,69 +445,3 @@ class InboxStorage(ScimStorage):
             ).first()
             is not None
         )
-
-
-def _values(resource: Resource[Any], urn: str, binding: AttributeBinding) -> list[str]:
-    """The comparable values a resource holds at `urn` (several for a multi-valued sub-attribute)."""
-    raw = parametrize(Path, type(resource))(urn).get(resource, strict=False)
-    items = raw if isinstance(raw, list) else [raw]
-    out: list[str] = []
-    for item in items:
-        if item is None:
-            continue
-        try:
-            value = binding.comparable(item)
-        except ValueError:
-            continue
-        if value is not None:
-            out.append(str(value))
-    return list(dict.fromkeys(out))
-
-
-class AsyncInboxStorage(AsyncScimStorage):
-    """The inbox for the ASGI server: each blocking call runs in a worker thread."""
-
-    def __init__(self, storage: InboxStorage) -> None:
-        self.storage = storage
-
-    @staticmethod
-    async def _call(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        return await asyncio.to_thread(function, *args, **kwargs)
-
-    async def get(
-        self,
-        resource_type: ResourceType,
-        resource_id: str,
-        *,
-        response_parameters: ResponseParameters[Any] | None = None,
-    ) -> Resource[Any]:
-        """See InboxStorage.get."""
-        return await self._call(self.storage.get, resource_type, resource_id)
-
-    async def search(
-        self, resource_types: list[ResourceType], search_request: SearchRequest[Any], *, position: Any = None
-    ) -> SearchPage:
-        """See InboxStorage.search."""
-        return await self._call(self.storage.search, resource_types, search_request)
-
-    async def create(self, resource_type: ResourceType, resource: Resource[Any]) -> Resource[Any]:
-        """See InboxStorage.create."""
-        return await self._call(self.storage.create, resource_type, resource)
-
-    async def update(
-        self, resource_type: ResourceType, resource: Resource[Any], *, expected_version: str | None = None
-    ) -> Resource[Any]:
-        """See InboxStorage.update."""
-        return await self._call(
-            self.storage.update, resource_type, resource, expected_version=expected_version
-        )
-
-    async def delete(
-        self, resource_type: ResourceType, resource_id: str, *, expected_version: str | None = None
-    ) -> None:
-        """See InboxStorage.delete."""
-        await self._call(self.storage.delete, resource_type, resource_id, expected_version=expected_version)
-
-    async def keep(self, resource_type: str, resource_id: str, change: Change) -> Kept:
-        """See InboxStorage.keep."""
-        return await self._call(self.storage.keep, resource_type, resource_id, change)
