@@ -52,6 +52,13 @@ def test_okta_custom_user_extensions_kept_and_returned(tmp_path: Path) -> None:
         picked = http.get(f"/Users/{user['id']}", params={"attributes": f"userName,{ACME}:costCenter"}).json()
         assert picked[ACME] == {"costCenter": "CC-7"}
         assert ACME not in http.get(f"/Users/{user['id']}", params={"excludedAttributes": ACME}).json()
+        # filtering on an attribute the inbox does not define is refused, naming it
+        r = http.get("/Users", params={"filter": f'{ACME}:costCenter eq "CC-7"'})
+        assert (
+            r.status_code == 400
+            and r.json()["scimType"] == "invalidFilter"
+            and "costCenter" in r.json()["detail"]
+        )
         # AIW: PUT the whole user, now under Okta's own custom URN; the 2.0 extension it no longer
         # sends is gone (a PUT replaces).
         put = {k: v for k, v in got.items() if k != ACME}
@@ -112,7 +119,13 @@ def test_entra_extension_paths_and_group_schema_uri(tmp_path: Path) -> None:
         got = r.json()
         assert got["displayName"] == "Bjfe" and got[CONTOSO]["costCenter"] == "4713"
         assert got["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"]["employeeNumber"] == "42"
-        r = http.patch(f"/Users/{uid}", json=_patch({"op": "Remove", "path": f"{CONTOSO}:manager"}))
+        stale = {"If-Match": 'W/"1"'}
+        r = http.patch(f"/Users/{uid}", json=_patch({"op": "Remove", "path": CONTOSO}), headers=stale)
+        assert r.status_code == 412 and http.get(f"/Users/{uid}").json()[CONTOSO]["costCenter"] == "4713"
+        current = {"If-Match": http.get(f"/Users/{uid}").headers["ETag"]}
+        r = http.patch(
+            f"/Users/{uid}", json=_patch({"op": "Remove", "path": f"{CONTOSO}:manager"}), headers=current
+        )
         assert r.json()[CONTOSO] == {"costCenter": "4713"}
         r = http.patch(f"/Users/{uid}", json=_patch({"op": "Remove", "path": CONTOSO}))
         assert CONTOSO not in r.json() and CONTOSO not in r.json()["schemas"]

@@ -180,15 +180,16 @@ class ScimEndpoint(ASGIApplication):
         self, request: ScimRequest, wire: WireRequest, resource: tuple[str, str], change: extensions.Change
     ) -> ScimResponse:
         """A PATCH whose every operation is on kept extensions: stored here, answered as the core
-        answers a PATCH (200 + user, 204 for a group)."""
-        await self.inbox.keep(*resource, change)
+        answers a PATCH (200 + user, 204 for a group); an If-Match must name the stored version."""
+        await self.inbox.keep(*resource, change, expected_version=request.header("If-Match"))
         response = await self.handler.handle(
             ScimRequest(
                 method="GET",
                 base_url=request.base_url,
                 path=wire.path,
                 query=wire.query,
-                headers=_with_content_type(request, None),
+                # the answer reads the new state: the If-Match was for the write
+                headers=[h for h in _with_content_type(request, None) if not h[0].lower().startswith("if-")],
                 body=b"",
             )
         )

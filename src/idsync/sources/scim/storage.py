@@ -300,12 +300,17 @@ class InboxStorage(ScimStorage):
             scope.applied = True
         return self.load(name, body)
 
-    def keep(self, resource_type: str, resource_id: str, change: Change) -> Kept:
+    def keep(
+        self, resource_type: str, resource_id: str, change: Change, *, expected_version: str | None = None
+    ) -> Kept:
         """Apply an extension change no core write carried (the request changed only extensions, or
         nothing the core stores); the version moves on when the kept part changed. NotFoundException
-        when the resource does not exist."""
+        when the resource does not exist, PreconditionFailed when `expected_version` (If-Match) is
+        not the stored one."""
         with write_transaction(self.engine) as conn:
             version, _, stored = self._locked(conn, resource_type, resource_id)
+            if expected_version not in (None, "*") and expected_version != _version(version):
+                raise PreconditionFailedException(detail=f"{resource_type} {resource_id!r} changed meanwhile")
             doc = orjson.loads(stored)
             before = self.schemas.split(doc)
             after = extensions.apply(before, change)

@@ -60,6 +60,10 @@ class AsyncInboxStorage(AsyncScimStorage):
         """See InboxStorage.delete."""
         await self._call(self.storage.delete, resource_type, resource_id, expected_version=expected_version)
 
-    async def keep(self, resource_type: str, resource_id: str, change: Change) -> Kept:
+    async def keep(
+        self, resource_type: str, resource_id: str, change: Change, *, expected_version: str | None = None
+    ) -> Kept:
         """See InboxStorage.keep."""
-        return await self._call(self.storage.keep, resource_type, resource_id, change)
+        return await self._call(
+            self.storage.keep, resource_type, resource_id, change, expected_version=expected_version
+        )
