@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
+from dataclasses import replace
 
 import pytest
 
-from idsync.domain.plan import Change, ItemResult, Outcome
+from idsync.domain.plan import Action, Change, ItemResult, Outcome, PlanItem
+from idsync.domain.records import Reason
 from idsync.store import RunNotFound, Store
 from tests.store.plans import sample_plan, sample_results
 
@@ -213,3 +216,26 @@ def test_mark_interrupted_closes_only_this_profiles_running_runs(store: Store) -
     assert store.run(finished).summary.status == "succeeded"
     assert store.run(elsewhere).summary.status == "running"
     assert store.mark_interrupted("staff") == []
+
+
+def test_a_run_larger_than_one_insert_slice_keeps_every_item_in_order(store: Store) -> None:
+    # finish_run inserts item rows in slices (a 200,000-item run must not build every row at once)
+    base = sample_plan()
+    items = tuple(
+        PlanItem(Action.ADD_MEMBER, "jira", Reason("groups", f"member {n}"), user=f"u{n}", group="eng")
+        for n in range(4_501)
+    )
+    plan = replace(base, items=items)
+    results = [
+        ItemResult(n, Outcome.APPLIED if n % 3 else Outcome.FAILED, error=None) for n in range(0, 4_501, 2)
+    ]
+    run_id = store.start_run("staff", "manual")
+    store.finish_run(run_id, status="partial", plan=plan, results=results, timings={})
+    detail = store.run(run_id)
+    assert detail.summary.item_count == 4_501
+    assert [item.index for item in detail.items] == list(range(4_501))
+    assert [item.user for item in detail.items] == [f"u{n}" for n in range(4_501)]
+    expected = Counter("planned" if n % 2 else ("applied" if n % 3 else "failed") for n in range(4_501))
+    assert Counter(item.outcome for item in detail.items) == expected
+    assert detail.summary.counts_by_outcome == dict(expected)
+    assert detail.summary.counts_by_action == {"add_member": 4_501}

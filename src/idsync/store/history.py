@@ -10,14 +10,15 @@ from __future__ import annotations
 import secrets
 import threading
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from itertools import islice
 from typing import Any, cast
 
 from sqlalchemy import Table, insert, select, update
 from sqlalchemy.engine import Engine
 
-from idsync.domain.plan import Change, ItemResult, Plan
+from idsync.domain.plan import Change, ItemResult, Plan, PlanItem
 from idsync.store.db import read_transaction, write_transaction
 from idsync.store.models import RunItemRow, RunRow
 from idsync.store.records import (
@@ -102,38 +103,15 @@ def finish_run(
                 f"({len(items)} items: valid 0..{len(items) - 1})"
             )
         by_index[result.index] = result
-    rows: list[dict[str, Any]] = []
-    for index, item in enumerate(items):
-        found = by_index.get(index)
-        rows.append(
-            {
-                "run_id": run_id,
-                "idx": index,
-                "action": item.action.value,
-                "target": item.target,
-                "subject": item.subject,
-                "user": item.user,
-                "user_key": item.user_key,
-                "source_id": item.source_id,
-                "group": item.group,
-                "new_lead": item.new_lead,
-                "reason_rule": item.reason.rule,
-                "reason_detail": item.reason.detail,
-                "changes": [{"field": c.field, "old": c.old, "new": c.new} for c in item.changes],
-                "outcome": found.outcome.value if found else PLANNED,
-                "error": found.error if found else None,
-                "target_key": found.target_key if found else None,
-                "attempts": found.attempts if found else 0,
-                "duration_ms": found.duration_ms if found else 0.0,
-            }
-        )
     header: dict[str, Any] = {
         "status": final.value,
         "finished_at": datetime.now(UTC),
         "error": error,
-        "item_count": len(rows),
-        "counts_by_action": dict(Counter(row["action"] for row in rows)),
-        "counts_by_outcome": dict(Counter(row["outcome"] for row in rows)),
+        "item_count": len(items),
+        "counts_by_action": dict(Counter(item.action.value for item in items)),
+        "counts_by_outcome": dict(
+            Counter(by_index[i].outcome.value if i in by_index else PLANNED for i in range(len(items)))
+        ),
         "timings": {str(name): float(seconds) for name, seconds in timings.items()},
     }
     if plan is not None:
@@ -158,8 +136,41 @@ def finish_run(
         if current != RunStatus.RUNNING:
             raise ValueError(f"run {run_id!r} already finished with status {current!r}; it cannot end twice")
         connection.execute(update(RunRow).where(RunRow.id == run_id).values(**header))
-        if rows:
-            connection.execute(insert(_ITEMS), rows)
+        # in slices: all rows of a 210,000-item run as one list of dicts held ~320 MB at once
+        rows = _item_rows(run_id, items, by_index)
+        while chunk := list(islice(rows, _ROWS_PER_INSERT)):
+            connection.execute(insert(_ITEMS), chunk)
+
+
+_ROWS_PER_INSERT = 2000
+
+
+def _item_rows(
+    run_id: str, items: Sequence[PlanItem], by_index: Mapping[int, ItemResult]
+) -> Iterator[dict[str, Any]]:
+    """The run_items rows of one run, made one at a time."""
+    for index, item in enumerate(items):
+        found = by_index.get(index)
+        yield {
+            "run_id": run_id,
+            "idx": index,
+            "action": item.action.value,
+            "target": item.target,
+            "subject": item.subject,
+            "user": item.user,
+            "user_key": item.user_key,
+            "source_id": item.source_id,
+            "group": item.group,
+            "new_lead": item.new_lead,
+            "reason_rule": item.reason.rule,
+            "reason_detail": item.reason.detail,
+            "changes": [{"field": c.field, "old": c.old, "new": c.new} for c in item.changes],
+            "outcome": found.outcome.value if found else PLANNED,
+            "error": found.error if found else None,
+            "target_key": found.target_key if found else None,
+            "attempts": found.attempts if found else 0,
+            "duration_ms": found.duration_ms if found else 0.0,
+        }
 
 
 def mark_interrupted(engine: Engine, profile: str) -> list[str]:
