@@ -63,6 +63,9 @@ class JiraConnection(HttpConnection):
     token: SecretStr | None = None
     username: str | None = None
     password: SecretStr | None = None
+    member_page_size: int = Field(1000, ge=1, le=10_000)
+    """maxResults of `/group/member` reads. Jira documents a default of 50 and no maximum; idsync
+    asks for more and pages by what comes back, so a server that caps lower still gives everyone."""
 
     @model_validator(mode="after")
     def _auth(self) -> JiraConnection:

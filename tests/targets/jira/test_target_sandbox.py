@@ -109,7 +109,7 @@ async def test_read_state_matches_the_emulator(jira: RunningJira, target: JiraTa
 
 async def test_group_members_are_paged_to_the_end(jira_sandbox: Callable[..., RunningJira]) -> None:
     jira = jira_sandbox(users=180, projects=0, seed=3)
-    target = connect(jira)
+    target = connect(jira, member_page_size=50)
     big = max(jira.sandbox.state.groups.values(), key=lambda g: len(g.members))
     assert len(big.members) > 100  # more than two pages of 50
     read = await target.read_state(StateQuery(groups=frozenset({big.name})), NO_PROGRESS)
@@ -234,7 +234,7 @@ async def test_a_failed_page_fails_the_read(jira_sandbox: Callable[..., RunningJ
     jira.sandbox.control.faults.rules = [
         FaultRule(path="/rest/api/2/group/member", method="GET", skip=1, count=5, status=500)
     ]
-    target = connect(jira, retries=0)
+    target = connect(jira, retries=0, member_page_size=50)
     with pytest.raises(TransientError, match="500"):
         await target.read_state(StateQuery(groups=frozenset({big.name, "jira-software-users"})), NO_PROGRESS)
     await target.aclose()

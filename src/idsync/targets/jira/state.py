@@ -32,8 +32,6 @@ from idsync.targets.jira.client import (
 T = TypeVar("T")
 R = TypeVar("R")
 
-MEMBER_PAGE_SIZE = 50
-"""`/group/member` page size: the reference documents 50 as the default and no larger maximum."""
 SEARCH_PAGE_SIZE = 100
 """`/user/search` page size: Jira 10.x caps a search at 100 results in total (open question #11)."""
 
@@ -68,10 +66,11 @@ def _first_leaf(group: BaseExceptionGroup[BaseException]) -> BaseException:
 class StateReader:
     """One `read_state` call against one Jira connection."""
 
-    def __init__(self, http: HttpClient, target: str, concurrency: int) -> None:
+    def __init__(self, http: HttpClient, target: str, concurrency: int, member_page_size: int) -> None:
         self.http = http
         self.target = target
         self.concurrency = concurrency
+        self.member_page_size = member_page_size
 
     async def read(self, query: StateQuery, progress: Progress) -> TargetState:
         """Read everything `query` asks for (see StateQuery), concurrently within the connection's cap."""
@@ -192,7 +191,7 @@ class StateReader:
                 "groupname": group,
                 "includeInactiveUsers": "true",
                 "startAt": start,
-                "maxResults": MEMBER_PAGE_SIZE,
+                "maxResults": self.member_page_size,
             },
             ok=(200,),
         )

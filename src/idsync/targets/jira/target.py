@@ -28,6 +28,7 @@ class JiraTarget:
         self.name = name
         self.url = conn.url
         self.max_concurrency = conn.concurrency
+        self._member_page_size = conn.member_page_size
         self.http = make_http(conn, transport)
         self._writer = JiraWriter(self.http)
 
@@ -38,7 +39,8 @@ class JiraTarget:
 
     async def read_state(self, query: StateQuery, progress: Progress) -> TargetState:
         """Read exactly what `query` asks for; complete, or raises a ConnectorError."""
-        return await StateReader(self.http, self.name, self.max_concurrency).read(query, progress)
+        reader = StateReader(self.http, self.name, self.max_concurrency, self._member_page_size)
+        return await reader.read(query, progress)
 
     async def execute(self, item: PlanItem) -> str | None:
         """Carry out one item; returns the user key of a created (or linked) user."""
