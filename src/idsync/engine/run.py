@@ -9,6 +9,7 @@ the plan a real run would apply: the dry run stops at the write seam, after ever
 
 from __future__ import annotations
 
+import gc
 import os
 import socket
 import time
@@ -57,9 +58,12 @@ class RunReport:
     """What a run did. `exit_code` follows CONFIG.md: 0 ok, 1 failed items or failed run, 3 refused."""
 
     status: RunStatus
-    plan: Plan | None = None
+    # repr=False: asyncio.run formats the finished main task (signal.signal's return value goes through
+    # enum conversion, which reprs the SIGINT handler holding the task and so its result), and the
+    # repr of a 200,000-item plan and its results took ~250 MB for a moment (bench/sync_okta_jira.py)
+    plan: Plan | None = field(default=None, repr=False)
     guard: GuardReport | None = None
-    results: tuple[ItemResult, ...] = ()
+    results: tuple[ItemResult, ...] = field(default=(), repr=False)
     timings: Mapping[str, float] = field(default_factory=dict)
     run_id: str | None = None
     error: str | None = None
@@ -253,9 +257,15 @@ class Engine:
             return RunReport(RunStatus.PLANNED, plan, guard, timings=timings, run_id=run_id, error=declined)
         targets = {t: self._target_factory(self.config, t) for t in plan.queries}
         clock = time.perf_counter()
+        # The snapshot, desired state and plan are hundreds of thousands of long-lived objects in a
+        # large run; freezing them keeps the cyclic GC from re-scanning them during apply's millions
+        # of short-lived allocations (bench/sync_okta_jira.py, 2,000 users and 40,000 memberships:
+        # initial sync 40.9 → 30.4 s, engine CPU 27.0 → 23.1 s).
+        gc.freeze()
         try:
             results = await apply_plan(plan, targets, self.progress)
         finally:
+            gc.unfreeze()
             for target in targets.values():
                 await target.aclose()
         timings["apply"] = time.perf_counter() - clock
