@@ -93,6 +93,13 @@ class JiraUser(_Wire):
     active: bool = True
 
 
+class MemberName(_Wire):
+    """A member as `/group/member` lists it; only the username is needed (the page carries full
+    UserBeans: validating just one field of each keeps a 200,000-member read cheap)."""
+
+    name: str
+
+
 class MemberPage(_Wire):
     """One page of GET /group/member."""
 
@@ -100,7 +107,7 @@ class MemberPage(_Wire):
     max_results: int = Field(50, alias="maxResults")
     total: int | None = None
     is_last: bool = Field(alias="isLast")
-    values: list[JiraUser]
+    values: list[MemberName]
 
 
 class UserRef(_Wire):
