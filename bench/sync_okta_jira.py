@@ -351,6 +351,7 @@ def main() -> None:
     parser.add_argument("--store", default=None, help="store URL (default: SQLite in a temporary directory)")
     parser.add_argument("--uvloop", action="store_true", help="run the engine on uvloop")
     parser.add_argument("--profile", type=Path, default=None, help="cProfile of the initial sync to FILE")
+    parser.add_argument("--profile-noop", type=Path, default=None, help="cProfile of the no-op resync to FILE")
     parser.add_argument("--json", action="store_true", help="print one JSON document instead of tables")
     args = parser.parse_args()
 
@@ -368,7 +369,7 @@ def main() -> None:
         say(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}, {os.cpu_count()} CPUs")
         phases = [bench.phase("initial sync", profile=args.profile)]
         say(f"initial sync done in {phases[0].seconds:.1f} s")
-        phases.append(bench.phase("no-op resync"))
+        phases.append(bench.phase("no-op resync", profile=args.profile_noop))
         say(f"no-op resync done in {phases[1].seconds:.1f} s")
         changed = asyncio.run(make_changes(okta, args.changes, args.seed))
         third = bench.phase(f"{args.changes} changes")
