@@ -54,6 +54,12 @@ class OktaConnection(HttpConnection):
     members_page_size: int = Field(1000, ge=1, le=1000, description="GET /api/v1/groups/{id}/users limit")
     app_users_page_size: int = Field(500, ge=1, le=500, description="GET /api/v1/apps/{id}/users limit")
     app_groups_page_size: int = Field(200, ge=1, le=200, description="GET /api/v1/apps/{id}/groups limit")
+    full_read_every_hours: float = Field(
+        24,
+        ge=0,
+        description="read every group's members at least this often; in between, groups whose "
+        "lastMembershipUpdated/lastUpdated are unchanged keep their cached members (0 = never cache)",
+    )
 
 
 class JiraConnection(HttpConnection):

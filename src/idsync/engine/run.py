@@ -184,6 +184,11 @@ class Engine:
         timings: dict[str, float] = {}
         clock = time.perf_counter()
         source = self._source_factory(self.config, profile.source)
+        use_cache = getattr(source, "use_cache", None)
+        if callable(use_cache) and not request.user:
+            # Sources that can reuse unchanged groups' members (Okta) get the store's cache; they
+            # save it themselves, and only after a complete read.
+            use_cache(self.store.membership_cache(profile.source))
         try:
             snapshot = await (source.read_user(request.user) if request.user else source.read(self.progress))
         finally:

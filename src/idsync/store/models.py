@@ -193,3 +193,17 @@ class ScimTokenRow(Base):
     connection: Mapped[str] = mapped_column(String, primary_key=True)
     token_sha256: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
+
+
+class SourceGroupMembersRow(Base):
+    """One Okta group's member ids from the last complete read, valid while its timestamps are
+    unchanged (see `idsync.sources.okta.cache`)."""
+
+    __tablename__ = "source_group_members"
+
+    connection: Mapped[str] = mapped_column(String, primary_key=True)
+    group_id: Mapped[str] = mapped_column(String, primary_key=True)
+    last_membership_updated: Mapped[str | None] = mapped_column(String)
+    last_updated: Mapped[str | None] = mapped_column(String)
+    member_ids: Mapped[list[str]] = mapped_column(JSON)
+    read_at: Mapped[datetime]

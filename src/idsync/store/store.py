@@ -10,7 +10,8 @@ from sqlalchemy.engine import Engine
 
 from idsync.domain.plan import ItemResult, Plan
 from idsync.domain.records import Link
-from idsync.store import history, links, locks
+from idsync.sources.okta.cache import CachedGroup
+from idsync.store import group_cache, history, links, locks
 from idsync.store.db import create_store_engine, migrate, safe_url
 from idsync.store.records import RunDetail, RunSummary
 
@@ -63,6 +64,22 @@ class Store:
     def save_links(self, profile: str, target: str, upserts: Iterable[Link], removals: Iterable[str]) -> None:
         """Upsert links and delete those of `removals` (source ids) in one transaction."""
         links.save_links(self.engine, profile, target, upserts, removals)
+
+    # --- Okta group-membership cache ------------------------------------------------------------
+
+    def group_members_cache(self, connection: str) -> dict[str, CachedGroup]:
+        """The cached member ids of source connection `connection`'s groups, keyed by group id."""
+        return group_cache.load_group_members(self.engine, connection)
+
+    def membership_cache(self, connection: str) -> group_cache.StoreMembershipCache:
+        """The cache as an Okta source takes it (`OktaSource.use_cache`)."""
+        return group_cache.StoreMembershipCache(self.engine, connection)
+
+    def save_group_members_cache(
+        self, connection: str, entries: Iterable[CachedGroup], keep: set[str]
+    ) -> None:
+        """Write `entries` and drop cached groups not in `keep`, in one transaction."""
+        group_cache.save_group_members(self.engine, connection, entries, keep)
 
     # --- history ----------------------------------------------------------------------------------
 

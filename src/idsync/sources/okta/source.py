@@ -5,6 +5,10 @@ filtered list, so a deactivated person is reported inactive instead of vanishing
 then each group's members (`/groups/{id}/users`), never per-user group lookups. The three listings
 and the member reads run at once, all bounded by `conn.concurrency` requests in flight.
 
+With a membership cache (`use_cache`, org-wide reads only), a group whose `lastMembershipUpdated`
+and `lastUpdated` are unchanged since the last complete read keeps its cached member ids; only new or
+changed groups are read. Every `full_read_every_hours` (or with an empty cache) all members are read.
+
 App-scoped read (`app_id`): the app's users (`expand=user`) and groups (`expand=group`) and those
 groups' members; a user reached only through an assigned group is in scope too.
 
@@ -16,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import aclosing, contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -28,6 +32,7 @@ from idsync.config.connections import OktaConnection
 from idsync.domain.errors import ConnectorError, NotFoundError, SourceReadError, StopSyncError
 from idsync.domain.progress import NO_PROGRESS, Progress, ProgressTask
 from idsync.domain.records import Snapshot, SourceGroup
+from idsync.sources.okta.cache import CachedGroup, MembershipCache, reusable, usable
 from idsync.sources.okta.client import OktaClient, ResponseShapeError, auth_failure
 from idsync.sources.okta.models import AppGroup, AppUser, OktaGroup, OktaUser, WireError, member_id
 
@@ -46,6 +51,12 @@ class OktaSource:
         self.name = name
         self._conn = conn
         self._client = OktaClient(conn, transport=transport)
+        self._cache: MembershipCache | None = None
+
+    def use_cache(self, cache: MembershipCache) -> None:
+        """Reuse unchanged groups' members from `cache` in org-wide reads, and refresh it after each
+        complete one (app-scoped reads read members as full users anyway and ignore it)."""
+        self._cache = cache
 
     @property
     def requests(self) -> Counter[str]:
@@ -73,13 +84,22 @@ class OktaSource:
         """Read everything in scope. Complete, or raises SourceReadError / StopSyncError."""
         read_at = datetime.now(UTC)
         bars = _Bars(progress)
+        cache = None if self._conn.app_id else self._cache
+        cached: Mapping[str, CachedGroup] = {}
+        if cache is not None:
+            loaded = cache.load()
+            if usable(loaded, self._conn.full_read_every_hours, read_at):
+                cached = loaded
         try:
             if self._conn.app_id:
                 users, groups = await self._read_app(self._conn.app_id, bars)
             else:
-                users, groups = await self._read_org(bars)
+                users, groups = await self._read_org(bars, cached)
         except BaseExceptionGroup as group:
             raise _most_telling(group) from None
+        if cache is not None:
+            # Only a complete read gets here: a failed one never touches the cache.
+            cache.save(_cache_entries(groups, cached, read_at), set(groups))
         snapshot_users = {uid: user.to_source() for uid, user in users.items()}
         snapshot_groups = {
             gid: group.to_source(frozenset(m for m in members if m in snapshot_users))
@@ -87,7 +107,9 @@ class OktaSource:
         }
         return Snapshot(self.name, snapshot_users, snapshot_groups, read_at, scope=self.scope)
 
-    async def _read_org(self, bars: _Bars) -> tuple[dict[str, OktaUser], dict[str, _GroupRead]]:
+    async def _read_org(
+        self, bars: _Bars, cached: Mapping[str, CachedGroup]
+    ) -> tuple[dict[str, OktaUser], dict[str, _GroupRead]]:
         users: dict[str, OktaUser] = {}
         groups: dict[str, _GroupRead] = {}
         queue: asyncio.Queue[OktaGroup | None] = asyncio.Queue()
@@ -101,7 +123,13 @@ class OktaSource:
         def take_groups(page: list[Any]) -> None:
             for obj in page:
                 group = OktaGroup.parse(obj)
-                if group.id not in groups:
+                if group.id in groups:
+                    continue
+                entry = cached.get(group.id)
+                if entry is not None and reusable(entry, *_cache_key(group)):
+                    groups[group.id] = (group, entry.member_ids)
+                    bars.members.advance()
+                else:
                     groups[group.id] = (group, frozenset())
                     queue.put_nowait(group)
             bars.groups.advance(len(page))
@@ -386,6 +414,24 @@ class OktaSource:
 
 
 _GroupRead = tuple[OktaGroup, frozenset[str]]
+
+
+def _cache_key(group: OktaGroup) -> tuple[str | None, str | None]:
+    return group.timestamps.get("lastMembershipUpdated"), group.timestamps.get("lastUpdated")
+
+
+def _cache_entries(
+    groups: Mapping[str, _GroupRead], cached: Mapping[str, CachedGroup], read_at: datetime
+) -> list[CachedGroup]:
+    """The cache entries to write after a complete read: the groups read now (reused entries stay
+    as stored, keeping their `read_at`, so the age limit forces a full read in time). Member ids
+    are kept unfiltered, exactly as Okta listed them."""
+    entries: list[CachedGroup] = []
+    for gid, (group, members) in groups.items():
+        key = _cache_key(group)
+        if not reusable(cached.get(gid), *key):
+            entries.append(CachedGroup(gid, key[0], key[1], members, read_at))
+    return entries
 
 
 class _Bars:
