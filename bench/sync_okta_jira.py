@@ -351,7 +351,7 @@ def main() -> None:
     parser.add_argument("--store", default=None, help="store URL (default: SQLite in a temporary directory)")
     parser.add_argument("--uvloop", action="store_true", help="run the engine on uvloop")
     parser.add_argument("--profile", type=Path, default=None, help="cProfile of the initial sync to FILE")
-    parser.add_argument("--profile-noop", type=Path, default=None, help="cProfile of the no-op resync to FILE")
+    parser.add_argument("--profile-noop", type=Path, default=None, help="cProfile of the no-op run to FILE")
     parser.add_argument("--json", action="store_true", help="print one JSON document instead of tables")
     args = parser.parse_args()
 
