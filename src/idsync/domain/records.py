@@ -216,3 +216,15 @@ class Link:
     """Hash of the fields idsync last wrote; equal to the desired fingerprint means nothing to do."""
     active: bool
     """Whether idsync last left the user active (so a user gone from scope is not re-read each run)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CachedGroup:
+    """One source group's member ids as read at `read_at`, valid while both of the group's timestamps
+    are unchanged (the Okta membership cache; the store persists it without knowing the source)."""
+
+    group_id: str
+    last_membership_updated: str | None
+    last_updated: str | None
+    member_ids: frozenset[str]
+    read_at: datetime

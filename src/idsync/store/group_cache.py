@@ -12,7 +12,7 @@ from typing import Any, cast
 from sqlalchemy import Table, and_, bindparam, delete, insert, select
 from sqlalchemy.engine import Engine
 
-from idsync.sources.okta.cache import CachedGroup
+from idsync.domain.records import CachedGroup
 from idsync.store.db import read_transaction, write_transaction
 from idsync.store.models import SourceGroupMembersRow
 

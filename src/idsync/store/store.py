@@ -9,8 +9,7 @@ from datetime import timedelta
 from sqlalchemy.engine import Engine
 
 from idsync.domain.plan import ItemResult, Plan
-from idsync.domain.records import Link
-from idsync.sources.okta.cache import CachedGroup
+from idsync.domain.records import CachedGroup, Link
 from idsync.store import group_cache, history, links, locks
 from idsync.store.db import create_store_engine, migrate, safe_url
 from idsync.store.records import RunDetail, RunSummary

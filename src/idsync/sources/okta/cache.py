@@ -7,20 +7,12 @@ timestamps moved; storage lives behind `MembershipCache` so this package stays f
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from idsync.domain.records import CachedGroup
 
-@dataclass(frozen=True, slots=True)
-class CachedGroup:
-    """One group's member ids as read at `read_at`, valid while both timestamps are unchanged."""
-
-    group_id: str
-    last_membership_updated: str | None
-    last_updated: str | None
-    member_ids: frozenset[str]
-    read_at: datetime
+__all__ = ["CachedGroup", "MembershipCache", "reusable", "usable"]
 
 
 class MembershipCache(Protocol):
