@@ -341,15 +341,14 @@ def history(
     json_output: JsonOption = False,
 ) -> None:
     """List recent runs, or show one run's items with their outcome and reason."""
-    from idsync.config.loader import load_config
+    from idsync.config.loader import load_database_url
     from idsync.console.history_view import render_run, render_runs
     from idsync.store import Store
 
     try:
-        cfg = load_config(config)
+        store = Store.open(load_database_url(config))
     except ConfigError as exc:
         raise _fail(str(exc), 2) from None
-    store = Store.open(cfg.database)
     try:
         if run_id is None:
             runs = store.runs(profile, limit)

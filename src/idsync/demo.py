@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -121,13 +120,9 @@ def run_demo(workdir: Path, *, users: int = 500, groups: int = 40, console: Cons
         finally:
             store.close()
         console.print(
-            textwrap.dedent(
-                f"""
-                Try it yourself: the config is {config_file}
-                  idsync --config {config_file} history
-                  idsync --config {config_file} plan
-                """
-            ).rstrip(),
+            f"\nThe history stays in {workdir / 'idsync.db'}; the sandbox servers stop now.\n"
+            f"  idsync history --config {config_file}\n"
+            f"  idsync history RUN_ID --config {config_file}",
             highlight=False,
         )
         return max(first.exit_code, second.exit_code, third.exit_code)

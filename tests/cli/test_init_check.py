@@ -35,3 +35,15 @@ def test_check_reports_a_misspelt_key_with_exit_2(tmp_path: Path) -> None:
     assert "max_deactivation" in result.stderr
     assert "did you mean 'max_deactivations'" in result.stderr
     assert "x" * 20 not in result.output
+
+
+def test_history_needs_only_the_database(tmp_path: Path) -> None:
+    path = tmp_path / "idsync.yaml"
+    CliRunner().invoke(app, ["init", str(path)])
+
+    # the example's ${OKTA_TOKEN} / ${JIRA_PAT} are not set: history does not need them
+    result = CliRunner().invoke(app, ["history", "-c", str(path)], env={"OKTA_TOKEN": None, "JIRA_PAT": None})
+
+    assert result.exit_code == 0, result.output
+    assert "No runs recorded yet." in result.stdout
+    assert (tmp_path / "idsync.db").exists(), "the relative SQLite path is anchored at the config's folder"

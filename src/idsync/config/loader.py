@@ -30,8 +30,10 @@ from idsync.config.messages import describe
 from idsync.config.model import (
     BASE_DIR_CONTEXT,
     CROSS_REFERENCE_ERROR,
+    DEFAULT_DATABASE,
     IdsyncConfig,
     raw_reference_problems,
+    resolve_database_url,
 )
 from idsync.domain.errors import ConfigError
 
@@ -91,6 +93,29 @@ def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) 
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigFileError([f"{file}: cannot read the config file ({exc})"]) from None
     return parse_config(text, name=str(file), base_dir=file.resolve().parent, env=environ)
+
+
+def load_database_url(path: Path | None = None, env: Mapping[str, str] | None = None) -> str:
+    """Only the `database` URL of the config file, for commands that need nothing else (`idsync
+    history`): the connections' `${ENV}` secrets need not be set to read the history."""
+    environ = os.environ if env is None else env
+    file = config_path(path, environ)
+    try:
+        data = yaml.load(file.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
+    except FileNotFoundError:
+        raise ConfigFileError([f"{file}: no such config file; pass --config FILE or set {CONFIG_ENV}"]) from None  # noqa: E501
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ConfigFileError([f"{file}: cannot read the config file ({type(exc).__name__})"]) from None
+    raw = data.get("database", DEFAULT_DATABASE) if isinstance(data, dict) else DEFAULT_DATABASE
+    expansion = _Expansion(environ)
+    value = expansion.expand(raw, ("database",))
+    if expansion.missing or not isinstance(value, str):
+        problems = expansion.missing or ["database: must be a database URL such as sqlite:///idsync.db"]
+        raise ConfigFileError([f"{file}: {line}" for line in problems])
+    try:
+        return resolve_database_url(value, file.resolve().parent)
+    except ValueError as exc:
+        raise ConfigFileError([f"{file}: database: {exc}"]) from None
 
 
 def parse_config(
