@@ -13,7 +13,6 @@ import argparse
 import asyncio
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -28,16 +27,11 @@ from idsync.domain.plan import Action, Change, Plan, PlanItem
 from idsync.domain.progress import NO_PROGRESS
 from idsync.domain.records import Reason
 from idsync.engine.apply import apply_plan
+from idsync.sandbox.common.server import free_port
 from idsync.targets.jira import JiraTarget
 
 REASON = Reason("bench", "generated")
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def start_emulator(token: str, latency_ms: float) -> tuple[subprocess.Popen[bytes], str]:

@@ -37,7 +37,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -49,6 +48,7 @@ from typing import Any
 
 import httpx
 
+from idsync.sandbox.common.server import free_port
 from idsync.sources.scim.provider import inbox_provider
 from idsync.sources.scim.storage import InboxStorage
 from idsync.store import Store
@@ -167,13 +167,6 @@ class Server:
                 self.process.kill()
                 self.process.wait(timeout=5)
 
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def idsync_cli() -> str:

@@ -34,7 +34,6 @@ import resource
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -48,6 +47,7 @@ import httpx
 
 from idsync.config.loader import parse_config
 from idsync.engine.run import Engine, RunReport, RunRequest
+from idsync.sandbox.common.server import free_port
 from idsync.store import Store
 
 PROFILE = "bench"
@@ -127,13 +127,6 @@ class Emulator:
                 self.process.kill()
                 self.process.wait(timeout=5)
 
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def start(name: str, args: list[str], token: str, workdir: Path) -> Emulator:
