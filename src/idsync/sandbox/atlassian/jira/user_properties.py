@@ -12,7 +12,7 @@ from starlette.routing import Route
 
 from idsync.sandbox.atlassian.jira.beans import API
 from idsync.sandbox.atlassian.jira.state import JiraUser
-from idsync.sandbox.atlassian.jira.users import NO_SUCH_USER
+from idsync.sandbox.atlassian.jira.users import find_user
 from idsync.sandbox.atlassian.jira.web import (
     JiraError,
     base_url,
@@ -20,7 +20,6 @@ from idsync.sandbox.atlassian.jira.web import (
     json,
     require_admin,
     require_user,
-    state_of,
 )
 
 MAX_KEY = 255
@@ -28,18 +27,7 @@ MAX_VALUE = 32768
 
 
 def _owner(request: Request) -> JiraUser:
-    state = state_of(request)
-    params = request.query_params
-    username, key = params.get("username"), params.get("userKey")
-    if username:
-        user = state.user_by_name(username)
-    elif key:
-        user = state.users.get(key)
-    else:
-        raise JiraError(400, "Either the 'username' or the 'userKey' query parameter is required.")
-    if user is None:
-        raise JiraError(404, NO_SUCH_USER)
-    return user
+    return find_user(request, key_param="userKey")
 
 
 def _self(base: str, user: JiraUser, key: str) -> str:

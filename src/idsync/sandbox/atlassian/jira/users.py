@@ -31,17 +31,18 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 _MAX_FIELD = 255
 
 
-def find_user(request: Request) -> JiraUser:
-    """The user named by `?username=` or `?key=`: 400 when neither is given, 404 when unknown."""
+def find_user(request: Request, key_param: str = "key") -> JiraUser:
+    """The user named by `?username=` or `?<key_param>=` (`key` on /user, `userKey` on
+    /user/properties): 400 when neither is given, 404 when unknown."""
     state = state_of(request)
     params = request.query_params
-    username, key = params.get("username"), params.get("key")
+    username, key = params.get("username"), params.get(key_param)
     if username:
         user = state.user_by_name(username)
     elif key:
         user = state.users.get(key)
     else:
-        raise JiraError(400, "Either the 'username' or the 'key' query parameter is required.")
+        raise JiraError(400, f"Either the 'username' or the '{key_param}' query parameter is required.")
     if user is None:
         raise JiraError(404, NO_SUCH_USER)
     return user
