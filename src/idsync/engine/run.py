@@ -13,7 +13,8 @@ import gc
 import os
 import socket
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -129,21 +130,23 @@ class Engine:
         """Plan, check and (unless a dry run) apply one profile, recording the run in history."""
         name, profile = self.profile(request.profile)
         if request.dry_run:
-            prepared = await self._prepare(name, profile, request)
+            async with self._targets(profile.targets) as targets:
+                prepared = await self._prepare(name, profile, request, targets)
             status = RunStatus.REFUSED if prepared.guard.refused else RunStatus.PLANNED
             return RunReport(status, prepared.plan, prepared.guard, timings=prepared.timings)
         with self.store.profile_lock(name, _holder()):
             self.store.mark_interrupted(name)  # runs a killed process left "running" end as failed
             run_id = self.store.start_run(name, request.trigger)
-            try:
-                prepared = await self._prepare(name, profile, request)
-            except (SourceReadError, ConnectorError) as exc:
-                message = f"{type(exc).__name__}: {exc}"
-                self.store.finish_run(
-                    run_id, status=RunStatus.FAILED, plan=None, results=(), timings={}, error=message
-                )
-                return RunReport(RunStatus.FAILED, run_id=run_id, error=message)
-            return await self._apply(name, run_id, prepared, confirm)
+            async with self._targets(profile.targets) as targets:
+                try:
+                    prepared = await self._prepare(name, profile, request, targets)
+                except (SourceReadError, ConnectorError) as exc:
+                    message = f"{type(exc).__name__}: {exc}"
+                    self.store.finish_run(
+                        run_id, status=RunStatus.FAILED, plan=None, results=(), timings={}, error=message
+                    )
+                    return RunReport(RunStatus.FAILED, run_id=run_id, error=message)
+                return await self._apply(name, run_id, prepared, confirm, targets)
 
     async def plan(self, request: RunRequest) -> RunReport:
         """Compute the plan and the guards' verdict without writing anything (idsync plan)."""
@@ -159,8 +162,7 @@ class Engine:
         with self.store.profile_lock(name, _holder()):
             self.store.mark_interrupted(name)
             started = time.perf_counter()
-            targets = {t: self._target_factory(self.config, t) for t in plan.queries}
-            try:
+            async with self._targets(list(plan.queries)) as targets:
                 for target_name, query in plan.queries.items():
                     state = await targets[target_name].read_state(query, self.progress)
                     if state_fingerprint(state) != plan.target_fingerprints.get(target_name):
@@ -168,19 +170,28 @@ class Engine:
                             f"target {target_name!r} changed since the plan was made at "
                             f"{plan.created_at:%Y-%m-%d %H:%M:%S} UTC; make a new plan (idsync plan {name})"
                         )
-            finally:
-                for target in targets.values():
-                    await target.aclose()
-            previous = self.store.last_source_users(name)
-            guard = check(
-                plan, profile.safety, allow_over_limit=allow_over_limit, previous_source_users=previous
-            )
-            links = {t: self.store.links(name, t) for t in plan.queries}
-            run_id = self.store.start_run(name, trigger)
-            prepared = _Prepared(plan, guard, links, {"verify_target": time.perf_counter() - started})
-            return await self._apply(name, run_id, prepared, None)
+                previous = self.store.last_source_users(name)
+                guard = check(
+                    plan, profile.safety, allow_over_limit=allow_over_limit, previous_source_users=previous
+                )
+                links = {t: self.store.links(name, t) for t in plan.queries}
+                run_id = self.store.start_run(name, trigger)
+                prepared = _Prepared(plan, guard, links, {"verify_target": time.perf_counter() - started})
+                return await self._apply(name, run_id, prepared, None, targets)
 
-    async def _prepare(self, name: str, profile: Profile, request: RunRequest) -> _Prepared:
+    @asynccontextmanager
+    async def _targets(self, names: Sequence[str]) -> AsyncIterator[dict[str, Target]]:
+        """The run's target connectors, opened once for its reads and its writes, always closed."""
+        targets = {name: self._target_factory(self.config, name) for name in names}
+        try:
+            yield targets
+        finally:
+            for target in targets.values():
+                await target.aclose()
+
+    async def _prepare(
+        self, name: str, profile: Profile, request: RunRequest, targets: Mapping[str, Target]
+    ) -> _Prepared:
         timings: dict[str, float] = {}
         clock = time.perf_counter()
         source = self._source_factory(self.config, profile.source)
@@ -209,16 +220,13 @@ class Engine:
         bookkeeping: dict[str, tuple[tuple[Link, ...], tuple[str, ...]]] = {}
         read_target = diff_time = 0.0
         for target_name in profile.targets:
-            target = self._target_factory(self.config, target_name)
-            try:
-                target_links = self.store.links(name, target_name)
-                links[target_name] = target_links
-                query = state_query(desired, target_links, profile, target.capabilities)
-                clock = time.perf_counter()
-                state = await target.read_state(query, self.progress)
-                read_target += time.perf_counter() - clock
-            finally:
-                await target.aclose()
+            target = targets[target_name]
+            target_links = self.store.links(name, target_name)
+            links[target_name] = target_links
+            query = state_query(desired, target_links, profile, target.capabilities)
+            clock = time.perf_counter()
+            state = await target.read_state(query, self.progress)
+            read_target += time.perf_counter() - clock
             clock = time.perf_counter()
             result = diff(desired, state, target_links, profile, target.capabilities)
             diff_time += time.perf_counter() - clock
@@ -239,7 +247,14 @@ class Engine:
         )
         return _Prepared(plan, guard, links, timings, bookkeeping)
 
-    async def _apply(self, name: str, run_id: str, prepared: _Prepared, confirm: Confirm | None) -> RunReport:
+    async def _apply(
+        self,
+        name: str,
+        run_id: str,
+        prepared: _Prepared,
+        confirm: Confirm | None,
+        targets: Mapping[str, Target],
+    ) -> RunReport:
         plan, guard, timings = prepared.plan, prepared.guard, prepared.timings
         for target_name, (found, gone) in prepared.bookkeeping.items():
             if found or gone:
@@ -260,7 +275,6 @@ class Engine:
                 run_id, status=RunStatus.PLANNED, plan=plan, results=(), timings=timings, error=declined
             )
             return RunReport(RunStatus.PLANNED, plan, guard, timings=timings, run_id=run_id, error=declined)
-        targets = {t: self._target_factory(self.config, t) for t in plan.queries}
         clock = time.perf_counter()
         # The snapshot, desired state and plan are hundreds of thousands of long-lived objects in a
         # large run; freezing them keeps the cyclic GC from re-scanning them during apply's millions
@@ -271,8 +285,6 @@ class Engine:
             results = await apply_plan(plan, targets, self.progress)
         finally:
             gc.unfreeze()
-            for target in targets.values():
-                await target.aclose()
         timings["apply"] = time.perf_counter() - clock
         for target_name in plan.queries:
             upserts, removals = updated_links(
