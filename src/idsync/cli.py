@@ -5,6 +5,7 @@ or usage, 3 refused by a guard."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import sys
 from collections.abc import Coroutine, Iterator
@@ -128,21 +129,8 @@ def _report(report: Any, json_output: bool, *, show_plan: bool = True, full: boo
 def _guard_dict(guard: Any) -> dict[str, Any] | None:
     if guard is None:
         return None
-    return {
-        "refused": guard.refused,
-        "message": guard.message,
-        "violations": [
-            {
-                "limit": v.limit,
-                "target": v.target,
-                "actual": v.actual,
-                "allowed": v.allowed,
-                "overridable": v.overridable,
-                "message": v.message,
-            }
-            for v in guard.violations
-        ],
-    }
+    violations = [dataclasses.asdict(violation) for violation in guard.violations]
+    return {"refused": guard.refused, "message": guard.message, "violations": violations}
 
 
 def _result_dict(result: Any) -> dict[str, Any]:
