@@ -82,6 +82,45 @@ class JiraConnection(HttpConnection):
         return self
 
 
+class _AtlassianDcConnection(HttpConnection):
+    """Confluence and Bitbucket Data Center: a personal / HTTP access token (Bearer) or Basic auth."""
+
+    token: SecretStr | None = None
+    username: str | None = None
+    password: SecretStr | None = None
+    page_size: int = Field(
+        200, ge=1, le=1000, description="limit= of paged reads; paging follows what comes back"
+    )
+
+    @model_validator(mode="after")
+    def _auth(self) -> _AtlassianDcConnection:
+        if self.token is None and (self.username is None or self.password is None):
+            raise ValueError("needs token: (a personal access token) or both username: and password:")
+        if self.token is not None and (self.username is not None or self.password is not None):
+            raise ValueError("give either token: or username: + password:, not both")
+        return self
+
+
+class ConfluenceConnection(_AtlassianDcConnection):
+    """Confluence Data Center REST (`/rest/api/`), admin user and group endpoints."""
+
+    type: Literal["confluence"]
+
+
+class BitbucketConnection(_AtlassianDcConnection):
+    """Bitbucket Data Center REST (`/rest/api/1.0/`), admin user and group endpoints."""
+
+    type: Literal["bitbucket"]
+
+
+class CrowdConnection(HttpConnection):
+    """Crowd's usermanagement REST API: Basic auth with an application's name and password."""
+
+    type: Literal["crowd"]
+    application: str = Field(min_length=1, description="the Crowd application name idsync logs in as")
+    password: SecretStr
+
+
 class LdapAttributeNames(_Strict):
     """Per-connection overrides of the flavour's attribute names (S2: "defaults an admin can override")."""
 
@@ -145,8 +184,14 @@ class ScimInboundConnection(_Strict):
 
 
 Connection = Annotated[
-    OktaConnection | JiraConnection | LdapConnection | ScimInboundConnection,
+    OktaConnection
+    | JiraConnection
+    | ConfluenceConnection
+    | BitbucketConnection
+    | CrowdConnection
+    | LdapConnection
+    | ScimInboundConnection,
     Field(discriminator="type"),
 ]
 SOURCE_TYPES = frozenset({"okta", "ldap", "scim_inbound"})
-TARGET_TYPES = frozenset({"jira"})
+TARGET_TYPES = frozenset({"jira", "confluence", "bitbucket", "crowd"})
