@@ -27,11 +27,17 @@ class Action(StrEnum):
     """Claim an existing target user (R7): no write to the target, a link row in our store."""
     RENAME_USER = "rename_user"
     REACTIVATE_USER = "reactivate_user"
+    RESTORE_LICENCE = "restore_licence"
+    """Give a returning user back one licence-granting group it lost to REVOKE_LICENCE (targets that
+    cannot deactivate, such as Bitbucket, where a licence comes from group membership)."""
     UPDATE_USER = "update_user"
     SET_USER_PROPERTY = "set_user_property"
     ADD_MEMBER = "add_member"
     HAND_OVER_LEAD = "hand_over_lead"
     REMOVE_MEMBER = "remove_member"
+    REVOKE_LICENCE = "revoke_licence"
+    """Take a user out of one licence-granting group: how a target without a deactivate (Bitbucket)
+    stops a person from using the product. The link records the group so the user gets it back."""
     DEACTIVATE_USER = "deactivate_user"
     DELETE_USER = "delete_user"
 
@@ -44,7 +50,9 @@ class Action(StrEnum):
     @property
     def destructive(self) -> bool:
         """Whether guards count this action as damage if the source had a bad day."""
-        return self in (Action.REMOVE_MEMBER, Action.DEACTIVATE_USER, Action.DELETE_USER)
+        return self in (
+            Action.REMOVE_MEMBER, Action.REVOKE_LICENCE, Action.DEACTIVATE_USER, Action.DELETE_USER
+        )
 
 
 _PHASES = {action: index for index, action in enumerate(Action)}
@@ -86,7 +94,7 @@ class PlanItem:
         if self.action is Action.HAND_OVER_LEAD and self.lead is not None:
             return f"{self.lead.kind} {self.lead.name}"
         if self.group is not None and self.user is not None:
-            arrow = "→" if self.action is Action.ADD_MEMBER else "⨯"
+            arrow = "→" if self.action in (Action.ADD_MEMBER, Action.RESTORE_LICENCE) else "⨯"
             return f"{self.user} {arrow} {self.group}"
         return self.user or self.group or "?"
 

@@ -144,10 +144,15 @@ class Capabilities:
     deactivate, only Jira has project/component leads)."""
 
     user_properties: bool = False
+    """Custom attributes have somewhere to go (Jira user properties, Crowd user attributes)."""
     deactivate: bool = True
     delete: bool = True
     rename: bool = True
     leads: bool = False
+    licence_groups: bool = False
+    """Deactivation is licence removal: the target has no deactivate, a licence comes from membership
+    of licence-granting groups (Bitbucket), and the target reports those per user in
+    `TargetUser.licence_groups`. The diff plans REVOKE_LICENCE / RESTORE_LICENCE items instead."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +166,9 @@ class TargetUser:
     active: bool
     properties: Mapping[str, str | None] = field(default_factory=dict)
     """Values of the custom-attribute keys idsync manages (None: not set)."""
+    licence_groups: frozenset[str] = frozenset()
+    """For targets with `Capabilities.licence_groups`: the licence-granting groups the user is a
+    direct member of (and `active` is whether the user holds a licence at all)."""
 
 
 @dataclass(frozen=True, slots=True)
