@@ -63,22 +63,29 @@ class World:
         query = state_query(desired, self.links, profile, caps)
         return diff(desired, self.read(query), self.links, profile, caps)
 
-    def apply(self, result: DiffResult, fail: Iterable[Action] = ()) -> list[ItemResult]:
-        """Carry out the items in phase order (failing the actions in `fail`), then update links."""
-        failing = set(fail)
+    def apply(self, result: DiffResult, fail: Iterable[Action] = (),
+              fail_indices: Iterable[int] = ()) -> list[ItemResult]:
+        """Carry out the items in phase order (failing the actions in `fail` and the items at
+        `fail_indices`), then update links."""
+        failing, failing_items = set(fail), set(fail_indices)
         results: list[ItemResult] = []
         order = sorted(enumerate(result.items), key=lambda pair: (pair[1].action.phase, pair[0]))
         for index, item in order:
-            if item.action in failing:
+            if item.action in failing or index in failing_items:
                 results.append(ItemResult(index, Outcome.FAILED, error="injected"))
                 continue
             ok, key = self._execute(item)
             results.append(ItemResult(index, Outcome.APPLIED if ok else Outcome.FAILED, target_key=key,
                                       error=None if ok else "refused"))
-        upserts, deletes = updated_links(result.items, results, self.links, self.target)
-        for link in (*result.link_upserts, *upserts):
+        # As a run does: the diff's link bookkeeping first, then what the item outcomes change.
+        for link in result.link_upserts:
             self.links[link.source_id] = link
-        for sid in (*result.link_deletes, *deletes):
+        for sid in result.link_deletes:
+            self.links.pop(sid, None)
+        upserts, deletes = updated_links(result.items, results, self.links, self.target)
+        for link in upserts:
+            self.links[link.source_id] = link
+        for sid in deletes:
             self.links.pop(sid, None)
         return results
 

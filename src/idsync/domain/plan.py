@@ -87,6 +87,9 @@ class PlanItem:
     lead: LeadRole | None = None
     new_lead: str | None = None
     fingerprint: str | None = None
+    grants: tuple[str, ...] = ()
+    """CREATE_USER: the default groups for new users this creation grants (added by this plan).
+    The link records them, so later runs keep those memberships."""
 
     @property
     def subject(self) -> str:

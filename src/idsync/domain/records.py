@@ -224,6 +224,17 @@ class Link:
     """Hash of the fields idsync last wrote; equal to the desired fingerprint means nothing to do."""
     active: bool
     """Whether idsync last left the user active (so a user gone from scope is not re-read each run)."""
+    granted_groups: frozenset[str] = frozenset()
+    """Groups idsync gave this user because a rule told it to when it created the user
+    (`groups.default_groups.new_users`) and that are in place. They are desired state from then on:
+    never removed by idsync, whatever the mapping or `keep_existing_memberships` say. Once the
+    membership is gone from the target (an admin took it away) the grant lapses and is not renewed."""
+    pending_groups: frozenset[str] = frozenset()
+    """Granted at creation but not yet in place (the add failed or was not reached): the next run
+    adds them, then they move to `granted_groups`."""
+    licence_groups: frozenset[str] = frozenset()
+    """Licence-granting groups idsync took the user out of instead of deactivating it (targets with
+    `Capabilities.licence_groups`): exactly these are given back when the user returns."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -53,8 +53,8 @@ def state_query(
 ) -> StateQuery:
     """What `diff` needs the target to read: linked users whose fingerprint changed or who left the
     scope, usernames (and emails when claiming by email) of unlinked users and of renames' new
-    names, the managed and default groups, the custom property keys and, when someone may be
-    deactivated or deleted, the lead roles."""
+    names, the managed and default groups (and groups granted at creation whose add is pending), the
+    custom property keys and, when someone may be deactivated or deleted, the lead roles."""
     user_keys: set[str] = set()
     usernames: set[str] = set()
     emails: set[str] = set()
@@ -72,6 +72,7 @@ def state_query(
             if link.username.casefold() != user.username.casefold():
                 usernames.add(user.username)
             may_deactivate = may_deactivate or not user.active
+    pending_grants = {group for link in links.values() for group in link.pending_groups}
     gone = _gone_to_read(desired, links, profile)
     user_keys.update(link.target_key for link in gone)
     may_deactivate = (may_deactivate and profile.users.sync_status) or bool(gone)
@@ -79,7 +80,7 @@ def state_query(
         user_keys=frozenset(user_keys),
         usernames=frozenset(usernames),
         emails=frozenset(emails),
-        groups=frozenset(desired.groups) | frozenset(desired.new_user_groups),
+        groups=frozenset(desired.groups) | frozenset(desired.new_user_groups) | frozenset(pending_grants),
         property_keys=frozenset(profile.users.custom_attributes) if capabilities.user_properties
         else frozenset(),
         leads=capabilities.leads and may_deactivate,

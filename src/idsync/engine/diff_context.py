@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
+from typing import Any
 
 from idsync.config.profiles import Profile
 from idsync.domain.plan import Action, Change, PlanItem
@@ -133,6 +134,15 @@ class DiffContext:
                 new_lead=new_lead,
             )
         )
+
+    def update_link(self, link: Link, **changes: Any) -> None:
+        """Link bookkeeping that needs no target write; merged with any earlier update of the same
+        link in this diff, so two phases never save conflicting rows."""
+        for index, pending in enumerate(self.link_upserts):
+            if pending.source_id == link.source_id:
+                self.link_upserts[index] = replace(pending, **changes)
+                return
+        self.link_upserts.append(replace(link, **changes))
 
     def dispute(self, username: str, source_ids: tuple[str, ...], detail: str) -> None:
         """Record a target-side dispute: the users it names get no item this run."""

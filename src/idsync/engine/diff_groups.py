@@ -7,17 +7,25 @@ mapped across the plan's renames before comparing, so a rename never shows up as
 Removal follows `groups.keep_existing_memberships`: true → only users idsync links and that are in
 scope (it never touches memberships it does not manage; users who left the scope are handled by
 `when_removed` instead); false → idsync is authoritative and removes every other member. Protected
-users and users in a dispute are never touched. New users also get `default_groups.new_users`, once,
-with their creation. A single-user run plans only that user's memberships.
+users and users in a dispute are never touched. A single-user run plans only that user's memberships.
+
+Default groups for new users (`default_groups.new_users`) are granted once, when idsync creates the
+user, and the link remembers the grant. From then on the membership is desired state, not drift:
+idsync never removes it, in either removal mode, even when the group is also managed by the mapping
+and the user is in no source group that maps to it. A grant whose add failed stays pending and is
+added by the next run. When the membership is gone from the target (an admin removed it, or the group
+was deleted) the grant lapses: idsync does not give it back, and the group's other rules apply again.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 
 from idsync.domain.plan import Action
 from idsync.domain.records import Reason
 from idsync.engine.diff_context import DiffContext, Situation, UserVerdict
+from idsync.rules.groups import NEW_USERS_REASON
 
 _IN_TARGET = (Situation.UNCHANGED, Situation.UPDATED, Situation.CLAIMED, Situation.CREATED)
 
@@ -39,6 +47,7 @@ def plan_memberships(ctx: DiffContext, verdicts: list[UserVerdict]) -> None:
         if ctx.desired.single_user is not None else None
     keep_existing = ctx.profile.groups.keep_existing_memberships
     created_groups: set[str] = set()
+    held = _granted_members(ctx)
 
     for name in sorted(ctx.desired.groups):
         group = ctx.desired.groups[name]
@@ -71,6 +80,8 @@ def plan_memberships(ctx: DiffContext, verdicts: list[UserVerdict]) -> None:
                 continue
             if single is not None and member != single:
                 continue
+            if member in held.get(name, ()):
+                continue  # idsync granted it as a default group for new users: desired, never drift
             if keep_existing and member not in managed:
                 continue
             reason = (Reason("groups.keep_existing_memberships", f"{member!r} is managed by idsync and no "
@@ -82,6 +93,60 @@ def plan_memberships(ctx: DiffContext, verdicts: list[UserVerdict]) -> None:
                     user_key=known.key if known else None, source_id=known.user.source_id if known else None)
 
     _new_user_groups(ctx, verdicts, created_groups)
+    _grants(ctx, verdicts, created_groups)
+
+
+def _after_plan(ctx: DiffContext, username: str) -> str:
+    """A current username as the target will know it after this plan's renames (casefolded)."""
+    return ctx.renames.get(username.casefold(), username.casefold())
+
+
+def _granted_members(ctx: DiffContext) -> dict[str, set[str]]:
+    """Group name → casefolded usernames (after renames) holding it as a grant of idsync's own."""
+    held: dict[str, set[str]] = defaultdict(set)
+    for link in ctx.links.values():
+        for group in link.granted_groups | link.pending_groups:
+            held[group].add(_after_plan(ctx, link.username))
+    return held
+
+
+def _grants(ctx: DiffContext, verdicts: list[UserVerdict], created_groups: set[str]) -> None:
+    """Grant bookkeeping of linked users: a pending grant is added (or, found in place, confirmed);
+    a confirmed grant whose membership is gone from the target lapses."""
+    in_target = {v.user.source_id: v for v in verdicts if v.situation in _IN_TARGET and v.name_after}
+    planned = {(i.source_id, i.group) for i in ctx.items if i.action is Action.ADD_MEMBER}
+    for source_id in sorted(ctx.links):
+        link = ctx.links[source_id]
+        if not (link.granted_groups or link.pending_groups):
+            continue
+        if ctx.desired.single_user is not None and source_id != ctx.desired.single_user:
+            continue
+        name = _after_plan(ctx, link.username)
+        granted, pending = set(link.granted_groups), set(link.pending_groups)
+        for group in sorted(granted | pending):
+            if group not in ctx.state.groups:
+                continue  # not read this run: nothing known, nothing changes
+            members = ctx.state.groups[group]
+            if members is None and group.casefold() not in created_groups:
+                granted.discard(group)  # the group was deleted in the target: the grant lapses
+                pending.discard(group)
+                continue
+            current = {_after_plan(ctx, m) for m in members or ()}
+            if name in current:
+                if group in pending:
+                    pending.discard(group)
+                    granted.add(group)
+                continue
+            if group in granted:
+                granted.discard(group)  # removed in the target since: respected, not given back
+                continue
+            verdict = in_target.get(source_id)
+            if verdict is not None and (source_id, group) not in planned and name not in ctx.hands_off:
+                ctx.add(Action.ADD_MEMBER, Reason(NEW_USERS_REASON.rule, f"granted when idsync created "
+                        f"{name!r}; not in place yet"), user=verdict.name_after,
+                        user_key=verdict.key, source_id=source_id, group=group)
+        if granted != link.granted_groups or pending != link.pending_groups:
+            ctx.update_link(link, granted_groups=frozenset(granted), pending_groups=frozenset(pending))
 
 
 def _new_user_groups(ctx: DiffContext, verdicts: list[UserVerdict], created_groups: set[str]) -> None:
@@ -107,3 +172,17 @@ def _new_user_groups(ctx: DiffContext, verdicts: list[UserVerdict], created_grou
                 continue  # added as a managed membership already
             ctx.add(Action.ADD_MEMBER, reason, user=verdict.name_after, source_id=verdict.user.source_id,
                     group=name)
+    _stamp_grants(ctx, {v.user.source_id for v in created})
+
+
+def _stamp_grants(ctx: DiffContext, created: set[str]) -> None:
+    """Record on each CREATE_USER item which default groups for new users this plan adds the user to,
+    so the link remembers them as granted (or pending, should the add fail)."""
+    defaults = set(ctx.desired.new_user_groups)
+    added: dict[str, set[str]] = defaultdict(set)
+    for item in ctx.items:
+        if item.action is Action.ADD_MEMBER and item.source_id in created and item.group in defaults:
+            added[item.source_id].add(item.group)
+    for index, item in enumerate(ctx.items):
+        if item.action is Action.CREATE_USER and item.source_id in added:
+            ctx.items[index] = replace(item, grants=tuple(sorted(added[item.source_id])))

@@ -19,7 +19,6 @@ visibly) and a note says why.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import replace
 
 from idsync.domain.plan import Action, Change
 from idsync.domain.records import DesiredUser, Link, Reason, TargetUser
@@ -232,8 +231,7 @@ def _update(
     if link is not None and claim is None and not planned and not deactivate:
         # The target already holds what the source wants (changed by hand, or a write we did not
         # record): refresh the link so the user is not read again next run.
-        ctx.link_upserts.append(replace(link, username=existing.username, fingerprint=fp,
-                                        active=existing.active))
+        ctx.update_link(link, username=existing.username, fingerprint=fp, active=existing.active)
     situation = Situation.CLAIMED if claim is not None else Situation.UPDATED
     return UserVerdict(user, situation, name_after, key)
 
@@ -289,9 +287,7 @@ def plan_gone(ctx: DiffContext) -> None:
                         "or was deleted in the source")
         if mode == "deactivate":
             if not existing.active:
-                ctx.link_upserts.append(
-                    replace(link, username=existing.username, fingerprint="", active=False)
-                )
+                ctx.update_link(link, username=existing.username, fingerprint="", active=False)
             elif not ctx.capabilities.deactivate:
                 ctx.notes.append(f"{existing.username!r} left the scope but {ctx.target} cannot deactivate")
             else:

@@ -121,4 +121,43 @@ def updated_links(
         if link is None or link != fresh:
             upserts.append(fresh if link is None else replace(link, target_key=key, username=username,
                                                              fingerprint=fp or "", active=active))
-    return upserts, deletes
+    return _with_grants(items, outcome, links, target, upserts), deletes
+
+
+def _with_grants(
+    items: Sequence[PlanItem], outcome: Mapping[int, ItemResult], links: Mapping[str, Link], target: str,
+    upserts: list[Link],
+) -> list[Link]:
+    """Record default groups granted at creation: a created user's grants whose add applied are
+    granted, the others pending; a pending grant whose add applied now is granted."""
+    added: dict[str, set[str]] = defaultdict(set)
+    grants: dict[str, tuple[str, ...]] = {}
+    for index, item in enumerate(items):
+        if item.target != target or item.source_id is None:
+            continue
+        result = outcome.get(index)
+        if result is None or result.outcome is not Outcome.APPLIED:
+            continue
+        if item.action is Action.ADD_MEMBER and item.group is not None:
+            added[item.source_id].add(item.group)
+        elif item.action is Action.CREATE_USER and item.grants:
+            grants[item.source_id] = item.grants
+    if not grants and not added:
+        return upserts
+    by_source = {link.source_id: link for link in upserts}
+    for source_id in sorted(set(grants) | set(added)):
+        base = by_source.get(source_id) or links.get(source_id)
+        if base is None:
+            continue  # a creation that failed: nothing to remember grants for
+        granted, pending = set(base.granted_groups), set(base.pending_groups)
+        if source_id in grants:
+            new = set(grants[source_id])
+            granted |= new & added[source_id]
+            pending |= new - added[source_id]
+        confirmed = pending & added[source_id]
+        granted |= confirmed
+        pending -= confirmed
+        if granted != base.granted_groups or pending != base.pending_groups:
+            by_source[source_id] = replace(base, granted_groups=frozenset(granted),
+                                           pending_groups=frozenset(pending))
+    return [by_source[source_id] for source_id in sorted(by_source)]

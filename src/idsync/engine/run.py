@@ -287,9 +287,13 @@ class Engine:
             gc.unfreeze()
         timings["apply"] = time.perf_counter() - clock
         for target_name in plan.queries:
-            upserts, removals = updated_links(
-                plan.items, results, prepared.links.get(target_name, {}), target_name
-            )
+            # Start from the links as the diff's bookkeeping left them (saved above), so apply's
+            # updates never overwrite that bookkeeping with the rows read before the diff.
+            found, gone = prepared.bookkeeping.get(target_name, ((), ()))
+            before = {**prepared.links.get(target_name, {}), **{link.source_id: link for link in found}}
+            for source_id in gone:
+                before.pop(source_id, None)
+            upserts, removals = updated_links(plan.items, results, before, target_name)
             self.store.save_links(name, target_name, upserts, removals)
         failed = any(r.outcome is not Outcome.APPLIED for r in results)
         status = RunStatus.PARTIAL if failed else RunStatus.SUCCEEDED

@@ -26,7 +26,22 @@ _COLUMNS = (
     LinkRow.username,
     LinkRow.fingerprint,
     LinkRow.active,
+    LinkRow.groups,
 )
+_GROUP_KINDS = (("granted", "granted_groups"), ("pending", "pending_groups"), ("licence", "licence_groups"))
+"""links.groups JSON key → Link field."""
+
+
+def _groups_json(link: Link) -> dict[str, list[str]]:
+    return {key: sorted(getattr(link, attr)) for key, attr in _GROUP_KINDS if getattr(link, attr)}
+
+
+def _link(source_id: str, target: str, key: str, username: str, fp: str, active: bool, groups: Any) -> Link:
+    kinds = groups if isinstance(groups, dict) else {}
+    return Link(
+        source_id, target, key, username, fp, bool(active),
+        **{attr: frozenset(kinds.get(key_, ())) for key_, attr in _GROUP_KINDS},
+    )
 
 
 def load_links(engine: Engine, profile: str, target: str) -> dict[str, Link]:
@@ -35,8 +50,8 @@ def load_links(engine: Engine, profile: str, target: str) -> dict[str, Link]:
     with read_transaction(engine) as connection:
         rows = connection.execute(query).all()
     return {
-        source_id: Link(source_id, target, target_key, username, fingerprint, bool(active))
-        for source_id, target_key, username, fingerprint, active in rows
+        source_id: _link(source_id, target, target_key, username, fingerprint, active, groups)
+        for source_id, target_key, username, fingerprint, active, groups in rows
     }
 
 
@@ -61,6 +76,7 @@ def save_links(
                 "username": link.username,
                 "fingerprint": link.fingerprint,
                 "active": link.active,
+                "groups": _groups_json(link),
                 "updated_at": now,
             }
         )
@@ -75,7 +91,7 @@ def save_links(
                 index_elements=["profile", "target", "source_id"],
                 set_={
                     name: statement.excluded[name]
-                    for name in ("target_key", "username", "fingerprint", "active", "updated_at")
+                    for name in ("target_key", "username", "fingerprint", "active", "groups", "updated_at")
                 },
             )
             connection.execute(statement, rows)

@@ -54,6 +54,9 @@ class LinkRow(Base):
     username: Mapped[str] = mapped_column(String)
     fingerprint: Mapped[str] = mapped_column(String)
     active: Mapped[bool] = mapped_column(Boolean)
+    groups: Mapped[dict[str, list[str]]] = mapped_column(JSON, default=dict)
+    """Group bookkeeping of the link, by kind: "granted", "pending", "licence" (lists of names);
+    kinds with no groups are left out, so most rows hold {}."""
     updated_at: Mapped[datetime]
 
 
