@@ -1,6 +1,6 @@
-"""The `idsync` command line (V3). Thin: every command calls the same service functions the server
-uses. Exit status per CONFIG.md: 0 success, 1 run finished with failed items (or failed), 2 bad config
-or usage, 3 refused by a guard."""
+"""The `idsync` command line. Thin: every command calls the same service functions the server
+uses. Exit status (docs/configuration.md): 0 success, 1 run finished with failed items (or failed),
+2 bad config or usage, 3 refused by a guard."""
 
 from __future__ import annotations
 
@@ -431,16 +431,19 @@ def demo(
     workdir: Annotated[
         Path, typer.Option("--dir", help="Where to write the demo config and database.")
     ] = Path(".idsync-demo"),
-    users: Annotated[int, typer.Option("--users", help="People in the sandbox Okta.")] = 500,
-    groups: Annotated[int, typer.Option("--groups", help="Groups in the sandbox Okta.")] = 40,
+    users: Annotated[int, typer.Option("--users", help="People in the sandbox Okta (at least 10).")] = 500,
+    groups: Annotated[int, typer.Option("--groups", help="Groups in the sandbox Okta (at least 2).")] = 40,
 ) -> None:
     """Start the sandbox Okta and Jira, sync, change a few people in Okta, sync again."""
-    from idsync.demo import run_demo
+    from idsync.demo import DemoSizeError, run_demo
 
-    raise typer.Exit(run_demo(workdir, users=users, groups=groups, console=out))
+    try:
+        raise typer.Exit(run_demo(workdir, users=users, groups=groups, console=out))
+    except DemoSizeError as exc:
+        raise _fail(str(exc), 2) from None
 
 
-scim_app = typer.Typer(help="SCIM push (S3): tokens of scim_inbound connections.", no_args_is_help=True)
+scim_app = typer.Typer(help="SCIM push: the bearer tokens of scim_inbound connections.", no_args_is_help=True)
 app.add_typer(scim_app, name="scim")
 
 

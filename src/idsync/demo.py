@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +65,7 @@ profiles:
         cost-center: costCenter
     groups:
       mode: on_the_fly
-      include: ["^team-", "^(Engineering|Product|Design)$"]
+      include: ["^team-", "^(Engineering|Sales|Marketing|Support|Product|Design)$"]
       rename: {{regex: "^(.*)$", replace: "okta-$1"}}
       create_missing: true
       keep_existing_memberships: true
@@ -84,6 +85,7 @@ profiles:
 def run_demo(workdir: Path, *, users: int = 500, groups: int = 40, console: Console | None = None) -> int:
     """Run the demo; returns the exit status (0 when both syncs applied every item)."""
     console = console or Console()
+    check_size(users, groups)
     okta = create_okta(OktaOptions(users=users, groups=groups, apps=1, seed=7))
     jira = create_jira(JiraOptions(users=0, projects=3, seed=7))
     servers: list[RunningServer] = [serve_in_thread(okta.app), serve_in_thread(jira.app)]
@@ -154,16 +156,59 @@ def _sync(console: Console, config: Any, store: Store, title: str) -> RunReport:
     return report
 
 
+IN_SCOPE = re.compile(r"^team-|^(Engineering|Sales|Marketing|Support|Product|Design)$")
+"""The demo profile's `groups.include`, as one pattern: the groups whose changes the demo shows."""
+MIN_USERS = 10
+MIN_GROUPS = 2
+
+
+class DemoSizeError(ValueError):
+    """The sandbox data of the requested size has nothing to show the follow-up sync with."""
+
+
+def check_size(users: int, groups: int) -> None:
+    """Refuse sizes below the demo's minimum, naming it (ValueError with the message)."""
+    if users < MIN_USERS:
+        raise DemoSizeError(f"--users must be at least {MIN_USERS} (got {users}): the demo suspends, "
+                            "hires and moves people between groups")
+    if groups < MIN_GROUPS:
+        raise DemoSizeError(f"--groups must be at least {MIN_GROUPS} (got {groups}): the demo moves a "
+                            "person from one group in scope to another")
+
+
+def pick_changes(groups: list[dict[str, Any]], members: dict[str, list[dict[str, Any]]]) -> tuple[
+    dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any]
+]:
+    """(from group, to group, person to suspend, person to move), chosen among the groups the demo
+    profile syncs: a group with two active members, and another group in scope the mover is not in.
+    Raises DemoSizeError when the sandbox data has no such pair."""
+    in_scope = sorted((g for g in groups if IN_SCOPE.search(g["profile"]["name"])), key=lambda g: g["id"])
+    for first in in_scope:
+        active = [m for m in members.get(first["id"], []) if m["status"] == "ACTIVE"]
+        if len(active) < 2:
+            continue
+        suspended, moved = active[0], active[1]
+        for second in in_scope:
+            ids = {m["id"] for m in members.get(second["id"], [])}
+            if second["id"] != first["id"] and moved["id"] not in ids:
+                return first, second, suspended, moved
+    raise DemoSizeError(
+        "the sandbox data of this size has no group in scope (team-*, Engineering, Sales, Marketing, "
+        "Support, Product, Design) with two active members and a second group to move one of them "
+        "to: use more --users or --groups"
+    )
+
+
 async def _change_people(okta_url: str, token: str) -> list[str]:
     """A suspension, a new hire and a group move, made through the Okta API like an admin would."""
     headers = {"Authorization": f"SSWS {token}", "Accept": "application/json"}
     async with httpx.AsyncClient(base_url=okta_url, headers=headers, timeout=10) as okta:
-        groups = (await okta.get("/api/v1/groups", params={"q": "team-", "limit": 200})).json()
-        teams = sorted((g for g in groups if g["profile"]["name"].startswith("team-")), key=lambda g: g["id"])
-        first, second = teams[0], teams[1]
-        members = (await okta.get(f"/api/v1/groups/{first['id']}/users")).json()
-        active = [m for m in members if m["status"] == "ACTIVE"]
-        suspended, moved = active[0], active[1]
+        groups = await _all(okta, "/api/v1/groups", {"limit": "200"})
+        members = {
+            g["id"]: await _all(okta, f"/api/v1/groups/{g['id']}/users", {"limit": "1000"})
+            for g in groups if IN_SCOPE.search(g["profile"]["name"])
+        }
+        first, second, suspended, moved = pick_changes(groups, members)
         lines = []
 
         (await okta.post(f"/api/v1/users/{suspended['id']}/lifecycle/suspend")).raise_for_status()
@@ -193,3 +238,16 @@ async def _change_people(okta_url: str, token: str) -> list[str]:
         login, old, new = moved["profile"]["login"], first["profile"]["name"], second["profile"]["name"]
         lines.append(f"moved {login} from {old} to {new}")
         return lines
+
+
+async def _all(okta: httpx.AsyncClient, path: str, params: dict[str, str]) -> list[dict[str, Any]]:
+    """Every page of an Okta list, following the Link: rel="next" headers."""
+    found: list[dict[str, Any]] = []
+    response = await okta.get(path, params=params)
+    while True:
+        response.raise_for_status()
+        found.extend(response.json())
+        following = response.links.get("next", {}).get("url")
+        if not following:
+            return found
+        response = await okta.get(following)
