@@ -210,6 +210,10 @@ class TargetState:
     groups: Mapping[str, frozenset[str] | None]
     """Group name → member usernames (lower-case); None when the group does not exist."""
     leads: tuple[LeadRole, ...] = ()
+    unresolved_emails: frozenset[str] = frozenset()
+    """Lower-case emails of the query whose search the target could not complete (its search caps
+    its results): the users found for them prove neither that nobody else has the address nor that
+    nobody has it. The diff never creates or claims by such an email."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -82,6 +82,12 @@ def _unlinked(
                        f"{user.username!r} (source user {user.source_id})")
     elif match == "email" and user.email:
         found = ctx.by_email.get(user.email.casefold(), [])
+        if user.email.casefold() in ctx.state.unresolved_emails:
+            ctx.dispute(user.username, (user.source_id,),
+                        f"{ctx.target}'s user search for email {user.email!r} returned as many matches as "
+                        "it ever returns, so whether a target user already has that email cannot be told: "
+                        "not claimed and not created (link the user by hand, or claim by username)")
+            return UserVerdict(user, Situation.DISPUTED)
         if len(found) > 1:
             names = ", ".join(repr(u.username) for u in found)
             ctx.dispute(user.username, (user.source_id,),

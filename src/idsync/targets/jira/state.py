@@ -1,7 +1,7 @@
 """Reading what the diff needs from Jira: users (by key, username, email), their managed user
 properties, members of managed groups, and project / component leads.
 
-A read is complete or it raises (STYLE habit 7): every 404 that means "absent" is named here, any
+A read is complete or it raises: every 404 that means "absent" is named here, any
 other failure propagates as the ConnectorError the HttpClient mapped. Usernames are compared
 lower-case, as Jira stores them.
 """
@@ -33,7 +33,11 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 SEARCH_PAGE_SIZE = 100
-"""`/user/search` page size: Jira 10.x caps a search at 100 results in total (open question #11)."""
+"""`/user/search` page size: Jira 10.x returns at most 100 results of a search in total (9.x: 1,000)."""
+SEARCH_CAPS = frozenset({100, 1000})
+"""Totals at which `/user/search` stops without saying so: Jira 10.x returns at most 100 matches of a
+search, Jira 8/9 at most 1,000, and paging past the cap returns an empty page. A search that ends at
+one of these totals may have been cut, so its result proves neither absence nor uniqueness."""
 
 
 async def bounded_map(
@@ -53,7 +57,7 @@ async def bounded_map(
         async with asyncio.TaskGroup() as group:
             tasks = [group.create_task(one(item)) for item in items]
     except BaseExceptionGroup as failures:
-        # callers act on the error type (STYLE habit 2): surface the first real error, not a group
+        # callers act on the error type: surface the first real error, not a group
         raise _first_leaf(failures) from None
     return [task.result() for task in tasks]
 
@@ -74,7 +78,7 @@ class StateReader:
 
     async def read(self, query: StateQuery, progress: Progress) -> TargetState:
         """Read everything `query` asks for (see StateQuery), concurrently within the connection's cap."""
-        users = await self._users(query, progress)
+        users, unresolved = await self._users(query, progress)
         properties = await self._properties(list(users.values()), sorted(query.property_keys), progress)
         groups = await self._groups(sorted(query.groups), progress)
         leads = await self._leads(progress) if query.leads else ()
@@ -93,11 +97,14 @@ class StateReader:
             },
             groups=groups,
             leads=leads,
+            unresolved_emails=unresolved,
         )
 
     # --- users -----------------------------------------------------------------------------------
 
-    async def _users(self, query: StateQuery, progress: Progress) -> dict[str, JiraUser]:
+    async def _users(
+        self, query: StateQuery, progress: Progress
+    ) -> tuple[dict[str, JiraUser], frozenset[str]]:
         lookups: list[tuple[str, str]] = [("key", k) for k in sorted(query.user_keys)]
         lookups += [("username", name) for name in sorted({n.lower() for n in query.usernames})]
         emails = sorted({e.lower() for e in query.emails})
@@ -106,10 +113,15 @@ class StateReader:
         for user in await bounded_map(lookups, self._user, self.concurrency, bar):
             if user is not None:
                 found[user.key] = user
-        for matches in await bounded_map(emails, self._users_by_email, self.concurrency, bar):
+        unresolved: set[str] = set()
+        for email, (matches, complete) in zip(
+            emails, await bounded_map(emails, self._users_by_email, self.concurrency, bar), strict=True
+        ):
             for user in matches:
                 found[user.key] = user
-        return found
+            if not complete:
+                unresolved.add(email)
+        return found, frozenset(unresolved)
 
     async def _user(self, lookup: tuple[str, str]) -> JiraUser | None:
         param, value = lookup
@@ -121,9 +133,23 @@ class StateReader:
             return None
         return JiraUser.model_validate_json(response.content)
 
-    async def _users_by_email(self, email: str) -> list[JiraUser]:
-        # /user/search matches username, display name and email by prefix/contains (reference §2.3):
-        # keep exact, case-insensitive email matches only. Inactive users count: they can be claimed.
+    async def _users_by_email(self, email: str) -> tuple[list[JiraUser], bool]:
+        """Target users with exactly this e-mail, and whether the search was complete.
+
+        /user/search matches username, display name and email by prefix, so a common address can
+        have more matches than Jira returns. Inactive users count (they can be claimed). When the
+        search of both kinds ends at a cap, it is narrowed to active and inactive users separately;
+        if either is still cut, the result is reported incomplete, never taken as "no such user"."""
+        matches, total = await self._search(email, active=True, inactive=True)
+        if total not in SEARCH_CAPS:
+            return matches, True
+        active, active_total = await self._search(email, active=True, inactive=False)
+        inactive, inactive_total = await self._search(email, active=False, inactive=True)
+        complete = active_total not in SEARCH_CAPS and inactive_total not in SEARCH_CAPS
+        return active + inactive, complete
+
+    async def _search(self, email: str, *, active: bool, inactive: bool) -> tuple[list[JiraUser], int]:
+        """Exact e-mail matches of every page of one search, and how many results the pages held."""
         matches: list[JiraUser] = []
         start = 0
         while True:
@@ -134,16 +160,16 @@ class StateReader:
                     "username": email,
                     "startAt": start,
                     "maxResults": SEARCH_PAGE_SIZE,
-                    "includeActive": "true",
-                    "includeInactive": "true",
+                    "includeActive": str(active).lower(),
+                    "includeInactive": str(inactive).lower(),
                 },
                 ok=(200,),
             )
             page = USER_LIST.validate_json(response.content)
             matches += [u for u in page if u.email is not None and u.email.lower() == email]
-            if len(page) < SEARCH_PAGE_SIZE:
-                return matches
             start += len(page)
+            if len(page) < SEARCH_PAGE_SIZE:
+                return matches, start
 
     async def _properties(
         self, users: list[JiraUser], keys: list[str], progress: Progress
@@ -235,7 +261,7 @@ class StateReader:
 
     async def _project_leads(self, project: JiraProject) -> list[LeadRole]:
         if project.lead is None or not project.lead.name:
-            # the reference does not say whether the list form carries `lead`: ask for the project
+            # Jira's docs don't say whether the list form carries `lead`: ask for the project
             path = f"{API}/project/{quote(project.key, safe='')}"
             response = await self.http.request("GET", path, ok=(200,), label=f"{API}/project/{{key}}")
             project = JiraProject.model_validate_json(response.content)
