@@ -169,7 +169,8 @@ def _more(hidden: int) -> Text:
 
 
 def render_disputes_and_notes(console: Console, plan: Plan) -> None:
-    """Disputed usernames (nothing applied for them) and the reviewer notes."""
+    """Disputed usernames and people the target cannot accept (nothing applied for either), then the
+    reviewer notes."""
     if plan.disputes:
         console.print()
         console.print(Text(f"! Disputed, not applied ({len(plan.disputes)})", style="bold magenta"))
@@ -177,6 +178,14 @@ def render_disputes_and_notes(console: Console, plan: Plan) -> None:
             console.print(Text.assemble(
                 "  ", (dispute.username, "bold"), f" ← source users {', '.join(dispute.source_ids)}",
                 ("\n      ", ""), (dispute.detail, "italic"),
+            ))
+    if plan.unsyncable:
+        console.print()
+        console.print(Text(f"! Not syncable, not sent ({len(plan.unsyncable)})", style="bold magenta"))
+        for person in plan.unsyncable:
+            console.print(Text.assemble(
+                "  ", (person.username, "bold"), f" ← source user {person.source_id}",
+                ("\n      ", ""), (person.detail, "italic"),
             ))
     if plan.notes:
         console.print()

@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from idsync.domain.records import Dispute, LeadRole, Reason, StateQuery
+from idsync.domain.records import Dispute, LeadRole, Reason, StateQuery, Unsyncable
 
 
 class Action(StrEnum):
@@ -136,6 +136,8 @@ class Plan:
     source_groups: int
     scope: str = "all"
     disputes: tuple[Dispute, ...] = ()
+    unsyncable: tuple[Unsyncable, ...] = ()
+    """People in scope a target cannot accept as the rules make them (the reason says why)."""
     target_fingerprints: Mapping[str, str] = field(default_factory=dict)
     """Per target: a hash of the target state the plan was computed from (E3 stale-plan check)."""
     queries: Mapping[str, StateQuery] = field(default_factory=dict)

@@ -139,6 +139,56 @@ class DesiredState:
 
 
 @dataclass(frozen=True, slots=True)
+class UserRequirements:
+    """What a target refuses to create a user without, so the plan can show such a person as not
+    syncable instead of sending a request that must fail (Jira: an e-mail address and a full name,
+    at most 255 characters each, no '<', '>' or '&' in the username)."""
+
+    email: bool = False
+    display_name: bool = False
+    max_length: int | None = None
+    forbidden_in_username: str = ""
+
+    def problems(self, username: str | None, email: str | None, display_name: str | None,
+                 *, creating: bool) -> list[str]:
+        """Why the target would refuse these values (empty: it accepts them). For an update, only
+        the values that will be written (not None) are checked."""
+        found: list[str] = []
+        if username is not None:
+            bad = sorted({ch for ch in username if ch in self.forbidden_in_username})
+            if bad:
+                found.append(f"username {username!r} contains {', '.join(repr(c) for c in bad)}, which the "
+                             "target does not allow")
+            if self.max_length is not None and len(username) > self.max_length:
+                found.append(f"username is longer than {self.max_length} characters")
+        if email is None or not email.strip():
+            if creating and self.email:
+                found.append("no e-mail address (the target requires one: check users.attributes.email "
+                             "and the source's value)")
+        elif "@" not in email.strip("@") or any(ch.isspace() for ch in email):
+            found.append(f"e-mail {email!r} is not an address")
+        elif self.max_length is not None and len(email) > self.max_length:
+            found.append(f"e-mail is longer than {self.max_length} characters")
+        if display_name is None or not display_name.strip():
+            if creating and self.display_name:
+                found.append("no display name (the target requires one: check users.attributes.display_name)")
+        elif self.max_length is not None and len(display_name) > self.max_length:
+            found.append(f"display name is longer than {self.max_length} characters")
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class Unsyncable:
+    """A person in scope whom the target cannot accept as the rules make them (e.g. no e-mail for a
+    target that requires one): shown in the plan with the reason, never sent."""
+
+    target: str
+    source_id: str
+    username: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
 class Capabilities:
     """What a target supports, so the diff plans only what can be done (e.g. Bitbucket has no
     deactivate, only Jira has project/component leads)."""
@@ -149,6 +199,8 @@ class Capabilities:
     delete: bool = True
     rename: bool = True
     leads: bool = False
+    requirements: UserRequirements = UserRequirements()
+    """What the target requires of a user it creates (checked in the diff, before anything is sent)."""
     licence_groups: bool = False
     """Deactivation is licence removal: the target has no deactivate, a licence comes from membership
     of licence-granting groups (Bitbucket), and the target reports those per user in

@@ -13,7 +13,15 @@ from dataclasses import dataclass
 
 from idsync.config.profiles import Profile
 from idsync.domain.plan import PlanItem
-from idsync.domain.records import Capabilities, DesiredState, Dispute, Link, StateQuery, TargetState
+from idsync.domain.records import (
+    Capabilities,
+    DesiredState,
+    Dispute,
+    Link,
+    StateQuery,
+    TargetState,
+    Unsyncable,
+)
 from idsync.engine.diff_context import DiffContext
 from idsync.engine.diff_groups import plan_memberships
 from idsync.engine.diff_users import plan_gone, plan_users
@@ -28,6 +36,8 @@ class DiffResult:
     disputes: tuple[Dispute, ...]
     """The rules' disputes followed by the ones found against the target."""
     notes: tuple[str, ...]
+    unsyncable: tuple[Unsyncable, ...] = ()
+    """People the target cannot accept as the rules make them: shown in the plan, never sent."""
     link_upserts: tuple[Link, ...] = ()
     """Link bookkeeping that needs no target write: a linked user the target already matches gets the
     new fingerprint; a gone user already inactive gets active=False. Save after the run."""
@@ -106,6 +116,7 @@ def diff(
         items=tuple(items),
         disputes=(*desired.disputes, *ctx.disputes),
         notes=(*desired.notes, *ctx.notes),
+        unsyncable=tuple(ctx.unsyncable),
         link_upserts=tuple(ctx.link_upserts),
         link_deletes=tuple(ctx.link_deletes),
     )

@@ -21,6 +21,7 @@ from idsync.domain.records import (
     Reason,
     TargetState,
     TargetUser,
+    Unsyncable,
 )
 
 
@@ -63,6 +64,7 @@ class DiffContext:
     capabilities: Capabilities
     items: list[PlanItem] = field(default_factory=list)
     disputes: list[Dispute] = field(default_factory=list)
+    unsyncable: list[Unsyncable] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     link_upserts: list[Link] = field(default_factory=list)
     link_deletes: list[str] = field(default_factory=list)

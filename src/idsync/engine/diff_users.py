@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections import Counter
 
 from idsync.domain.plan import Action, Change
-from idsync.domain.records import DesiredUser, Link, Reason, TargetUser
+from idsync.domain.records import DesiredUser, Link, Reason, TargetUser, Unsyncable
 from idsync.engine.diff_context import DiffContext, Situation, UserVerdict
 from idsync.engine.links import fingerprint
 
@@ -134,6 +134,13 @@ def _unlinked(
                          "users.create is off: not created")
         return UserVerdict(user, Situation.ABSENT)
 
+    problems = ctx.capabilities.requirements.problems(
+        user.username, user.email, user.display_name, creating=True
+    )
+    if problems:
+        ctx.unsyncable.append(Unsyncable(ctx.target, user.source_id, user.username,
+                                         f"cannot be created in {ctx.target}: {'; '.join(problems)}"))
+        return UserVerdict(user, Situation.ABSENT)
     if stale is not None:
         reason = Reason("links.recreate", f"linked target user {stale.username!r} (key {stale.target_key}) "
                         f"no longer exists in the target; source user {user.source_id} is still in scope")

@@ -15,7 +15,7 @@ import socket
 import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from idsync.config.model import IdsyncConfig
@@ -24,7 +24,7 @@ from idsync.connectors import build_source, build_target
 from idsync.domain.errors import ConfigError, ConnectorError, PlanStale, SourceReadError
 from idsync.domain.plan import ItemResult, Outcome, Plan, PlanItem
 from idsync.domain.progress import NO_PROGRESS, Progress
-from idsync.domain.records import Dispute, Link, Snapshot, StateQuery
+from idsync.domain.records import Dispute, Link, Snapshot, StateQuery, Unsyncable
 from idsync.engine.apply import apply_plan
 from idsync.engine.diff import diff, state_query
 from idsync.engine.guards import GuardReport, check
@@ -212,6 +212,7 @@ class Engine:
 
         items: list[PlanItem] = []
         disputes: list[Dispute] = list(desired.disputes)
+        unsyncable: list[Unsyncable] = []
         notes: list[str] = []
         queries: dict[str, StateQuery] = {}
         fingerprints: dict[str, str] = {}
@@ -234,6 +235,7 @@ class Engine:
             bookkeeping[target_name] = (result.link_upserts, result.link_deletes)
             disputes.extend(d for d in result.disputes if d not in disputes)
             notes.extend(result.notes)
+            unsyncable.extend(result.unsyncable)
             queries[target_name] = query
             fingerprints[target_name] = state_fingerprint(state)
             managed[target_name] = sum(1 for link in target_links.values() if link.active)
@@ -241,6 +243,7 @@ class Engine:
         timings["diff"] = diff_time
 
         plan = _make_plan(name, snapshot, items, disputes, notes, queries, fingerprints, managed)
+        plan = replace(plan, unsyncable=tuple(unsyncable))
         previous = self.store.last_source_users(name) if not snapshot.single_user else None
         guard = check(
             plan, profile.safety, allow_over_limit=request.allow_over_limit, previous_source_users=previous

@@ -204,3 +204,17 @@ def test_connection_dropped_mid_read_fails_the_run_with_no_writes(world: LdapWor
     assert report.error.startswith("SourceReadError")
     assert world.writes() == Counter()
     assert "ad00009" in world.active()
+
+
+def test_a_person_without_an_email_shows_as_not_syncable_and_is_never_sent(world: LdapWorld) -> None:
+    """Like Samba AD's built-in Administrator: an account with no mail. Jira requires an e-mail address,
+    so the plan lists the person as not syncable with the reason, and nothing is sent for them."""
+    world.modify(_dn(6), [(ldap.MOD_DELETE, "mail", None)])  # type: ignore[list-item]
+    report = world.sync()
+    assert report.status is RunStatus.SUCCEEDED, report.error  # not PARTIAL: no request was refused
+    assert report.plan is not None
+    assert [(u.username, u.target) for u in report.plan.unsyncable] == [("ad00006", "jira")]
+    assert "no e-mail address" in report.plan.unsyncable[0].detail
+    assert all(item.user != "ad00006" for item in report.plan.items)
+    assert world.active() == ACTIVE - {"ad00006"}
+    assert world.jira.sandbox.state.user_by_name("ad00006") is None

@@ -9,12 +9,21 @@ import httpx
 from idsync.config.connections import JiraConnection
 from idsync.domain.plan import PlanItem
 from idsync.domain.progress import Progress
-from idsync.domain.records import Capabilities, StateQuery, TargetState
+from idsync.domain.records import Capabilities, StateQuery, TargetState, UserRequirements
 from idsync.targets.jira.client import API, ServerInfo, UserRef, make_http
 from idsync.targets.jira.state import StateReader
 from idsync.targets.jira.writes import JiraWriter
 
-JIRA_CAPABILITIES = Capabilities(user_properties=True, deactivate=True, delete=True, rename=True, leads=True)
+JIRA_CAPABILITIES = Capabilities(
+    user_properties=True,
+    deactivate=True,
+    delete=True,
+    rename=True,
+    leads=True,
+    # POST /user answers 400 without an e-mail address or a full name, for a field over 255
+    # characters, and for '<', '>' or '&' in the username.
+    requirements=UserRequirements(email=True, display_name=True, max_length=255, forbidden_in_username="<>&"),
+)
 
 
 class JiraTarget:
