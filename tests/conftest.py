@@ -2,6 +2,9 @@
 
 pytest_plugins = [
     "tests.fixtures.sandbox",
+    "tests.fixtures.bitbucket",
+    "tests.fixtures.confluence",
+    "tests.fixtures.crowd",
     "tests.fixtures.postgres",
     "tests.fixtures.slapd",
 ]

@@ -5,7 +5,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from idsync.config.connections import JiraConnection, LdapConnection, OktaConnection, ScimInboundConnection
+from idsync.config.connections import (
+    BitbucketConnection,
+    ConfluenceConnection,
+    CrowdConnection,
+    JiraConnection,
+    LdapConnection,
+    OktaConnection,
+    ScimInboundConnection,
+)
 from idsync.domain.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -43,8 +51,23 @@ def build_target(config: IdsyncConfig, name: str) -> Target:
         from idsync.targets.jira.target import JiraTarget
 
         return JiraTarget(name, conn)
+    if isinstance(conn, ConfluenceConnection):
+        from idsync.targets.confluence.target import ConfluenceTarget
+
+        return ConfluenceTarget(name, conn)
+    if isinstance(conn, BitbucketConnection):
+        from idsync.targets.bitbucket.target import BitbucketTarget
+
+        return BitbucketTarget(name, conn)
+    if isinstance(conn, CrowdConnection):
+        from idsync.targets.crowd.target import CrowdTarget
+
+        return CrowdTarget(name, conn)
     kind = getattr(conn, "type", "?")
-    raise ConfigError(f"connection {name!r} (type {kind!r}) cannot be a target; targets are jira")
+    raise ConfigError(
+        f"connection {name!r} (type {kind!r}) cannot be a target; "
+        "targets are jira, confluence, bitbucket, crowd"
+    )
 
 
 def _connection(config: IdsyncConfig, name: str) -> object:

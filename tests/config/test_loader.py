@@ -213,20 +213,20 @@ connections:
 def test_unsupported_and_unknown_connection_types(tmp_path: Path) -> None:
     text = """\
 connections:
-  wiki: {type: confluence, url: https://wiki.example.com, token: x}
+  cloud: {type: atlassian_cloud, url: https://api.atlassian.com/scim/directory/d1, token: x}
   sc: {type: scim, url: https://app.example.com/scim/v2, token: x}
   typo: {type: jirra, url: https://j.example.com}
   untyped: {url: https://j.example.com}
 """
     lines = problems(write(tmp_path, text))
-    available = "available: jira, ldap, okta, scim_inbound"
-    assert any(line.endswith(f"connections.wiki.type: connection type 'confluence' is not available yet "
-                             f"in this version; {available}") for line in lines)
+    valid = "bitbucket, confluence, crowd, jira, ldap, okta, scim_inbound"
+    available = f"available: {valid}"
+    assert any(line.endswith(f"connections.cloud.type: connection type 'atlassian_cloud' is not available "
+                             f"yet in this version; {available}") for line in lines)
     assert any("connections.sc.type: connection type 'scim' is not available yet" in line for line in lines)
-    typo = "connections.typo.type: 'jirra' is not a connection type; valid: jira, ldap, okta, scim_inbound"
+    typo = f"connections.typo.type: 'jirra' is not a connection type; valid: {valid}"
     assert any(line.endswith(f"{typo} — did you mean 'jira'?") for line in lines)
-    assert any(line.endswith("connections.untyped: missing key 'type'; valid: jira, ldap, okta, scim_inbound")
-               for line in lines)
+    assert any(line.endswith(f"connections.untyped: missing key 'type'; valid: {valid}") for line in lines)
 
 
 def test_cross_checks_name_the_wrong_connection_and_list_valid_ones(tmp_path: Path) -> None:
@@ -244,7 +244,7 @@ def test_cross_checks_name_the_wrong_connection_and_list_valid_ones(tmp_path: Pa
         f"{name}: profiles.backwards.source: connection 'jira' has type 'jira', which is not a source "
         "(ldap, okta, scim_inbound); source connections: okta-prod",
         f"{name}: profiles.backwards.targets[0]: connection 'okta-prod' has type 'okta', which is not a "
-        "target (jira); target connections: jira",
+        "target (bitbucket, confluence, crowd, jira); target connections: jira",
         f"{name}: profiles.backwards.targets[1]: no connection named 'jira-test'; target connections: jira",
         f"{name}: profiles.ghost.source: no connection named 'okta-test'; source connections: okta-prod",
         f"{name}: profiles.ghost.targets[1]: target 'jira' is listed twice",
@@ -288,8 +288,7 @@ def test_dump_example_is_commented_and_loads(tmp_path: Path) -> None:
     profile = config.profiles["okta-to-jira"]
     assert profile.targets == ["jira"]
     assert profile.safety.protected_groups == ["jira-administrators"]
-    assert profile.schedule is not None
-    assert profile.schedule.cron == "*/30 * * * *"
+    assert profile.schedule is None, "no scheduler runs it yet: the example leaves it commented out"
 
 
 def test_cross_checks_reported_together_with_field_errors(tmp_path: Path) -> None:
@@ -303,7 +302,8 @@ def test_cross_checks_reported_together_with_field_errors(tmp_path: Path) -> Non
     lines = problems(write(tmp_path, text))
     name = str(tmp_path / "idsync.yaml")
     assert lines == [
-        f"{name}: connections.untyped: missing key 'type'; valid: jira, ldap, okta, scim_inbound",
+        f"{name}: connections.untyped: missing key 'type'; "
+        "valid: bitbucket, confluence, crowd, jira, ldap, okta, scim_inbound",
         f"{name}: profiles.okta-to-jira.users.when_removed: 'disable' is not valid; "
         "valid: deactivate, delete, ignore",
         f"{name}: profiles.okta-to-jira.targets[1]: no connection named 'wiki'; target connections: jira",

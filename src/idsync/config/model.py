@@ -1,4 +1,4 @@
-"""The root of the configuration (CONFIG.md): database, connections, profiles, server.
+"""The root of the configuration (docs/configuration.md): database, connections, profiles, server.
 
 Field-level rules live in `connections` and `profiles`; this module adds what only the whole file can
 check: that a profile's `source` and `targets` name connections of the right kind. Those problems are
@@ -20,8 +20,8 @@ from sqlalchemy.exc import ArgumentError
 from idsync.config.connections import SOURCE_TYPES, TARGET_TYPES, Connection
 from idsync.config.profiles import Profile
 
-PLANNED_CONNECTION_TYPES = frozenset({"confluence", "bitbucket", "crowd", "atlassian_cloud", "scim"})
-"""Types CONFIG.md lists that this version cannot use yet: named as such instead of "invalid"."""
+PLANNED_CONNECTION_TYPES = frozenset({"atlassian_cloud", "scim"})
+"""Connection types the design names that this version cannot use yet: named as such instead of "invalid"."""
 SUPPORTED_CONNECTION_TYPES = SOURCE_TYPES | TARGET_TYPES
 DEFAULT_DATABASE = "sqlite:///idsync.db"
 CROSS_REFERENCE_ERROR = "cross_reference"

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import typer
 
+from idsync.sandbox.atlassian.bitbucket.cli import bitbucket
 from idsync.sandbox.atlassian.cli import jira
+from idsync.sandbox.atlassian.confluence.cli import confluence
+from idsync.sandbox.atlassian.crowd.cli import crowd
 from idsync.sandbox.okta.cli import okta
 
 app = typer.Typer(
@@ -13,3 +16,6 @@ app = typer.Typer(
 )
 app.command("okta")(okta)
 app.command("jira")(jira)
+app.command("crowd")(crowd)
+app.command("confluence")(confluence)
+app.command("bitbucket")(bitbucket)

@@ -1,0 +1,77 @@
+"""Deterministic Bitbucket data per seed: an admin holding SYS_ADMIN directly (as the setup wizard's
+admin does), the licence-granting default group stash-users (LICENSED_USER), an administrators group
+(ADMIN), generated users — most in stash-users, a few without any licence (accounts that exist but take
+no seat) — and team groups of skewed sizes that grant nothing. Names come from the shared lists, so
+collisions happen and are resolved like a directory admin would (john.smith, john.smith2, …)."""
+
+from __future__ import annotations
+
+import random
+import unicodedata
+from datetime import datetime, timedelta
+
+from idsync.sandbox.atlassian.bitbucket.options import BitbucketOptions
+from idsync.sandbox.atlassian.bitbucket.state import BitbucketState
+from idsync.sandbox.common.names import FIRST_NAMES, LAST_NAMES, TEAM_WORDS
+
+DEFAULT_GROUP = "stash-users"
+"""The default group new users join (`addToDefaultGroup`), holding LICENSED_USER."""
+ADMIN_GROUP = "bitbucket-administrators"
+UNLICENSED_SHARE = 0.05
+USERS_PER_TEAM = 20
+
+
+def _login(text: str) -> str:
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return "".join(ch for ch in folded.lower() if ch.isalnum())
+
+
+def generate(options: BitbucketOptions, now: datetime) -> BitbucketState:
+    """Build the initial state for `options` (same seed → same data)."""
+    rng = random.Random(options.seed)
+    state = BitbucketState()
+    admin = state.add_user(
+        options.username,
+        "Administrator",
+        f"{options.username.lower()}@example.com",
+        now - timedelta(days=3650),
+        password=options.password,
+    )
+    state.user_permissions[admin.id] = "SYS_ADMIN"
+    default = state.add_group(DEFAULT_GROUP)
+    admins = state.add_group(ADMIN_GROUP)
+    state.group_permissions[DEFAULT_GROUP] = "LICENSED_USER"
+    state.group_permissions[ADMIN_GROUP] = "ADMIN"
+    state.add_member(default, admin)
+
+    seen: dict[str, int] = {}
+    users = []
+    for _ in range(options.users):
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        base = f"{_login(first)}.{_login(last)}"
+        count = seen.get(base, 0) + 1
+        seen[base] = count
+        name = base if count == 1 else f"{base}{count}"
+        while state.user_by_name(name) is not None:  # "anna.smith2" may itself be a base name
+            count += 1
+            name = f"{base}{count}"
+        user = state.add_user(
+            name, f"{first} {last}", f"{name}@example.com", now - timedelta(days=rng.randint(1, 3000))
+        )
+        if rng.random() >= UNLICENSED_SHARE:
+            state.add_member(default, user)
+        users.append(user)
+    for user in rng.sample(users, min(len(users), len(users) // 200)):
+        state.add_member(admins, user)
+
+    teams = [
+        state.add_group(f"team-{TEAM_WORDS[i % len(TEAM_WORDS)]}-{i // len(TEAM_WORDS) + 1}")
+        for i in range(len(users) // USERS_PER_TEAM)
+    ]
+    if teams:
+        # Skewed sizes: a Pareto-ish pick makes a few large teams and many small ones.
+        for user in users:
+            for _ in range(rng.choice((1, 1, 1, 2, 2, 3))):
+                index = min(len(teams) - 1, int(rng.paretovariate(1.2)) - 1)
+                state.add_member(teams[(index * 7919 + rng.randrange(3)) % len(teams)], user)
+    return state

@@ -1,0 +1,169 @@
+"""The Confluence wire: authentication headers, the error-body description and typed response models.
+
+Confluence error bodies look like `{"statusCode": 404, "data": {...}, "message": "...", "reason":
+"Not Found"}`; a 401 from the login filter may be an HTML page instead, so the body is optional.
+`describe_confluence` turns either into one line for the `HttpClient` error mapping (idsync.http),
+which stays the only place where statuses become errors. Credentials travel only in the
+Authorization header, never in a message.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import httpx
+import orjson
+from pydantic import BaseModel, ConfigDict, Field
+
+from idsync.config.connections import ConfluenceConnection
+from idsync.http import HttpClient, RetryPolicy, describe_plain
+
+API = "/rest/api"
+MANIFEST = "/rest/applinks/1.0/manifest"
+
+
+def auth_headers(conn: ConfluenceConnection) -> dict[str, str]:
+    """Bearer for a personal access token, Basic for username + password."""
+    headers = {"Accept": "application/json"}
+    if conn.token is not None:
+        headers["Authorization"] = f"Bearer {conn.token.get_secret_value()}"
+    else:
+        # the connection model's validator guarantees both are set when there is no token
+        assert conn.username is not None
+        assert conn.password is not None
+        pair = f"{conn.username}:{conn.password.get_secret_value()}".encode()
+        headers["Authorization"] = f"Basic {base64.b64encode(pair).decode('ascii')}"
+    return headers
+
+
+def error_message(response: httpx.Response) -> str | None:
+    """The `message` of a Confluence error body; None when the body is not Confluence JSON."""
+    try:
+        body = orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(body, dict) or not isinstance(body.get("message"), str) or not body["message"]:
+        return None
+    return str(body["message"])
+
+
+def describe_confluence(response: httpx.Response) -> str:
+    """One line from a Confluence error response."""
+    message = error_message(response)
+    if message:
+        return message[:500]
+    if response.status_code == 401:
+        return "authentication failed (check the token, or username and password)"
+    return describe_plain(response)
+
+
+def make_http(conn: ConfluenceConnection, transport: httpx.AsyncBaseTransport | None = None) -> HttpClient:
+    """An HttpClient for one Confluence connection: its URL, auth, concurrency, timeout and retries."""
+    return HttpClient(
+        conn.url,
+        headers=auth_headers(conn),
+        describe=describe_confluence,
+        max_concurrency=conn.concurrency,
+        timeout=conn.timeout,
+        retry=RetryPolicy(attempts=conn.retries + 1),
+        transport=transport,
+    )
+
+
+# --- response models (only the fields idsync reads; extra fields are ignored) --------------------
+
+
+class _Wire(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+
+
+class Personal(_Wire):
+    """`details.personal` of a Person."""
+
+    email: str | None = None
+
+
+class Details(_Wire):
+    """`details` of a Person (present with `expand=details.personal`)."""
+
+    personal: Personal | None = None
+
+
+class Person(_Wire):
+    """A known user (GET /user, /user/current, /user/list results)."""
+
+    type: str = "known"
+    username: str | None = None
+    user_key: str | None = Field(None, alias="userKey")
+    display_name: str | None = Field(None, alias="displayName")
+    status: str | None = None
+    details: Details | None = None
+
+    @property
+    def email(self) -> str | None:
+        """The email address, when the server showed it."""
+        personal = self.details.personal if self.details is not None else None
+        return personal.email if personal is not None else None
+
+
+class PageLinks(_Wire):
+    """`_links` of a page: `next` is present only when more results follow."""
+
+    next: str | None = None
+
+
+class PersonPage(_Wire):
+    """One page of `/user/list` (Person results)."""
+
+    results: list[Person]
+    links: PageLinks = Field(default_factory=PageLinks, alias="_links")
+
+
+class MemberName(_Wire):
+    """A member as `/group/{name}/member` lists it; only the username is needed."""
+
+    username: str
+
+
+class MemberPage(_Wire):
+    """One page of GET /group/{name}/member."""
+
+    results: list[MemberName]
+    links: PageLinks = Field(default_factory=PageLinks, alias="_links")
+
+
+class CreatedUser(_Wire):
+    """The 201 body of POST /admin/user."""
+
+    user_key: str = Field(alias="userKey")
+
+
+class TaskLinks(_Wire):
+    """`links` of a long-task submission."""
+
+    status: str | None = None
+
+
+class LongTaskSubmission(_Wire):
+    """The 202 body of DELETE /admin/user/{username} (field list not verified beyond `id`)."""
+
+    id: str
+    links: TaskLinks = Field(default_factory=TaskLinks)
+
+
+class LongTaskStatus(_Wire):
+    """GET /longtask/{id}."""
+
+    id: str | None = None
+    finished: bool = False
+    successful: bool = False
+    percentage_complete: int | None = Field(None, alias="percentageComplete")
+    messages: list[Any] = Field(default_factory=list)
+
+
+class Manifest(_Wire):
+    """GET /rest/applinks/1.0/manifest (JSON form)."""
+
+    type_id: str | None = Field(None, alias="typeId")
+    version: str
