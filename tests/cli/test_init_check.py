@@ -7,6 +7,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from idsync.cli import app
+from idsync.config.loader import load_config
 
 
 def test_init_writes_the_example_and_refuses_to_overwrite(tmp_path: Path) -> None:
@@ -20,6 +21,17 @@ def test_init_writes_the_example_and_refuses_to_overwrite(tmp_path: Path) -> Non
     assert "profiles:" in path.read_text()
     assert again.exit_code == 2
     assert "--force" in again.stderr
+
+
+def test_init_writes_a_config_that_loads(tmp_path: Path) -> None:
+    path = tmp_path / "idsync.yaml"
+
+    result = CliRunner().invoke(app, ["init", str(path)])
+    config = load_config(path, {"OKTA_TOKEN": "x" * 20, "JIRA_PAT": "y" * 20})
+
+    assert result.exit_code == 0, result.output
+    assert set(config.connections) == {"okta-prod", "jira"}
+    assert config.profiles["okta-to-jira"].targets == ["jira"]
 
 
 def test_check_reports_a_misspelt_key_with_exit_2(tmp_path: Path) -> None:

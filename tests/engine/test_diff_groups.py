@@ -1,4 +1,4 @@
-"""R5 in the diff: create missing groups, add / remove members, keep-existing vs authoritative,
+"""The group rules in the diff: create missing groups, add / remove members, keep-existing vs authoritative,
 default groups, renames, protected users, single-user runs."""
 
 from __future__ import annotations

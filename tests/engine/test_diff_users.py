@@ -1,4 +1,5 @@
-"""E1 / R4 / R6 / R7: the user half of the diff, scenario by scenario, with plain records."""
+"""The user half of the diff (create, update, removal, lead handover, claiming), scenario by
+scenario, with plain records."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""R8 guards, scenario by scenario: each limit at, below and above its threshold, per target."""
+"""The safety guards, scenario by scenario: each limit at, below and above its threshold, per target."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""E3 end to end: a dry run shows exactly what the run then applies; a saved plan applies exactly, and
+"""Plans end to end: a dry run shows exactly what the run then applies; a saved plan applies exactly, and
 is refused once the target changed; the CLI's exit codes (0, 1, 3) — over HTTP against the emulators."""
 
 from __future__ import annotations

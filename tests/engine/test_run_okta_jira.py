@@ -1,6 +1,6 @@
 """End to end over HTTP: the sandbox Okta → idsync → the sandbox Jira, with a real store (SQLite and
-PostgreSQL: every test runs on both through the `store_url` fixture). Acceptance 2 and 3 of the sync
-engine issue."""
+PostgreSQL: every test runs on both through the `store_url` fixture): first sync,
+changes in Okta, follow-up syncs."""
 
 from __future__ import annotations
 

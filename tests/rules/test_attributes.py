@@ -1,4 +1,4 @@
-"""R3: email / display name from an attribute or a template, fallbacks, custom attributes."""
+"""Attributes: email / display name from an attribute or a template, fallbacks, custom attributes."""
 
 from __future__ import annotations
 

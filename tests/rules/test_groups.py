@@ -1,4 +1,5 @@
-"""R5: on-the-fly include / exclude / rename, manual mapping, none, default groups, protected groups."""
+"""Group rules: on-the-fly include / exclude / rename, manual mapping, none, default groups, protected
+groups."""
 
 from __future__ import annotations
 

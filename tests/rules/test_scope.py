@@ -1,4 +1,4 @@
-"""R1: include / exclude group regexes, statuses, active statuses, single-user snapshots."""
+"""Scope: include / exclude group regexes, statuses, active statuses, single-user snapshots."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""R2: username attribute, regex rewrite ($1, ${1}, ${name}), lower-casing, missing values."""
+"""Usernames: the source attribute, regex rewrite ($1, ${1}, ${name}), lower-casing, missing values."""
 
 from __future__ import annotations
 

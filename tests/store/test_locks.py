@@ -1,4 +1,4 @@
-"""One run per profile (E5) with real second processes, on SQLite and on PostgreSQL."""
+"""One run per profile with real second processes, on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The configuration contract of ../shared/design/CONFIG.md as pydantic models.
+"""The configuration contract (docs/configuration.md) as pydantic models.
 
 `connections` holds one model per connection type; `profiles` the sync rules; `loader` reads the YAML
 file, expands `${ENV}`, and turns validation errors into messages naming the file, the key path, the

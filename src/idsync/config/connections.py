@@ -41,14 +41,14 @@ class HttpConnection(_Strict):
 
 
 class OktaConnection(HttpConnection):
-    """S1: Okta Management API with an SSWS API token."""
+    """The Okta Management API with an SSWS API token."""
 
     type: Literal["okta"]
     token: SecretStr
     app_id: str | None = None
     concurrency: int = Field(4, ge=1, le=64)
-    # Page sizes: the documented maximum of each endpoint. Groups: the docs disagree (200 vs 10000,
-    # open question #5), so 200 is the default that every org accepts; paging always follows Link.
+    # Page sizes: the documented maximum of each endpoint. Groups: Okta's docs disagree on the maximum
+    # page size (200 or 10,000), so 200 is the default that every org accepts; paging always follows Link.
     users_page_size: int = Field(200, ge=1, le=200, description="GET /api/v1/users limit")
     groups_page_size: int = Field(200, ge=1, le=10_000, description="GET /api/v1/groups limit")
     members_page_size: int = Field(1000, ge=1, le=1000, description="GET /api/v1/groups/{id}/users limit")
@@ -63,7 +63,7 @@ class OktaConnection(HttpConnection):
 
 
 class JiraConnection(HttpConnection):
-    """T1: Jira Data Center REST v2, with a personal access token or username + password."""
+    """Jira Data Center REST v2, with a personal access token or username + password."""
 
     type: Literal["jira"]
     token: SecretStr | None = None
@@ -122,7 +122,7 @@ class CrowdConnection(HttpConnection):
 
 
 class LdapAttributeNames(_Strict):
-    """Per-connection overrides of the flavour's attribute names (S2: "defaults an admin can override")."""
+    """Per-connection overrides of the flavour's default attribute names."""
 
     id: str | None = Field(None, description="immutable id: entryUUID (openldap) / objectGUID (AD)")
     login: str | None = Field(None, description="username: uid (openldap) / sAMAccountName (AD)")
@@ -134,7 +134,7 @@ class LdapAttributeNames(_Strict):
 
 
 class LdapConnection(_Strict):
-    """S2: LDAP / Active Directory."""
+    """LDAP / Active Directory."""
 
     type: Literal["ldap"]
     url: str
@@ -177,7 +177,7 @@ class LdapConnection(_Strict):
 
 
 class ScimInboundConnection(_Strict):
-    """S3: idsync as a SCIM service provider; the IdP pushes to /scim/v2/<connection name>/."""
+    """idsync as a SCIM service provider; the IdP pushes to /scim/v2/<connection name>/."""
 
     type: Literal["scim_inbound"]
     max_body_bytes: int = Field(1_048_576, ge=1024)

@@ -1,7 +1,8 @@
 """The example configuration `idsync init` writes and the README shows; tests load it."""
 
 EXAMPLE_CONFIG = """\
-# idsync configuration. Keys are described in CONFIG.md; unknown keys are an error.
+# idsync configuration. Every key is described in docs/configuration.md of idsync; unknown keys
+# are an error.
 # ${NAME} is replaced from the environment (upper-case names only; $${NAME} is a literal ${NAME}).
 
 # Where runs, links and history are kept. A relative SQLite path is relative to this file.
@@ -61,8 +62,8 @@ profiles:
       protected_users: [admin]         # never touched
       protected_groups: [jira-administrators]
       refuse_empty_source: true        # refuse when the source suddenly returns no users
-    schedule:
-      cron: "*/30 * * * *"             # or interval: 15m; absent = manual only
+    # schedule:                        # validated but not run yet (no scheduler in this version):
+    #   cron: "*/30 * * * *"           # run `idsync sync okta-to-jira` from cron or a systemd timer
 
 # server:                              # for `idsync serve`
 #   host: 127.0.0.1

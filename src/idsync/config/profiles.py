@@ -1,4 +1,5 @@
-"""Profile models: one source → one or more targets, and the rules between them (R1–R8)."""
+"""Profile models: one source → one or more targets, and the rules between them (scope, users,
+groups, leads, safety, schedule)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ def _regex(value: str) -> str:
 
 
 class UsernameRule(_Strict):
-    """R2: target username from a source attribute, optionally rewritten by a regex."""
+    """The target username: a source attribute, optionally rewritten by a regex."""
 
     attribute: str = "login"
     regex: str | None = None
@@ -39,7 +40,7 @@ _DEFAULT_ATTRIBUTES: dict[Literal["email", "display_name"], str | list[str]] = {
 
 
 class UsersRules(_Strict):
-    """R3/R4/R7: which user changes to make and how fields are computed."""
+    """Which user changes to make (create, update, status, removal, claiming) and how fields are computed."""
 
     create: bool = True
     update: bool = True
@@ -62,7 +63,7 @@ class UsersRules(_Strict):
 
 
 class ScopeRules(_Strict):
-    """R1: which source users take part (the Okta app scope is on the connection: `app_id`)."""
+    """Which source users take part (the Okta app scope is on the connection: `app_id`)."""
 
     include_groups: list[str] = Field(default_factory=list)
     """Regexes on source group names: only members of a matching group are in scope (empty: everyone)."""
@@ -78,7 +79,7 @@ class ScopeRules(_Strict):
 
 
 class RenameRule(_Strict):
-    """R5 on-the-fly rename: `regex` on the source group name, `replace` with $1 / ${name}."""
+    """The on-the-fly group rename: `regex` on the source group name, `replace` with $1 / ${name}."""
 
     regex: str
     replace: str
@@ -87,7 +88,7 @@ class RenameRule(_Strict):
 
 
 class DefaultGroups(_Strict):
-    """R5 default groups."""
+    """Default groups, given whatever the source says."""
 
     new_users: list[str] = Field(default_factory=list)
     """Given once, when idsync creates the user."""
@@ -96,13 +97,13 @@ class DefaultGroups(_Strict):
 
 
 class GroupsRules(_Strict):
-    """R5: how source groups become target groups and memberships."""
+    """How source groups become target groups and memberships."""
 
     mode: Literal["on_the_fly", "manual", "none"] = "on_the_fly"
     include: list[str] = Field(default_factory=list)
     exclude: list[str] = Field(default_factory=list)
     rename: RenameRule | None = None
-    """Used with mode on_the_fly (CONFIG.md's example shows it next to `mapping`, so both may be set)."""
+    """Used with mode on_the_fly; it may be set next to `mapping`, which only mode manual reads."""
     mapping: dict[str, list[str]] = Field(default_factory=dict)
     """Used with mode manual: source group name → target group names."""
     create_missing: bool = True
@@ -118,14 +119,14 @@ class GroupsRules(_Strict):
 
 
 class LeadRules(_Strict):
-    """R6: who takes over a project / component lead before the lead is deactivated."""
+    """Who takes over a project / component lead before the lead is deactivated."""
 
     default_project_lead: str | None = None
     default_component_lead: str | None = None
 
 
 class SafetyRules(_Strict):
-    """R8: limits that refuse a plan (exit 3) unless --allow-over-limit."""
+    """Limits that refuse a plan (exit 3) unless --allow-over-limit."""
 
     max_deactivations: int | None = Field(50, ge=0)
     max_deactivation_percent: float | None = Field(10.0, ge=0, le=100)
@@ -139,7 +140,8 @@ class SafetyRules(_Strict):
 
 
 class ScheduleRules(_Strict):
-    """When `idsync serve` runs the profile (cron or interval; absent: manual only)."""
+    """When the profile should run (cron or interval). Validated only: no scheduler runs it yet, so
+    `idsync sync` is run from cron or a systemd timer instead."""
 
     cron: str | None = None
     interval: str | None = None

@@ -70,4 +70,4 @@ class PlanStale(IdsyncError):
 
 
 class RunInProgress(IdsyncError):
-    """Another run of the same profile is in progress (E5: one run per profile at a time)."""
+    """Another run of the same profile is in progress (one run per profile at a time)."""

@@ -1,9 +1,9 @@
-"""Apply (E2): execute a plan's items against their targets, in phase order, and record each outcome.
+"""Apply: execute a plan's items against their targets, in phase order, and record each outcome.
 
 Order: phases follow `Action` (groups before memberships, lead handover before deactivation); the
 items of one phase run concurrently up to the target's `max_concurrency`; targets run in parallel.
 
-Policy by error type (STYLE habit 2), one bad item never stops the others:
+Policy by error type, so one bad item never stops the others:
 
     BadRequestError, NotFoundError, ConflictError → FAILED with the message, go on
     TransientError                                → already retried by idsync.http; FAILED, go on

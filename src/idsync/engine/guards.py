@@ -1,4 +1,4 @@
-"""R8 guards: refuse a plan that would do more damage than the profile's safety limits allow.
+"""The safety guards: refuse a plan that would do more damage than the profile's safety limits allow.
 
 A bad source day (an emptied Okta app, a filter typo, a half-read directory) looks to the diff like
 "everyone left". The diff cannot tell; the guards count the destructive items of a finished plan, per
@@ -161,7 +161,7 @@ def _percent(plan: Plan, safety: SafetyRules, target: str, lost: int) -> list[Vi
     """Deactivations and deletions together, as a share of the users idsync managed in the target
     before this plan (with none managed, any loss counts as 100 %).
 
-    A percentage guards against mass loss: it is not applied to a single-user plan (E6: a login or a
+    A percentage guards against mass loss: it is not applied to a single-user plan (a login or a
     SCIM push) nor to a plan that loses one user, where it would refuse ordinary days in small
     directories (1 of 2 users is 50 %); the count limits still apply to those."""
     allowed = safety.max_deactivation_percent

@@ -1,7 +1,8 @@
 """The source contract.
 
 A source returns a complete `Snapshot` or raises `SourceReadError`: a failed page, a size limit or
-a dropped connection must never look like "fewer users" (STYLE habit 7).
+a dropped connection must never look like "fewer users": deletion decisions are made only from a
+complete read.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ class Source(Protocol):
 
     async def read_user(self, login: str) -> Snapshot:
         """Read one user (by login / username / id) and the groups they belong to, for single-user
-        sync (E6). The snapshot's `single_user` is the user's source id; groups hold only that member.
+        sync. The snapshot's `single_user` is the user's source id; groups hold only that member.
         Raises NotFoundError when the source has no such user."""
         ...
 

@@ -1,5 +1,5 @@
 """`idsync sandbox jira` as a real subprocess: it prints its URL and credentials, answers a PAT request
-as the reference says, and stops on Ctrl-C (acceptance item 2)."""
+as Jira does, and stops on Ctrl-C."""
 
 from __future__ import annotations
 

@@ -37,7 +37,7 @@ def test_a_project_lead_cannot_be_deactivated_until_the_lead_is_handed_over(jira
         assert key in refused.json()["errors"]["active"]
         assert client.get("/rest/api/2/user", params={"username": lead}).json()["active"] is True
         handed = client.put(f"/rest/api/2/project/{key}", json={"lead": "admin"})
-        assert handed.status_code == 201  # open-questions.md #13
+        assert handed.status_code == 201  # the old Server docs' 201 (the DC schema says 200)
         assert handed.json()["lead"]["name"] == "admin"
         done = client.put("/rest/api/2/user", params={"username": lead}, json={"active": False})
     assert done.status_code == 200

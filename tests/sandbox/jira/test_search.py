@@ -1,4 +1,5 @@
-"""/user/search matching and the per-version caps (open-questions.md #11); /user/list cursor paging."""
+"""/user/search matching and the per-version caps (9.x: 1,000 matches reachable, 10.x: 100 in all);
+/user/list cursor paging."""
 
 from __future__ import annotations
 

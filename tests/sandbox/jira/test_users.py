@@ -1,5 +1,5 @@
 """User CRUD: create with validation errors, case-insensitive uniqueness, update, rename, `active` as a
-boolean and as strings (open-questions.md #10), delete, user properties."""
+boolean and as strings (atlassian-python-api sends strings), delete, user properties."""
 
 from __future__ import annotations
 

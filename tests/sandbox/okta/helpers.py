@@ -40,7 +40,7 @@ def create_user(
 
 
 def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    """The response is an Okta error body (§1.2) with this status and errorCode."""
+    """The response is an Okta error body with this status and errorCode."""
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/json")
     body: dict[str, Any] = response.json()

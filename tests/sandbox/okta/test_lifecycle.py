@@ -1,4 +1,4 @@
-"""Every user lifecycle transition, the forbidden ones, and the two-step delete (§1.5 table)."""
+"""Every user lifecycle transition, the forbidden ones, and the two-step delete."""
 
 from __future__ import annotations
 

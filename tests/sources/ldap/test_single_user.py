@@ -1,4 +1,4 @@
-"""Single-user reads (E6), "Test Sync" lookups and renames against a real slapd."""
+"""Single-user reads, "Test Sync" lookups and renames against a real slapd."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Edge cases of the Okta client and source over `httpx.MockTransport`, with responses shaped as in
-okta-management-api.md (Link headers, error bodies). The emulator tests cover the real seam; these
+docs/vendors/okta.md (Link headers, error bodies). The emulator tests cover the real seam; these
 cover what an emulator does not easily produce (hostile next links, looping cursors, odd bodies)."""
 
 from __future__ import annotations

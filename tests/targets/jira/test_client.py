@@ -1,4 +1,4 @@
-"""Client unit tests over httpx.MockTransport serving reference-shaped Jira responses (jira-dc-rest.md).
+"""Client unit tests over httpx.MockTransport serving Jira responses shaped as docs/vendors/jira.md says.
 
 These pin the wire details (auth header, error descriptions, paging, idempotent outcomes); behaviour
 against a running server is tested in test_target_sandbox.py against the Jira emulator.

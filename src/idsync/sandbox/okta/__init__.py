@@ -1,2 +1,2 @@
 """The Okta Management API emulator (users, groups, apps, System Log, event hooks, rate limits),
-faithful to ../shared/reference/okta-management-api.md."""
+faithful to the behaviour docs/vendors/okta.md describes."""

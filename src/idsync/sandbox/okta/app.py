@@ -53,7 +53,7 @@ class OktaSandbox:
     deliverer: Deliverer
 
     def mint_group_token(self, group_ids: list[str] | set[str], name: str = "group admin") -> str:
-        """A token scoped to these groups (open question #7); returns its SSWS secret."""
+        """A token scoped to these groups (what it may see: scope.py); returns its SSWS secret."""
         unknown = sorted(set(group_ids) - set(self.state.groups))
         if unknown:
             raise ValueError(f"unknown group id(s) {unknown}: a scoped token needs existing groups")

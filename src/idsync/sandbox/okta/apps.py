@@ -1,6 +1,6 @@
 """/api/v1/apps: list, get, app users (default 50, max 500, expand=user, scope USER/GROUP), app
-groups (default 20, max 200, expand=group), assign / unassign users and groups (§1.9).
-Super-admin only: a group-scoped token gets 403 E0000006 (open question #7)."""
+groups (default 20, max 200, expand=group), assign / unassign users and groups.
+Super-admin only: a group-scoped token gets 403 E0000006 (Okta does not document it; see scope.py)."""
 
 from __future__ import annotations
 
@@ -109,7 +109,8 @@ async def unassign_user(request: Request) -> Response:
 
 
 async def app_groups(request: Request) -> Response:
-    """GET /api/v1/apps/{id}/groups?after=&limit=&expand=group (open question #6: limit 1..200)."""
+    """GET /api/v1/apps/{id}/groups?after=&limit=&expand=group; limit 1–200 (the spec's minimum of 20
+    is odd, so any limit from 1 is accepted)."""
     web.require_admin(request)
     state = state_of(request)
     app = state.find_app(request.path_params["app"])

@@ -1,4 +1,4 @@
-"""Event-hook verification and delivery (okta-management-api.md §1.13).
+"""Event-hook verification and delivery.
 
 Verification: GET <uri> with `x-okta-verification-challenge`, expecting 200 {"verification": <value>}
 (3 s timeout, one retry). Delivery: System Log events of subscribed types are batched for

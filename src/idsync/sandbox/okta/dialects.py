@@ -1,6 +1,6 @@
-"""Which attributes and operators each endpoint's `filter` / `search` accepts (§1.6, §1.8, §1.11),
-and how an attribute name reads a record. Open question #4: `filter` compares values exactly,
-`search` ignores case."""
+"""Which attributes and operators each endpoint's `filter` / `search` accepts,
+and how an attribute name reads a record. `filter` compares values exactly and `search` ignores
+their case, as the docs' wording says (no other source tells)."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ USER_FILTER = Dialect(
 USER_SEARCH = Dialect(
     name="search",
     attributes=lambda attr: attr in _USER_TOP or attr == "type.id" or attr.startswith("profile."),
-    # No `ne` in search (§1.6); `co` only on four profile attributes; gt/lt on dates and strings
+    # No `ne` in search; `co` only on four profile attributes; gt/lt on dates and strings
     # (the documented `status lt "STAGED" or status gt "STAGED"` idiom needs them on status).
     operators=lambda attr, op: op in {"eq", "sw", "pr"} | _ORDER or (op == "co" and attr in _USER_CO),
     case_insensitive=True,

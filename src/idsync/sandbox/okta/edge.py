@@ -1,5 +1,5 @@
 """The outermost ASGI layer of the Okta emulator: what every response carries and every request
-passes first (okta-management-api.md §1.1, §1.14):
+passes first:
 
 - `X-Okta-Request-Id` on every response;
 - SSWS authentication of /api/v1 (401 E0000011), the token put in the scope for the routes;

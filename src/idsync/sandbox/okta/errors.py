@@ -1,4 +1,4 @@
-"""Okta error bodies (okta-management-api.md §1.2) and the exception routes raise to produce them.
+"""Okta error bodies and the exception routes raise to produce them.
 
 OktaError(status, code, summary, causes)
   rendered as {"errorCode", "errorSummary", "errorLink" (= errorCode), "errorId", "errorCauses"}
@@ -31,7 +31,7 @@ class OktaError(Exception):
         self.causes = causes or []
 
     def body(self) -> bytes:
-        """The JSON error body exactly as §1.2 shows it."""
+        """The JSON error body exactly as Okta documents it."""
         return error_body(self.code, self.summary, self.causes)
 
 

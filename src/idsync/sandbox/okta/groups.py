@@ -1,8 +1,8 @@
 """/api/v1/groups: list (filter / search / q / expand=stats), get, create, replace, delete, members
-(paged, default 1000) and member add/remove (okta-management-api.md §1.8).
+(paged, default 1000) and member add/remove.
 
 Type rules: only OKTA_GROUPs are created, renamed or have members changed through the API; APP_GROUP
-profile and membership are read-only and BUILT_IN (Everyone) is not modifiable. The reference gives no
+profile and membership are read-only and BUILT_IN (Everyone) is not modifiable. Okta's docs give no
 error code for those refusals: the emulator answers 403 E0000006 (no permission to do that)."""
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ async def list_groups(request: Request) -> Response:
     params = request.query_params
     stats = _expand_stats(request)
     root = web.base(request)
-    # The Everyone group is not returned to group-admin callers (§1.8); scoped tokens see their groups.
+    # The Everyone group is not returned to group-admin callers; scoped tokens see their groups.
     visible: Callable[[Group], bool] = lambda group: sees_group(token, group)  # noqa: E731
     q = params.get("q")
     if q is not None:

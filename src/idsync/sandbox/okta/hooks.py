@@ -1,5 +1,5 @@
 """/api/v1/eventHooks: create, get, list, replace, delete, and lifecycle verify / activate /
-deactivate (okta-management-api.md §1.13). Super-admin only."""
+deactivate. Super-admin only."""
 
 from __future__ import annotations
 

@@ -1,13 +1,13 @@
-"""User lifecycle operations and the two-step delete (okta-management-api.md §1.5 table):
+"""User lifecycle operations and the two-step delete:
 
 activate      STAGED, DEPROVISIONED        → ACTIVE (with a password) / PROVISIONED
 reactivate    PROVISIONED, RECOVERY        → PROVISIONED          else 403 E0000038
-deactivate    anything but DEPROVISIONED   → DEPROVISIONED        200 {} or 204 (open question #1)
+deactivate    anything but DEPROVISIONED   → DEPROVISIONED        200 {} (docs) or 204 (seen)
 suspend       ACTIVE                       → SUSPENDED            else 400 E0000001
 unsuspend     SUSPENDED                    → ACTIVE               else 400 E0000001
 unlock        LOCKED_OUT (ACTIVE: no-op)   → ACTIVE
 reset_password / expire_password           → RECOVERY / PASSWORD_EXPIRED
-DELETE        DEPROVISIONED → deleted; any other status → only deactivated (open question #2)
+DELETE        DEPROVISIONED → deleted; any other status → only deactivated
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ async def activate(request: Request) -> Response:
     """POST /users/{id}/lifecycle/activate?sendEmail=true."""
     user = _user(request)
     if user.status not in ("STAGED", "DEPROVISIONED"):
-        # The reference lists only the allowed states; E0000038 is the documented lifecycle refusal.
+        # Okta lists only the allowed states; E0000038 is the documented lifecycle refusal.
         raise wrong_status()
     status = "ACTIVE" if user.has_password and user.status == "STAGED" else "PROVISIONED"
     state_of(request).set_status(user, status, "user.lifecycle.activate")

@@ -1,4 +1,4 @@
-"""GET /api/v1/logs (okta-management-api.md §1.11): since/until/after/filter/q/sortOrder/limit.
+"""GET /api/v1/logs: since/until/after/filter/q/sortOrder/limit.
 A polling request (no `until`, ascending) always carries a `next` link, possibly to an empty page;
 a bounded request (since and until) ends. The cursor is the event's sequence number."""
 

@@ -31,7 +31,7 @@ def iso(moment: datetime) -> str:
 
 
 def login_key(login: str) -> str:
-    """Login uniqueness ignores case and diacritics (§1.5)."""
+    """Login uniqueness ignores case and diacritics."""
     decomposed = unicodedata.normalize("NFKD", login)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
 

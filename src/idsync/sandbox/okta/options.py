@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 DEFAULT_BUCKETS: dict[str, int] = {
-    # Requests per minute per bucket: the "Workforce" column of okta-management-api.md §1.14
-    # (open question #8: the numbers come from pages Okta removed, so every bucket is configurable).
+    # Requests per minute per bucket: the "Workforce" column of Okta's rate-limit table. The numbers
+    # come from pages Okta removed in 2025, so every bucket is configurable.
     "users": 600,  # GET|POST /api/v1/users
     "user_get": 2000,  # GET /api/v1/users/{idOrLogin}
     "user_write": 600,  # POST|PUT|DELETE /api/v1/users/{id}
@@ -60,10 +60,11 @@ class OktaOptions:
     """Probability of an injected 5xx on reads and writes alike."""
     rate_limit: RateLimitOptions = field(default_factory=RateLimitOptions)
     deactivate_status: int = 204
-    """Open question #1: docs say 200 `{}`, real traffic shows 204; choose per instance."""
+    """Deactivate answers 200 `{}` in Okta's docs but 204 in recorded real traffic; choose per instance."""
     groups_default_limit: int = 200
     groups_max_limit: int = 10000
-    """Open question #5: the legacy text says 200 by default; the spec allows 10000."""
+    """The docs disagree on the group list's page size: the legacy text says 200 by default, the spec
+    allows 10,000."""
     groups_q_default_limit: int = 10
     groups_q_max_limit: int = 300
     hook_batch_ms: float = 50.0

@@ -1,4 +1,4 @@
-"""Validation of user and group profiles against Okta's base schema (§1.5, §1.8): required fields,
+"""Validation of user and group profiles against Okta's base schema: required fields,
 lengths, types, and unknown attribute names, each error naming the field."""
 
 from __future__ import annotations

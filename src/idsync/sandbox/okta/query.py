@@ -1,4 +1,4 @@
-"""Okta's filter / search expression language (okta-management-api.md §1.4): parse once, check the
+"""Okta's filter / search expression language: parse once, check the
 endpoint's rules (a `Dialect`), compile to a predicate.
 
     expr  := and ("or" and)*          precedence: comparison > () > and > or

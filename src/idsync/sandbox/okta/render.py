@@ -1,4 +1,4 @@
-"""Records → Okta's JSON shapes (§1.5 user, §1.8 group, §1.9 app user / app group, §1.13 hook).
+"""Records → Okta's JSON shapes (user, group, app user / app group, event hook).
 `base` is the scheme and host the caller used, e.g. "http://127.0.0.1:8081"."""
 
 from __future__ import annotations
@@ -90,7 +90,7 @@ def app_json(app: App, base: str) -> dict[str, Any]:
 
 
 def app_user_json(app: App, user: User, scope: str, assignment: AppUser | None, base: str) -> dict[str, Any]:
-    """An app user: SSO-style assignment (syncState DISABLED, externalId null), §1.9."""
+    """An app user: SSO-style assignment (syncState DISABLED, externalId null)."""
     created = assignment.created if assignment else user.created
     updated = assignment.last_updated if assignment else user.last_updated
     user_name = assignment.user_name if assignment else user.profile.get("login")
@@ -114,7 +114,7 @@ def app_user_json(app: App, user: User, scope: str, assignment: AppUser | None, 
 
 
 def app_group_json(app: App, assignment: AppGroup, base: str) -> dict[str, Any]:
-    """An app group assignment: no group name unless expand=group (§1.9)."""
+    """An app group assignment: no group name unless expand=group."""
     return {
         "id": assignment.group_id,
         "lastUpdated": assignment.last_updated,
@@ -127,7 +127,7 @@ def app_group_json(app: App, assignment: AppGroup, base: str) -> dict[str, Any]:
 
 
 def hook_json(hook: EventHook, base: str) -> dict[str, Any]:
-    """An event hook; the auth secret (`authScheme.value`) is never returned (§1.13)."""
+    """An event hook; the auth secret (`authScheme.value`) is never returned."""
     config: dict[str, Any] = {"uri": hook.uri, "headers": hook.headers, "method": "POST"}
     config["authScheme"] = {"type": "HEADER", "key": hook.auth_key} if hook.auth_key else None
     href = f"{base}/api/v1/eventHooks/{hook.id}"

@@ -1,6 +1,6 @@
-"""What a caller's token may see (open question #7, suggested behaviour): a group-scoped admin token
-sees only its groups (never Everyone) and the members of those groups; lists are filtered to that
-scope and anything outside it answers 403 E0000006."""
+"""What a caller's token may see. Okta does not document it for a group-scoped admin; the emulator's
+choice: such a token sees only its groups (never Everyone) and the members of those groups; lists
+are filtered to that scope and anything outside it answers 403 E0000006."""
 
 from __future__ import annotations
 

@@ -239,7 +239,7 @@ class OktaState:
 
     def add_member(self, group_id: str, user_id: str) -> bool:
         """Add a membership; True when it is new. Bumps the group's lastMembershipUpdated only
-        (open question #9: the user's lastUpdated does not change)."""
+        (Okta does not document whether the user's lastUpdated changes too; here it does not)."""
         members = self.members.setdefault(group_id, set())
         if user_id in members:
             return False

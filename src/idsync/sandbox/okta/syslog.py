@@ -1,4 +1,4 @@
-"""The System Log: LogEvents the emulator's own changes generate (okta-management-api.md §1.11–1.12),
+"""The System Log: LogEvents the emulator's own changes generate,
 kept in persistence order, and handed to listeners (the event-hook deliverer)."""
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ _DISPLAY = {
 
 
 def user_target(user: User) -> dict[str, Any]:
-    """A LogEvent target for a user (type "User", §1.11)."""
+    """A LogEvent target for a user (type "User", as documented)."""
     profile = user.profile
     name = f"{profile.get('firstName') or ''} {profile.get('lastName') or ''}".strip()
     return {
@@ -58,7 +58,8 @@ def user_target(user: User) -> dict[str, Any]:
 
 
 def group_target(group: Group) -> dict[str, Any]:
-    """A LogEvent target for a group: type "UserGroup" (open question #40)."""
+    """A LogEvent target for a group: type "UserGroup", the commonly seen value (Okta's docs don't give
+    the literal, so clients should not depend on it)."""
     name = group.profile.get("name")
     return {
         "id": group.id,

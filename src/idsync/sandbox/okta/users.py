@@ -1,5 +1,5 @@
 """/api/v1/users: list (plain / filter / search / q), get, create, partial update, replace, and a
-user's groups (okta-management-api.md §1.5–1.7)."""
+user's groups."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def state_of(request: Request) -> OktaState:
 
 
 def _cursor(user_id: str) -> str:
-    # Observed real cursors are "0" + the last user's id (§1.3); clients must treat them as opaque.
+    # Observed real cursors are "0" + the last user's id; clients must treat them as opaque.
     return "0" + user_id
 
 
@@ -71,7 +71,8 @@ async def list_users(request: Request) -> Response:
         elif expression is not None:
             match = compile_query(expression, USER_FILTER, user_value)
         else:
-            # No query parameters: every user except DEPROVISIONED (§1.6, open question #3).
+            # No query parameters: every user except DEPROVISIONED, as documented (filter and search
+            # return them).
             def match(user: User) -> bool:
                 return user.status != "DEPROVISIONED"
     except QueryError as exc:

@@ -1,4 +1,4 @@
-"""S2: the LDAP / Active Directory source (python-ldap, run off the event loop)."""
+"""The LDAP / Active Directory source (python-ldap, run off the event loop)."""
 
 from idsync.sources.ldap.source import LdapSource
 

@@ -1,4 +1,4 @@
-"""A thin, blocking python-ldap connection with every LDAP error mapped here, once (STYLE 1).
+"""A thin, blocking python-ldap connection with every LDAP error mapped here and nowhere else.
 
 Callers run these methods off the event loop (`asyncio.to_thread`). Error mapping:
 

@@ -1,4 +1,4 @@
-"""Incremental reads (E7 for S2): entries changed since a cursor, by `modifyTimestamp` (OpenLDAP)
+"""Incremental LDAP reads: entries changed since a cursor, by `modifyTimestamp` (OpenLDAP)
 or `uSNChanged` (AD), with a full read whenever the last one is older than `full_read_every_hours`
 (LDAP reports no deletions, so only a full read shows who is gone).
 

@@ -1,4 +1,4 @@
-"""LdapSource: the Source contract (S2) over python-ldap, for Active Directory and OpenLDAP.
+"""LdapSource: the Source contract over python-ldap, for Active Directory and OpenLDAP.
 
 A full read is two paged subtree searches (users, then groups) on one bound connection, run off
 the event loop. Membership comes from the groups' member / uniqueMember / memberUid values (AD's

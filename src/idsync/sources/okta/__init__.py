@@ -1,4 +1,4 @@
-"""S1: the Okta Management API as a source (see `source.OktaSource`)."""
+"""The Okta Management API as a source (see `source.OktaSource`)."""
 
 from idsync.sources.okta.source import OktaSource
 

@@ -1,6 +1,7 @@
 """The Okta group-membership cache: member ids of each group from the last complete org read, keyed
-by the group's `lastMembershipUpdated` and `lastUpdated` (reference 1.8 / 1.10, open question #9: a
-membership change bumps `lastMembershipUpdated`). The source reads members only of groups whose
+by the group's `lastMembershipUpdated` and `lastUpdated`: a membership change bumps the group's
+`lastMembershipUpdated` (Okta does not say whether it also bumps the user's `lastUpdated`, so nothing
+relies on that). The source reads members only of groups whose
 timestamps moved; storage lives behind `MembershipCache` so this package stays free of SQLAlchemy.
 """
 

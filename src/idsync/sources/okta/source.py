@@ -1,4 +1,4 @@
-"""S1: the Okta source — a complete read of users, groups and memberships, or an error.
+"""The Okta source — a complete read of users, groups and memberships, or an error.
 
 Org-wide read: the user list (which omits DEPROVISIONED users) plus a `status eq "DEPROVISIONED"`
 filtered list, so a deactivated person is reported inactive instead of vanishing; the group list;
@@ -38,7 +38,8 @@ from idsync.sources.okta.models import AppGroup, AppUser, OktaGroup, OktaUser, W
 
 USERS = "/api/v1/users"
 GROUPS = "/api/v1/groups"
-# Documented filter syntax (reference 1.6 / open question #3): the plain list omits DEPROVISIONED.
+# The plain user list omits DEPROVISIONED users and a `filter` list returns them (Okta's docs and its
+# newer spec agree), so they are read with this documented filter.
 DEPROVISIONED_FILTER = 'status eq "DEPROVISIONED"'
 
 
@@ -192,7 +193,8 @@ class OktaSource:
 
         def take_app_users(page: list[Any]) -> None:
             for obj in page:
-                # scope USER (direct) and GROUP (through an assigned group) both count (reference 1.9).
+                # An app user's scope is USER (assigned directly) or GROUP (through an assigned group):
+                # both count.
                 assigned = AppUser.parse(obj)
                 if assigned.user is not None:
                     _keep_newest(users, assigned.user)
@@ -296,7 +298,7 @@ class OktaSource:
         With `app_id`, only the app's groups count and the user is in scope only when assigned to the
         app directly or through one of those groups (otherwise the snapshot holds no user)."""
         read_at = datetime.now(UTC)
-        # A login may hold '@' and '+', never '/' (reference 1.5): quote everything else.
+        # A login may hold '@' and '+', never '/' (Okta cannot get a user by such a login): quote the rest.
         path = f"{USERS}/{quote(login, safe='@+')}"
         try:
             with self._failing(f"user {login!r}"):
@@ -339,7 +341,7 @@ class OktaSource:
 
     async def _assigned(self, app_id: str, user_id: str) -> bool:
         """Whether the app's user list holds this user. Only the documented list endpoint is used
-        (reference 1.9); the listing stops at the page that holds the user."""
+        (GET /api/v1/apps/{id}/users); the listing stops at the page that holds the user."""
         found = False
         page_number = 1
         params = {"limit": self._conn.app_users_page_size}

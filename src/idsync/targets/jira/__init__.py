@@ -1,4 +1,4 @@
-"""T1: Jira Data Center through REST v2. Jira's quirks stay inside this package."""
+"""Jira Data Center through REST v2. Jira's quirks stay inside this package."""
 
 from idsync.targets.jira.target import JiraTarget
 

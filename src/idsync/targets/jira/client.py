@@ -1,6 +1,6 @@
 """The Jira wire: authentication headers, the error-body description and typed response models.
 
-Jira error bodies (reference §2.2) look like
+Jira error bodies look like
 `{"errorMessages": ["..."], "errors": {"username": "A user with that username already exists."}}`;
 a 401 from the auth filter may be HTML or empty, so the body is optional. `describe_jira` turns any
 of them into one line for the `HttpClient` error mapping (idsync.http), which stays the only place
@@ -20,11 +20,11 @@ from idsync.config.connections import JiraConnection
 from idsync.http import HttpClient, RetryPolicy, describe_plain
 
 API = "/rest/api/2"
-"""Base path of every call (reference §2: `/rest/api/latest/` is an alias)."""
+"""Base path of every call (`/rest/api/latest/` is an alias of it)."""
 
 
 def auth_headers(conn: JiraConnection) -> dict[str, str]:
-    """Bearer for a personal access token, Basic for username + password (reference §2.1)."""
+    """Bearer for a personal access token, Basic for username + password."""
     headers = {"Accept": "application/json"}
     if conn.token is not None:
         headers["Authorization"] = f"Bearer {conn.token.get_secret_value()}"

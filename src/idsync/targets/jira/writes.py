@@ -29,7 +29,7 @@ USER_FIELDS: Mapping[str, str] = {
     "displayName": "displayName",
     "active": "active",
 }
-"""Change.field (as the diff names it) → UserWriteBean field (reference §2.3)."""
+"""Change.field (as the diff names it) → UserWriteBean field of PUT /user."""
 
 PROPERTY_PREFIX = "property:"
 """A SET_USER_PROPERTY change names the property key, optionally as `property:<key>`."""
@@ -56,8 +56,8 @@ class JiraWriter:
             case Action.RENAME_USER:
                 await self._rename_user(item)
             case Action.DEACTIVATE_USER:
-                # open question #10: a JSON boolean, which Jira accepts (the python library's string
-                # "false" is only implied to work)
+                # a JSON boolean, which Jira accepts; that it also takes the string "false"
+                # atlassian-python-api sends is only implied by that library
                 await self._update_user(item, {"active": False})
             case Action.REACTIVATE_USER:
                 await self._update_user(item, {"active": True})
@@ -145,7 +145,7 @@ class JiraWriter:
         )
         if response.status_code == 400 and not _mentions(response, _ALREADY):
             raise error_for(response, describe_jira)
-        # 400 "already a member" (reference §2.2, wording not verified for DC): the goal is reached
+        # 400 "already a member" (Jira Cloud's wording; DC's is not documented): the goal is reached
 
     async def _remove_member(self, item: PlanItem) -> None:
         response = await self.http.request(
@@ -163,7 +163,8 @@ class JiraWriter:
         if lead is None or not new_lead:
             raise BadRequestError(f"hand_over_lead item for {item.subject} names no role or no new lead")
         if lead.kind == "project":
-            # open question #13: 200 (generated DC schema) or 201 (older Server docs)
+            # the docs disagree on the success status, 200 (generated DC schema) or 201 (older Server
+            # docs): both are accepted
             await self.http.request(
                 "PUT",
                 f"{API}/project/{quote(lead.id, safe='')}",

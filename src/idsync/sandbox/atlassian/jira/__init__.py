@@ -1,4 +1,4 @@
-"""The Jira Data Center REST API v2 emulator, faithful to ../shared/reference/jira-dc-rest.md.
+"""The Jira Data Center REST API v2 emulator, faithful to the behaviour docs/vendors/jira.md describes.
 
 `create_app(JiraOptions(...))` returns a `JiraSandbox` (ASGI app, admin control, state, credentials).
 """

@@ -1,11 +1,11 @@
 """Authentication in front of the Jira routes, as a pure ASGI middleware (cheap per request).
 
-- `/rest/api/latest/...` is rewritten to `/rest/api/2/...` (the reference: an alias).
+- `/rest/api/latest/...` is rewritten to `/rest/api/2/...` (Jira documents it as an alias).
 - Basic (`username:password`, any active user with a password) and PAT (`Bearer <token>`, acting as its
-  owner). Both are always on, whatever `version` says (open-questions.md #12: "basic auth disabled by
-  default in Jira 11" is a third-party claim only).
+  owner). Both are always on, whatever `version` says: that Jira 11 disables basic auth by default is a
+  third-party claim only, with no official statement found.
 - Bad credentials are rejected by Jira's auth filter before REST: 401 with a non-JSON body
-  (reference §2.1/§2.2: "may be HTML or an empty body"), `X-Seraph-LoginReason: AUTHENTICATED_FAILED`.
+  (HTML or an empty body, as widely observed), `X-Seraph-LoginReason: AUTHENTICATED_FAILED`.
   That header is what Jira's Seraph filter sends; the exact HTML is unverified: clients must not parse it.
 - No credentials: the request goes on anonymously and routes that need a user answer 401 in JSON
   ("You are not authenticated. Authentication required to perform this operation." — wording from memory

@@ -1,4 +1,4 @@
-"""Jira's JSON shapes (reference §2.3–2.5): UserBean, the lighter user of /group/member, GroupBean,
+"""Jira's JSON shapes: UserBean, the lighter user of /group/member, GroupBean,
 projects and components. Rendering only; no decisions."""
 
 from __future__ import annotations

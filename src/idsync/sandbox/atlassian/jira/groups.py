@@ -1,4 +1,4 @@
-"""Group routes (reference §2.4): create, delete, get, /group/member paging, /group/user add and
+"""Group routes: create, delete, get, /group/member paging, /group/user add and
 remove, /groups/picker. Memberships are direct only: this emulator has no nested groups."""
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def _group(request: Request, param: str = "groupname") -> JiraGroup:
         raise JiraError(400, f"The '{param}' query parameter is required.")
     group = state_of(request).group(name)
     if group is None:
-        # Text unverified (the reference only gives the status).
+        # Text unverified (Jira documents only the status).
         raise JiraError(404, f"Specified group does not exist: '{name}'")
     return group
 
@@ -142,7 +142,7 @@ async def add_user(request: Request) -> Response:
     if user is None:
         raise JiraError(404, NO_SUCH_USER)
     if user.key in group.members:
-        # Jira Cloud's text (AX-17, same code lineage, reference §2.2); DC wording not found.
+        # Jira Cloud's text (issue AX-17; Cloud shares DC's code lineage); DC's wording is not documented.
         raise JiraError(400, f"Cannot add user. User is already a member of '{group.name}'")
     state.add_member(group, user)
     return json(group_bean(base_url(request), group), status=201)

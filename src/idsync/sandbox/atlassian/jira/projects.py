@@ -1,5 +1,5 @@
-"""Projects and components (reference §2.5): list, get, and the lead hand-over a sync needs before it
-can deactivate a lead. The new lead must be an existing active user (the reference: 400 otherwise)."""
+"""Projects and components: list, get, and the lead hand-over a sync needs before it
+can deactivate a lead. The new lead must be an existing active user (Jira answers 400 otherwise)."""
 
 from __future__ import annotations
 
@@ -63,7 +63,8 @@ async def get_project(request: Request) -> Response:
 
 async def update_project(request: Request) -> Response:
     """PUT /project/{idOrKey} (ProjectUpdateBean, only non-null fields): 201 with the project
-    (open-questions.md #13: 201 as the old Server docs say; clients accept 200|201)."""
+    (the docs disagree: the generated DC schema says 200, the old Server docs 201; this answers 201
+    as the Server docs say, and clients accept both)."""
     require_admin(request)
     state = state_of(request)
     project = _project(request)

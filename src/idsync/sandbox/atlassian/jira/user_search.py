@@ -1,5 +1,5 @@
-"""Finding and listing users: GET /user/search (reference §2.3; open-questions.md #11: the version
-switch) and the Jira 10.3+/11 streaming GET /user/list."""
+"""Finding and listing users: GET /user/search, whose caps differ by Jira version (9: 1,000 matches
+reachable; 10: 100 in total), and the Jira 10.3+/11 streaming GET /user/list."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ async def search(request: Request) -> Response:
     runtime = runtime_of(request)
     query = request.query_params.get("username")
     if query is None or query == "":
-        # Required on DC (reference §2.3); text unverified.
+        # Required on DC; text unverified.
         raise JiraError(400, "The username query parameter was not provided")
     start_at = query_int(request, "startAt", 0)
     max_results = min(query_int(request, "maxResults", 50), SEARCH_MAX_RESULTS)
@@ -88,7 +88,7 @@ def _after(cursor: str) -> int | None:
 
 async def list_users(request: Request) -> Response:
     """GET /user/list?cursor=&maxResults= → StreamPage of all users (active and inactive). Only on
-    version 10 here (the reference: Jira 10.3 LTS+ and 11); version 9 answers 404 like any unknown path."""
+    version 10 here (Jira has it from 10.3 LTS and in 11); version 9 answers 404 like any unknown path."""
     runtime = runtime_of(request)
     if runtime.options.version < 10:
         raise JiraError(404, f"null for uri: {request.url}")
@@ -99,7 +99,7 @@ async def list_users(request: Request) -> Response:
     ids = state.id_order()
     if cursor:
         after = _after(cursor)
-        # "never 404 even for an invalid cursor" (reference): an unreadable cursor gives an empty last
+        # Jira never answers 404, even for an invalid cursor: an unreadable cursor gives an empty last
         # page rather than starting over, so a client cannot loop forever.
         start = len(ids) if after is None else bisect_right(ids, after)
     else:

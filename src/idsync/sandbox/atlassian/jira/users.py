@@ -1,4 +1,4 @@
-"""User routes: GET/POST/PUT/DELETE /user (reference §2.3). Search, list and properties are in
+"""User routes: GET/POST/PUT/DELETE /user. Search, list and properties are in
 user_search.py and user_properties.py."""
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from idsync.sandbox.atlassian.jira.web import (
     state_of,
 )
 
-# The reference's example 404 text (§2.2).
+# Jira's documented 404 text for an unknown user.
 NO_SUCH_USER = "Specified user does not exist or you do not have required permissions"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 _MAX_FIELD = 255
@@ -49,7 +49,7 @@ def find_user(request: Request, key_param: str = "key") -> JiraUser:
 
 
 def _username_errors(state: JiraState, name: Any, current: JiraUser | None = None) -> str | None:
-    # Field name "username" and the duplicate text are the reference's (§2.2); the other texts follow
+    # Field name "username" and the duplicate text are Jira's documented ones; the other texts follow
     # Jira's validations (empty, >255 characters, '<' '>' '&') with wording unverified.
     if not isinstance(name, str) or not name.strip():
         return "You must specify a username."
@@ -80,8 +80,9 @@ def _display_name_error(display_name: Any) -> str | None:
 
 
 def parse_active(value: Any) -> bool:
-    """`active` as a JSON boolean or as the strings "true"/"false" (open-questions.md #10: accept both,
-    because atlassian-python-api sends the string)."""
+    """`active` as a JSON boolean or as the strings "true"/"false": Jira documents the boolean, and
+    atlassian-python-api sends the string (that it works is only implied by that library), so both are
+    accepted."""
     if isinstance(value, bool):
         return value
     if isinstance(value, str) and value.lower() in ("true", "false"):
@@ -212,7 +213,7 @@ async def delete_user(request: Request) -> Response:
 
 
 async def set_password(request: Request) -> Response:
-    """PUT /user/password?username=|key= {"password"}: 204 (code not verified, reference §2.3)."""
+    """PUT /user/password?username=|key= {"password"}: 204 (the status code is not verified)."""
     require_admin(request)
     user = find_user(request)
     body = await body_object(request)

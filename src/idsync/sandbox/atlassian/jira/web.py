@@ -1,6 +1,6 @@
 """HTTP plumbing shared by the Jira routes: orjson responses, the Jira error body, query parsing.
 
-Every error leaves as `{"errorMessages": [...], "errors": {...}}` (reference §2.2): routes raise
+Every error leaves as `{"errorMessages": [...], "errors": {...}}`: routes raise
 `JiraError` and the app's exception handler renders it, so no route builds an error body itself.
 """
 
@@ -135,7 +135,7 @@ def require_user(request: Request) -> JiraUser:
 
 
 def require_admin(request: Request) -> JiraUser:
-    """The caller when a member of jira-administrators (the reference: user/group writes need the Jira
+    """The caller when a member of jira-administrators (Jira: user and group writes need the Jira
     Administrators global permission), else 403 (message text unverified)."""
     user = require_user(request)
     if ADMIN_GROUP not in user.groups:

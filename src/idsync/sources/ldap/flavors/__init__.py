@@ -1,7 +1,7 @@
 """LDAP flavours: the attribute names, filters and quirks of one directory product.
 
 A `Flavor` is plain data plus a few pure functions, so vendor quirks live in their own module
-(`active_directory.py`, `openldap.py`) and the reader has no `if vendor ==` branches (STYLE 12).
+(`active_directory.py`, `openldap.py`) and the reader has no `if vendor ==` branches.
 `flavor_for` applies the connection's attribute overrides on top of the flavour's defaults.
 """
 
