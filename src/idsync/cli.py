@@ -48,6 +48,16 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable JSON 
 ProfileArg = Annotated[str | None, typer.Argument(help="Profile name (optional when there is only one).")]
 
 
+def _schedule_notice(cfg: Any, profile: str, path: Path | None) -> None:
+    """Tell, on stderr, that the profile's schedule is not run by idsync yet and how to run it."""
+    from idsync.config.loader import config_path
+    from idsync.config.notices import schedule_notices
+
+    for notice in schedule_notices(cfg, config_path(path).resolve()):
+        if notice.startswith(f"profile {profile!r}:"):
+            err.print(f"[yellow]note:[/] {notice}", highlight=False, soft_wrap=True)
+
+
 def _fail(message: str, code: int) -> typer.Exit:
     err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
@@ -162,7 +172,8 @@ def init(
 def check(config: ConfigOption = None, json_output: JsonOption = False) -> None:
     """Validate the config and test every connection it names."""
     from idsync.config.connections import SOURCE_TYPES
-    from idsync.config.loader import load_config
+    from idsync.config.loader import config_path, load_config
+    from idsync.config.notices import schedule_notices
     from idsync.connectors import build_source, build_target
 
     try:
@@ -189,11 +200,13 @@ def check(config: ConfigOption = None, json_output: JsonOption = False) -> None:
 
     rows = _run(probe())
     ok = all(row[2] for row in rows)
+    notices = schedule_notices(cfg, config_path(config).resolve())
     if json_output:
         _print_json(
             {
                 "config": "ok",
                 "connections": [{"name": n, "type": t, "ok": good, "detail": d} for n, t, good, d in rows],
+                "notices": notices,
             }
         )
     else:
@@ -206,6 +219,8 @@ def check(config: ConfigOption = None, json_output: JsonOption = False) -> None:
             table.add_row(name, kind, "[green]ok[/]" if good else "[red]failed[/]", detail)
         out.print(f"config ok: {len(cfg.connections)} connections, {len(cfg.profiles)} profiles")
         out.print(table)
+        for notice in notices:
+            err.print(f"[yellow]note:[/] {notice}", highlight=False, soft_wrap=True)
     raise typer.Exit(0 if ok else 1)
 
 
@@ -314,6 +329,7 @@ def sync(
     with _bars(json_output) as progress:
         engine = _engine(config, progress)
         name = _profile_name(engine, profile)
+        _schedule_notice(engine.config, name, config)
         request = RunRequest(name, "cli", dry_run=dry_run, allow_over_limit=allow_over_limit)
         report = _run(engine.run(request, confirm=ask if interactive else None))
     _report(report, json_output, show_plan=not asked, full=full)

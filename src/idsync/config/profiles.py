@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
+from croniter import CroniterError, croniter
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
@@ -151,6 +152,13 @@ class ScheduleRules(_Strict):
     def _one(self) -> ScheduleRules:
         if self.cron and self.interval:
             raise ValueError("give cron: or interval:, not both")
+        if self.cron is not None:
+            try:
+                croniter(self.cron)
+            except (CroniterError, ValueError) as exc:
+                raise ValueError(f"cron {self.cron!r} is not a valid cron expression ({exc}); give five "
+                                 "fields: minute hour day-of-month month day-of-week, e.g. '*/30 * * * *'"
+                                 ) from None
         if self.interval and not re.fullmatch(r"\d+[smhd]", self.interval):
             raise ValueError(f"interval must look like 30s, 15m, 1h or 1d, got {self.interval!r}")
         return self
