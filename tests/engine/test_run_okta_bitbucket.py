@@ -17,10 +17,6 @@ from tests.fixtures.sandbox import RunningOkta
 
 OktaFactory = Callable[..., RunningOkta]
 API = "/rest/api/1.0"
-LICENCE_ENGINE = (
-    "the diff does not plan revoke_licence / restore_licence yet (engine work for targets with "
-    "Capabilities.licence_groups is in progress)"
-)
 
 
 @pytest.fixture
@@ -91,7 +87,6 @@ def test_display_name_change_is_one_user_update(world: BitbucketWorld) -> None:
     assert user is not None and user.display_name == "Renamed Person"
 
 
-@pytest.mark.xfail(reason=LICENCE_ENGINE, strict=True)
 @pytest.mark.parametrize("transition", ["suspend", "deactivate"])
 def test_suspension_revokes_exactly_the_licence_groups(world: BitbucketWorld, transition: str) -> None:
     world.sync()
@@ -111,7 +106,6 @@ def test_suspension_revokes_exactly_the_licence_groups(world: BitbucketWorld, tr
     assert group in world.groups_of(username)
 
 
-@pytest.mark.xfail(reason=LICENCE_ENGINE, strict=True)
 def test_a_returning_user_gets_exactly_its_licence_groups_back(world: BitbucketWorld) -> None:
     world.sync()
     uid, username, _ = _user(world)

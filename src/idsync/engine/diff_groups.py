@@ -137,6 +137,8 @@ def _grants(ctx: DiffContext, verdicts: list[UserVerdict], created_groups: set[s
                     pending.discard(group)
                     granted.add(group)
                 continue
+            if group in link.licence_groups:
+                continue  # idsync itself took it away with the licence: given back on return
             if group in granted:
                 granted.discard(group)  # removed in the target since: respected, not given back
                 continue

@@ -23,6 +23,7 @@ from collections import Counter
 from idsync.domain.plan import Action, Change
 from idsync.domain.records import DesiredUser, Link, Reason, TargetUser, Unsyncable
 from idsync.engine.diff_context import DiffContext, Situation, UserVerdict
+from idsync.engine.diff_licences import restore_licence, revoke_licence
 from idsync.engine.links import fingerprint
 
 
@@ -213,14 +214,18 @@ def _update(
             detail = ", ".join(f"{c.field} {c.new!r}" for c in changes)
             planned.append((Action.UPDATE_USER, Reason("users.update", f"source user {sid} has {detail}"),
                             changes))
-    deactivate = False
+    deactivate = revoke = restore = False
     if rules.sync_status and user.active != existing.active:
-        if user.active:
+        if user.active and ctx.capabilities.licence_groups:
+            restore = True
+        elif user.active:
             planned.append((Action.REACTIVATE_USER, Reason(
                 "users.sync_status", f"source user {sid} is active in the source ({user.reason.detail})"),
                 (Change("active", False, True),)))
         elif ctx.capabilities.deactivate:
             deactivate = True
+        elif ctx.capabilities.licence_groups:
+            revoke = True
         else:
             ctx.notes.append(f"source user {sid} is inactive but {ctx.target} cannot deactivate "
                              f"{existing.username!r}")
@@ -241,7 +246,13 @@ def _update(
         hand_over_leads(ctx, existing.username, name_after, key, sid, fp)
         ctx.add(Action.DEACTIVATE_USER, reason, user=name_after, user_key=key, source_id=sid,
                 changes=(Change("active", True, False),), fingerprint=fp)
-    if link is not None and claim is None and not planned and not deactivate:
+    if restore:
+        back = Reason("users.sync_status", f"source user {sid} is active in the source")
+        restore = restore_licence(ctx, link, existing, name_after, sid, fp, back)
+    if revoke:
+        away = Reason("users.sync_status", f"source user {sid} is inactive in the source")
+        revoke = revoke_licence(ctx, existing, name_after, sid, fp, away)
+    if link is not None and claim is None and not planned and not deactivate and not revoke and not restore:
         # The target already holds what the source wants (changed by hand, or a write we did not
         # record): refresh the link so the user is not read again next run.
         ctx.update_link(link, username=existing.username, fingerprint=fp, active=existing.active)
@@ -301,6 +312,8 @@ def plan_gone(ctx: DiffContext) -> None:
         if mode == "deactivate":
             if not existing.active:
                 ctx.update_link(link, username=existing.username, fingerprint="", active=False)
+            elif ctx.capabilities.licence_groups:
+                revoke_licence(ctx, existing, existing.username, sid, "", reason)
             elif not ctx.capabilities.deactivate:
                 ctx.notes.append(f"{existing.username!r} left the scope but {ctx.target} cannot deactivate")
             else:

@@ -145,7 +145,11 @@ def _over(
 
 
 def _limits(plan: Plan, safety: SafetyRules, target: str) -> list[Violation]:
-    deactivations = _count(plan.items, target, Action.DEACTIVATE_USER)
+    # On a target without a deactivate, losing the licence is the deactivation: count people, not the
+    # licence-granting groups each one leaves.
+    unlicensed = {i.source_id or i.user for i in plan.items
+                  if i.target == target and i.action is Action.REVOKE_LICENCE}
+    deactivations = _count(plan.items, target, Action.DEACTIVATE_USER) + len(unlicensed)
     deletions = _count(plan.items, target, Action.DELETE_USER)
     removals = _count(plan.items, target, Action.REMOVE_MEMBER)
     violations = _over(plan, target, "max_deactivations", deactivations, safety.max_deactivations,

@@ -86,6 +86,7 @@ def updated_links(
         active = link.active if link else True
         succeeded = True
         deleted = False
+        licence = set(link.licence_groups) if link else set()
         for item, result in entries:
             applied = result is not None and result.outcome is Outcome.APPLIED
             succeeded = succeeded and applied
@@ -108,6 +109,12 @@ def updated_links(
                 active = False
             elif item.action is Action.REACTIVATE_USER:
                 active = True
+            elif item.action is Action.REVOKE_LICENCE and item.group is not None:
+                active = False
+                licence.add(item.group)
+            elif item.action is Action.RESTORE_LICENCE and item.group is not None:
+                active = True
+                licence.discard(item.group)
             elif item.action is Action.DELETE_USER:
                 deleted = True
         if deleted:
@@ -117,10 +124,14 @@ def updated_links(
         if key is None or username is None:
             continue  # a creation that failed: nothing exists to link
         fp = next((i.fingerprint for i, _ in entries if i.fingerprint is not None), "") if succeeded else ""
-        fresh = Link(source_id, target, key, username, fp or "", active)
-        if link is None or link != fresh:
-            upserts.append(fresh if link is None else replace(link, target_key=key, username=username,
-                                                             fingerprint=fp or "", active=active))
+        if link is None:
+            upserts.append(Link(source_id, target, key, username, fp or "", active,
+                                licence_groups=frozenset(licence)))
+            continue
+        fresh = replace(link, target_key=key, username=username, fingerprint=fp or "", active=active,
+                        licence_groups=frozenset(licence))
+        if fresh != link:
+            upserts.append(fresh)
     return _with_grants(items, outcome, links, target, upserts), deletes
 
 
