@@ -40,9 +40,14 @@ class RunningInbox:
 
 @contextmanager
 def running_inbox(
-    tmp_path: Path, *, max_body_bytes: int = 1_048_576, extra: dict[str, Any] | None = None
+    tmp_path: Path,
+    *,
+    max_body_bytes: int = 1_048_576,
+    extra: dict[str, Any] | None = None,
+    rotate: bool = False,
 ) -> Iterator[RunningInbox]:
-    """Serve the inbox (config extended by `extra`: more connections and profiles)."""
+    """Serve the inbox (config extended by `extra`: more connections and profiles); `rotate` issues
+    new tokens over those of an app already serving the same database (a second replica)."""
     raw: dict[str, Any] = {
         "database": f"sqlite:///{tmp_path / 'idsync.db'}",
         "connections": {
@@ -55,7 +60,7 @@ def running_inbox(
         raw[key] = {**raw[key], **value}
     config = IdsyncConfig.model_validate(raw)
     with Store.open(config.database) as store:
-        issued = {name: tokens.issue(store.engine, name) for name in ("inbox", "other")}
+        issued = {name: tokens.issue(store.engine, name, rotate=rotate) for name in ("inbox", "other")}
         done: list[Provisioned] = []
         provisioner = Provisioner(config, store, on_done=done.append, max_wait=2.0)
         app, _parts = build(config, store, provisioner)

@@ -8,22 +8,31 @@ over the inbox, behind bearer-token auth, a body-size limit and the client compa
 
 An accepted write (2xx on POST/PUT/PATCH/DELETE of Users or Groups) calls `on_write`, which queues
 the object for provisioning; provisioning never delays or fails the SCIM answer.
+
+On the 2.0 mount the extensions put back into an answer are only those the inbox announces, and
+/Schemas and /ResourceTypes announce them next to the RFC schemas (discovered.py): a strict client
+checks every resource against what discovery told it.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from typing import Any, cast
 
 from scim2_models import (
     Context,
+    ListResponse,
+    NotFoundException,
     PayloadTooLargeException,
     PreconditionFailedException,
     Resource,
+    ResourceType,
     ResponseParameters,
+    Schema,
+    SchemaExtension,
     ScimProvider,
     UnauthorizedException,
 )
@@ -35,6 +44,7 @@ from sqlalchemy.engine import Engine
 
 from idsync.sources.scim import extensions, tokens
 from idsync.sources.scim.compat import WireRequest, scim11, v2_request_passes
+from idsync.sources.scim.discovered import Registry
 from idsync.sources.scim.storage_async import AsyncInboxStorage
 
 log = logging.getLogger("idsync.scim")
@@ -51,6 +61,8 @@ class InboxService(ScimService):
     question #36: Okta accepts both, Entra prefers 204 for groups, which may be large)."""
 
     max_body_bytes: int | None = None
+    discovered: Registry | None = None
+    """The extension schemas announced next to the provider's (discovered.py)."""
 
     def max_body_size(self, request: ScimRequest) -> int | None:
         """Read at most one byte past the connection's limit, so a larger body gets 413 cheaply."""
@@ -66,6 +78,59 @@ class InboxService(ScimService):
                 published, Context.RESOURCE_REPLACEMENT_RESPONSE, response_parameters
             )
         return super().patch_response(base_url, resource, response_parameters)
+
+    # --- discovery: the provider's schemas and resource types, with the discovered extensions -------
+
+    def published_schemas(self) -> list[Schema]:
+        """The RFC schemas the provider defines, then the discovered extension schemas."""
+        found = self.discovered.schemas() if self.discovered is not None else []
+        return [*self.provider.schemas, *found]
+
+    def published_resource_types(self) -> list[ResourceType]:
+        """The provider's resource types, each naming the discovered extensions seen on it too."""
+        out = []
+        for resource_type in self.provider.resource_types:
+            found = self.discovered.extensions_of(cast(str, resource_type.name)) if self.discovered else []
+            if found:
+                declared = [*(resource_type.schema_extensions or [])]
+                declared += [SchemaExtension(schema_=urn, required=False) for urn in found]
+                resource_type = resource_type.model_copy(update={"schema_extensions": declared})
+            out.append(resource_type)
+        return out
+
+    def resource_types(self, location: str, query: Mapping[str, str]) -> ScimResponse:
+        """Every resource type (see published_resource_types)."""
+        self.forbid_filter(query)
+        types = self.published_resource_types()
+        return _listed([self.locate(t, f"{location}/{t.id}") for t in types], ResourceType)
+
+    def resource_type(self, location: str, resource_type_id: str, query: Mapping[str, str]) -> ScimResponse:
+        """One resource type (see published_resource_types)."""
+        self.forbid_filter(query)
+        for resource_type in self.published_resource_types():
+            if resource_type.id == resource_type_id:
+                return self.discovery_response(self.locate(resource_type, location))
+        raise NotFoundException(detail=f"Resource type {resource_type_id!r} not found")
+
+    def schemas(self, location: str, query: Mapping[str, str]) -> ScimResponse:
+        """Every schema (see published_schemas)."""
+        self.forbid_filter(query)
+        return _listed([self.locate(s, f"{location}/{s.id}") for s in self.published_schemas()], Schema)
+
+    def schema(self, location: str, schema_id: str, query: Mapping[str, str]) -> ScimResponse:
+        """One schema (see published_schemas); ids compare case-insensitively (RFC 7643 §2.1)."""
+        self.forbid_filter(query)
+        for schema in self.published_schemas():
+            if cast(str, schema.id).lower() == schema_id.lower():
+                return self.discovery_response(self.locate(schema, location))
+        raise NotFoundException(detail=f"Schema {schema_id!r} not found")
+
+
+def _listed(resources: list[Any], kind: type[Schema] | type[ResourceType]) -> ScimResponse:
+    response = ListResponse[kind](  # type: ignore[valid-type]
+        total_results=len(resources), items_per_page=len(resources), start_index=1, resources=resources
+    )
+    return ScimResponse(HTTPStatus.OK, response.model_dump())
 
 
 class ScimEndpoint(ASGIApplication):
@@ -84,6 +149,7 @@ class ScimEndpoint(ASGIApplication):
     ) -> None:
         service = InboxService(provider)
         service.max_body_bytes = max_body_bytes
+        service.discovered = storage.storage.discovered
         super().__init__(storage, provider, service)
         self.connection = connection
         self.engine = engine
@@ -149,6 +215,8 @@ class ScimEndpoint(ASGIApplication):
         token = extensions.SCOPE.set(scope)
         try:
             resource = _resource_of(wire)
+            if wire.method == "GET" and wire.endpoint in ("Schemas", "ResourceTypes"):
+                await self.inbox.survey()
             only_extensions = change is not None and wire.method == "PATCH" and not body["Operations"]
             if only_extensions and change is not None and resource is not None:
                 response = await self._extensions_only(request, wire, resource, change)
@@ -171,10 +239,16 @@ class ScimEndpoint(ASGIApplication):
                 ):
                     # The core stored nothing (the request changed only what it does not define).
                     scope.seen[resource[1]] = await self.inbox.keep(*resource, change)
-            extensions.decorate(response.body, scope.seen, wire.query)
+            extensions.decorate(response.body, self._shown(scope.seen), wire.query)
         finally:
             extensions.SCOPE.reset(token)
         return response
+
+    def _shown(self, seen: dict[str, extensions.Kept]) -> dict[str, extensions.Kept]:
+        """The kept extensions an answer carries: on 2.0 what the inbox announces, on 1.1 all."""
+        if self.version == "v1":
+            return seen
+        return {rid: self.inbox.storage.discovered.shown(kept) for rid, kept in seen.items()}
 
     async def _extensions_only(
         self, request: ScimRequest, wire: WireRequest, resource: tuple[str, str], change: extensions.Change

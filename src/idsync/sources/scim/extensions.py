@@ -7,8 +7,9 @@ group description (`urn:okta:custom:group:1.0`), Entra's custom extensions and t
 core's models forbid unknown keys, so the endpoint takes these parts out of a request before the core
 sees it (`extract`), the storage keeps them in the stored document next to the core attributes
 (`split` on the way out of the database, `apply` on the way in), and the endpoint puts them back into
-every response (`decorate`). Unknown *core* attributes (`shoeSize` on a User) still reach the core and
-get its 400.
+every response (`decorate`): on the SCIM 2.0 mount only the part the inbox announces a schema for
+(discovered.py), since a strict client refuses a resource naming a schema discovery did not announce.
+Unknown *core* attributes (`shoeSize` on a User) still reach the core and get its 400.
 
 A key or a path belongs to an extension when it is a URI (has a `:`) that is not one of the known schema
 URNs nor starts with one plus `:`; URNs compare case-insensitively (RFC 7643 §2.1). An extension path is
@@ -216,8 +217,9 @@ def _remove(block: dict[str, Any], attr: str) -> None:
 
 
 def decorate(body: dict[str, Any] | None, seen: Mapping[str, Kept], query: Mapping[str, str]) -> None:
-    """Put the kept extensions back into a resource or ListResponse body (in place), honouring the
-    `attributes` / `excludedAttributes` parameters for extension URNs and their attributes."""
+    """Put kept extensions (resource id → kept part) into a resource or ListResponse body (in place),
+    honouring the `attributes` / `excludedAttributes` parameters for extension URNs and their
+    attributes; each URN shown, and each URI under the kept `schemas`, is added to `schemas`."""
     if not body or not seen:
         return
     wanted = _names(query.get("attributes"))

@@ -41,6 +41,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from idsync.sources.scim import extensions
+from idsync.sources.scim.discovered import Registry
 from idsync.sources.scim.extensions import Change, Kept
 from idsync.sources.scim.storage_keys import BY_ID, BY_KEY, KeyIndex
 from idsync.store.db import read_transaction, write_transaction
@@ -67,6 +68,8 @@ class InboxStorage(ScimStorage):
             for rt in provider.resource_types
         }
         self.schemas = extensions.Schemas(cast(str, schema.id) for schema in provider.schemas)
+        self.discovered = Registry()
+        """The extension schemas announced for the kept extensions (discovered.py)."""
         self.index = KeyIndex(connection, self._models)
 
     # --- reads ------------------------------------------------------------------------------------
@@ -90,9 +93,12 @@ class InboxStorage(ScimStorage):
 
     def load(self, resource_type: str, body: str | bytes) -> Resource[Any]:
         """A stored JSON document as the resource type's model; its kept extensions go to the
-        request's extension scope (see extensions.py), since the model cannot hold them."""
+        request's extension scope (see extensions.py), since the model cannot hold them, and into
+        the announced extension schemas, before any answer shows them."""
         doc = orjson.loads(body)
         kept = self.schemas.split(doc)
+        if kept:
+            self.discovered.fold(resource_type, kept)
         scope = extensions.SCOPE.get()
         if scope is not None and isinstance(doc.get("id"), str):
             scope.seen[doc["id"]] = kept
@@ -326,7 +332,20 @@ class InboxStorage(ScimStorage):
                         modified_at=_now(),
                     )
                 )
+        if after:
+            self.discovered.fold(resource_type, after)
         return after
+
+    def survey(self) -> None:
+        """Fold the kept extensions of every stored resource into the announced schemas (before a
+        discovery answer, so it covers what other processes stored too)."""
+        with read_transaction(self.engine) as conn:
+            rows = [(name, self.all_rows(conn, name)) for name in self._models]
+        for name, bodies in rows:
+            for body in bodies:
+                kept = self.schemas.split(orjson.loads(body))
+                if kept:
+                    self.discovered.fold(name, kept)
 
     def _kept(self, body: str) -> Kept:
         return self.schemas.split(orjson.loads(body))

@@ -60,6 +60,10 @@ class AsyncInboxStorage(AsyncScimStorage):
         """See InboxStorage.delete."""
         await self._call(self.storage.delete, resource_type, resource_id, expected_version=expected_version)
 
+    async def survey(self) -> None:
+        """See InboxStorage.survey."""
+        await self._call(self.storage.survey)
+
     async def keep(
         self, resource_type: str, resource_id: str, change: Change, *, expected_version: str | None = None
     ) -> Kept:
