@@ -57,8 +57,8 @@ _TOKEN_CACHE_SECONDS = 2.0
 
 
 class InboxService(ScimService):
-    """The protocol core with our answer to PATCH: 200 + resource for users, 204 for groups (open
-    question #36: Okta accepts both, Entra prefers 204 for groups, which may be large)."""
+    """The protocol core with our answer to PATCH: 200 + resource for users, 204 for groups (the RFC
+    allows either: Okta accepts both, Entra prefers 204 for groups, which may be large)."""
 
     max_body_bytes: int | None = None
     discovered: Registry | None = None

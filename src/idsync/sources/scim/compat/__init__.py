@@ -1,6 +1,7 @@
 """What real SCIM clients send, rewritten into the RFC forms scim2-server understands — one module per
 client (okta, entra, minorange, scim11). The passes are unambiguous and lenient, and every request goes
-through all of them: the User-Agent is never trusted to tell clients apart (open question #29).
+through all of them: the User-Agent is never trusted to tell clients apart (Okta's docs and its own test name
+different agents, and other clients send none).
 
 A pass works on `WireRequest` (method, path, query, content type and the decoded JSON body) before the
 protocol core sees it, and on the core's `ScimResponse` afterwards.

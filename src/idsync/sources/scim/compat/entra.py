@@ -1,14 +1,14 @@
-"""Microsoft Entra ID provisioning as a SCIM client (reference §7.3; open questions #31–#36).
+"""Microsoft Entra ID provisioning as a SCIM client (see docs/vendors/scim.md for what it sends).
 
-- `op` capitalised (`Add`, `Replace`, `Remove`) → lower-case (#33).
+- `op` capitalised (`Add`, `Replace`, `Remove`) → lower-case.
 - Member removal as `{"op": "Remove", "path": "members", "value": [{"value": "u1"}]}` (the default
   job) → one `remove` per member with path `members[value eq "u1"]`, the RFC form the flagged job
-  sends (#32). Removing a non-member stays a no-op (IdPs re-send removals).
-- `"True"` / `"False"` strings for booleans (#31): pydantic's lax booleans read them already.
-- Dotted and URN-qualified keys inside a no-path replace (#34): scim2-models treats them as paths.
-- Unquoted filter values such as `externalId eq jyoung` (#35) → quoted before the filter parser sees
+  sends. Removing a non-member stays a no-op (IdPs re-send removals).
+- `"True"` / `"False"` strings for booleans: pydantic's lax booleans read them already.
+- Dotted and URN-qualified keys inside a no-path replace: scim2-models treats them as paths.
+- Unquoted filter values such as `externalId eq jyoung` → quoted before the filter parser sees
   them; numbers and the literals true/false/null stay bare.
-- Group PATCH answers 204 (#36): see idsync.sources.scim.endpoint.
+- Group PATCH answers 204: see idsync.sources.scim.endpoint.
 """
 
 from __future__ import annotations

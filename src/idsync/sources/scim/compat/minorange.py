@@ -1,4 +1,4 @@
-"""miniOrange ("SCIM Server" provisioning app) as a SCIM client (reference §7.4, open question #38).
+"""miniOrange ("SCIM Server" provisioning app) as a SCIM client.
 
 Its wire format is not documented: we serve the RFC forms plus the Okta and Entra variants, which every
 mount accepts. Nothing here rewrites a request; the module exists so a miniOrange quirk found in the
@@ -12,5 +12,5 @@ from idsync.sources.scim.compat import WireRequest
 
 
 def normalise(request: WireRequest) -> None:
-    """No rewrite: miniOrange is served the RFC forms (#38)."""
+    """No rewrite: miniOrange is served the RFC forms (its wire format is not documented)."""
     del request

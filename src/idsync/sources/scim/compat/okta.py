@@ -1,15 +1,16 @@
-"""Okta as a SCIM client (reference §7.2; open questions #28, #30, #37, #39).
+"""Okta as a SCIM client (see docs/vendors/scim.md for what it sends).
 
-- `Content-Type: text/json` (Okta's doc examples) is read as JSON (#28); `application/json` and
+- `Content-Type: text/json` (Okta's doc examples) is read as JSON; `application/json` and
   `application/scim+json` the core accepts already.
-- Deactivate / reactivate is a `replace` with no path and `{"active": false}` (#30), and a group rename
+- Deactivate / reactivate is a `replace` with no path and `{"active": false}`, and a group rename
   is a no-path replace carrying `{"id", "displayName"}` with every membership PATCH: the core applies
   no-path replaces and ignores the read-only `id`, so neither needs a rewrite — `id` is dropped here
   only when it names another resource, which would otherwise be silently ignored.
 - Custom (AIW) apps PUT the whole user, with the read-only `groups: []` and a placeholder `password`:
   both are dropped from a PUT /Users body, as the core would refuse `password` under our
   changePassword: false and `groups` is never the client's to set.
-- A filter that matches nothing is an empty ListResponse, never a 404 (#37); that is the core's answer.
+- A filter that matches nothing is an empty ListResponse, never a 404 (Okta treats a 404 there as
+  an error); that is the core's answer.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""SCIM 1.1 (Okta's SCIM 1.1 connector, reference §7.5), translated to and from SCIM 2.0.
+"""SCIM 1.1 (Okta's SCIM 1.1 connector), translated to and from SCIM 2.0.
 
 Requests: `/ServiceProviderConfigs` (plural) → `/ServiceProviderConfig`; the 1.1 core schema URN
 `urn:scim:schemas:core:1.0` → the 2.0 User or Group URN of the endpoint; PATCH is a partial resource,
