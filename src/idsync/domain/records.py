@@ -60,7 +60,8 @@ class Snapshot:
     scope: str = "all"
     """How the source was scoped (e.g. "app 0oa1abcd"), for the plan header and history."""
     single_user: str | None = None
-    """Set for a single-user read (E6): only this source id is in scope; nobody else may change."""
+    """Set for a single-user read (single-user sync): only this source id is in scope; nobody else
+    may change."""
 
 
 # --- what the rules want -------------------------------------------------------------------------
@@ -87,7 +88,8 @@ class DesiredUser:
     display_name: str | None
     active: bool
     properties: Mapping[str, str]
-    """Custom attributes (R3), written as Jira user properties or SCIM extension attributes."""
+    """Custom attributes (`users.custom_attributes`), written as Jira user properties or SCIM
+    extension attributes."""
     groups: Mapping[str, Reason]
     """Target group name → why the user belongs to it (mapped source group or default group)."""
     reason: Reason
@@ -100,13 +102,14 @@ class DesiredGroup:
 
     name: str
     create: bool
-    """Create the group when the target lacks it (R5 create_missing)."""
+    """Create the group when the target lacks it (`groups.create_missing`)."""
     reason: Reason
 
 
 @dataclass(frozen=True, slots=True)
 class Dispute:
-    """Two or more source users would become the same target user (R2/R7): none of them is applied."""
+    """Two or more source users would become the same target user (by username or by claim): none of
+    them is applied."""
 
     username: str
     source_ids: tuple[str, ...]
@@ -122,7 +125,7 @@ class DesiredState:
     groups: Mapping[str, DesiredGroup]
     """Managed target groups, keyed by name."""
     new_user_groups: Mapping[str, Reason] = field(default_factory=dict)
-    """Default groups given once, when a user is created (R5 default_groups.new_users)."""
+    """Default groups given once, when a user is created (`groups.default_groups.new_users`)."""
     disputes: tuple[Dispute, ...] = ()
     out_of_scope: int = 0
     """Source users the scope rules left out (for the plan header)."""
@@ -225,7 +228,7 @@ class TargetUser:
 
 @dataclass(frozen=True, slots=True)
 class LeadRole:
-    """A Jira project lead or component lead, which must be handed over before deactivation (R6)."""
+    """A Jira project lead or component lead, which must be handed over before deactivation (`leads`)."""
 
     kind: str
     """"project" or "component"."""
@@ -245,7 +248,7 @@ class StateQuery:
     usernames: frozenset[str] = frozenset()
     """Usernames to look up: unlinked desired users (claim or create) and renames' new names."""
     emails: frozenset[str] = frozenset()
-    """Emails to look up when claiming by email (R7 match_existing_by: email)."""
+    """Emails to look up when claiming by email (`users.match_existing_by: email`)."""
     groups: frozenset[str] = frozenset()
     """Groups whose existence and members to read."""
     property_keys: frozenset[str] = frozenset()

@@ -1,4 +1,4 @@
-"""R3: target fields from source attributes — a plain attribute name, a template such as
+"""Target fields from source attributes — a plain attribute name, a template such as
 `{firstName} {lastName}`, or a list of either as fallbacks (the first whose placeholders are all
 non-empty wins)."""
 

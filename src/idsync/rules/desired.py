@@ -1,10 +1,10 @@
 """The rules as one pure function: a source snapshot and a profile → the desired target state.
 
-Order of decisions for each source user: scope (R1) → username (R2; missing → left out and noted) →
-fields and custom attributes (R3) → groups (R5). Then usernames are compared case-insensitively:
+Order of decisions for each source user: scope → username (missing → left out and noted) →
+fields and custom attributes → groups. Then usernames are compared case-insensitively:
 two or more users that would get one username are reported as a dispute and none of them is applied
-(R2, "reported, never merged"). A single-user snapshot (E6) is evaluated like a full one — so a
-dispute with another user is still seen — and then only that user is kept.
+(reported, never merged). A single-user snapshot (single-user sync) is evaluated like a full one —
+so a dispute with another user is still seen — and then only that user is kept.
 """
 
 from __future__ import annotations

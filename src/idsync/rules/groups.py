@@ -1,4 +1,4 @@
-"""R5: which target groups a source group stands for.
+"""Which target groups a source group stands for.
 
 - `on_the_fly`: a source group whose name matches an `include` regex (empty: all) and no `exclude`
   regex becomes the target group of the same name, optionally rewritten by `rename` (a name the

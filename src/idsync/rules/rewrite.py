@@ -1,9 +1,10 @@
 """Regex rewrites with `$1`, `${1}` and `${name}` references, as admins write them in the config.
 
-Used by the username rule (R2) and the on-the-fly group rename (R5). The semantics are those of a
-single `s/regex/replace/` substitution: the first match of `regex` anywhere in the value is replaced by
-the expanded `replace`; the rest of the value is kept. A value the regex does not match is left as it
-is (so `(.*)@.*` → `$1` turns `ann@example.com` into `ann` and leaves `ann` unchanged).
+Used by the username rule (`users.username`) and the on-the-fly group rename (`groups.rename`). The
+semantics are those of a single `s/regex/replace/` substitution: the first match of `regex` anywhere
+in the value is replaced by the expanded `replace`; the rest of the value is kept. A value the regex
+does not match is left as it is (so `(.*)@.*` → `$1` turns `ann@example.com` into `ann` and leaves
+`ann` unchanged).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""R1: which source users take part — include / exclude group regexes and statuses.
+"""Which source users take part — include / exclude group regexes and statuses.
 
 Group regexes are searched (not fully matched) in source group names, as the config examples
 (`^jira-`) expect. Exclusion wins over inclusion. An empty include list means everyone.

@@ -1,4 +1,4 @@
-"""R2: the target username of a source user — a source attribute, optionally rewritten by a regex
+"""The target username of a source user — a source attribute, optionally rewritten by a regex
 (`(.*)@.*` → `$1`), optionally lower-cased.
 
 A value the regex does not match keeps its original form (it is still lower-cased when asked): an

@@ -1,4 +1,4 @@
-"""Run history (E4): a row per run with its plan header, counts and timings, and a row per item.
+"""Run history (`idsync history`): a row per run with its plan header, counts and timings, and a row per item.
 
 `finish_run` writes every item in one executemany insert within one transaction (20,000 items in
 well under a second on SQLite); counts are computed once and kept on the run row so `idsync history`

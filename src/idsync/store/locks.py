@@ -1,4 +1,4 @@
-"""One run per profile at a time (E5), across processes and across `idsync serve` replicas.
+"""One run per profile at a time, across processes and across `idsync serve` replicas.
 
 PostgreSQL: `pg_try_advisory_lock` on a dedicated connection held for the whole run; the server frees
 it when we unlock, close, or die (the connection drops). A row in `profile_locks` only tells a refused

@@ -130,7 +130,7 @@ class LockRow(Base):
     heartbeat_at: Mapped[datetime]
 
 
-# --- the SCIM inbox (S3): what IdPs pushed, per scim_inbound connection ----------------------------
+# --- the SCIM inbox: what IdPs pushed, per scim_inbound connection ---------------------------------
 
 
 class ScimResourceRow(Base):

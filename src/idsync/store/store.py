@@ -121,6 +121,6 @@ class Store:
 
     @contextmanager
     def profile_lock(self, profile: str, holder: str) -> Iterator[None]:
-        """Hold the one-run-per-profile lock (E5); raises RunInProgress naming the holder and since when."""
+        """Hold the one-run-per-profile lock; raises RunInProgress naming the holder and since when."""
         with locks.profile_lock(self.engine, profile, holder, stale_after=self.stale_lock_after):
             yield

@@ -11,7 +11,7 @@ gets its direct groups (`/admin/users/more-members`), so `licence_groups` are th
 groups it is in (lower-case, as group names compare) and `active` is whether it holds a seat at all —
 through one of those groups or a direct permission, with its directory account active.
 
-A read is complete or it raises (STYLE habit 7); group names and usernames are compared lower-case.
+A read is complete or it raises; group names and usernames are compared lower-case.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Reading what the diff needs from Confluence: users (by key, by username, by email), and the direct
 members of managed groups. Confluence has no custom-attribute store and no leads, so nothing else.
 
-A read is complete or it raises (STYLE habit 7): a 404 that means "absent" is named here, every other
+A read is complete or it raises: a 404 that means "absent" is named here, every other
 failure propagates as the ConnectorError the HttpClient mapped. Pages are followed by `_links.next`
 until it is absent; a page that is empty but promises more, or a `next` that repeats, fails the read.
 `next` is a path, resolved against the connection URL (which carries any context path, as

@@ -1,4 +1,5 @@
-"""The SCIM inbox (S3): pushed resources, their indexed and unique values, tombstones, token hashes.
+"""The SCIM inbox (what IdPs push to `idsync serve`): pushed resources, their indexed and unique
+values, tombstones, token hashes.
 
 Revision ID: r0002
 Revises: r0001
