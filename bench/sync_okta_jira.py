@@ -26,29 +26,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import cProfile
 import json
 import os
 import random
 import resource
 import secrets
-import shutil
-import signal
-import subprocess
-import sys
 import tempfile
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import httpx
 
+from _common import Bench, Emulator, print_phase, start
 from idsync.config.loader import parse_config
-from idsync.engine.run import Engine, RunReport, RunRequest
-from idsync.sandbox.common.server import free_port
-from idsync.store import Store
 
 PROFILE = "bench"
 CONFIG = """
@@ -82,165 +72,21 @@ profiles:
       protected_users: [admin]
       protected_groups: [jira-administrators]
 """
-READS = ("GET", "HEAD")
 
 
-@dataclass
-class Emulator:
-    """One emulator process started through the real CLI."""
-
-    name: str
-    process: subprocess.Popen[bytes]
-    url: str
-    token: str
-    log: Path
-
-    def stats(self) -> dict[str, int]:
-        """Requests served since the last reset, by "METHOD /route"."""
-        return dict(httpx.get(f"{self.url}/_sandbox/stats", timeout=30).json())
-
-    def reset_stats(self) -> None:
-        """Zero the request counters."""
-        httpx.delete(f"{self.url}/_sandbox/stats", timeout=30).raise_for_status()
-
-    def cpu_seconds(self) -> float:
-        """User + system CPU time of the process so far (/proc/PID/stat)."""
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def memory_mib(self) -> dict[str, float]:
-        """Peak and current RSS in MiB (/proc/PID/status VmHWM, VmRSS)."""
-        values: dict[str, float] = {}
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            key, _, rest = line.partition(":")
-            if key in ("VmHWM", "VmRSS"):
-                values["peak" if key == "VmHWM" else "now"] = int(rest.split()[0]) / 1024
-        return values
-
-    def stop(self) -> None:
-        """SIGINT (uvicorn's clean stop), then SIGKILL if it lingers."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
-
-
-
-def start(name: str, args: list[str], token: str, workdir: Path) -> Emulator:
-    """`idsync sandbox NAME ARGS` in its own session; waits until it answers /_sandbox/stats."""
-    executable = shutil.which("idsync", path=str(Path(sys.executable).parent)) or shutil.which("idsync")
-    if executable is None:
-        raise SystemExit("the idsync CLI is not installed in this environment (run: uv sync)")
-    port = free_port()
-    log = workdir / f"{name}.log"
-    command = [executable, "sandbox", name, "--port", str(port), "--token", token, *args]
-    with log.open("wb") as out:  # the child keeps its own descriptor
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    emulator = Emulator(name, process, f"http://127.0.0.1:{port}", token, log)
-    deadline = time.monotonic() + 600  # generating a large org takes a while on a busy machine
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"the {name} emulator exited ({process.returncode}):\n{log.read_text()[-2000:]}")
-        with contextlib.suppress(httpx.TransportError):
-            if httpx.get(f"{emulator.url}/_sandbox/stats", timeout=2).status_code == 200:
-                return emulator
-        time.sleep(0.2)
-    emulator.stop()
-    raise SystemExit(f"the {name} emulator did not answer within 600 s; see {log}")
-
-
-@dataclass
-class Phase:
-    """What one phase measured."""
-
-    name: str
-    seconds: float
-    status: str
-    items: int
-    outcomes: dict[str, int]
-    timings: dict[str, float]
-    requests: dict[str, dict[str, int]]
-    cpu: dict[str, float]
-    load: tuple[float, float, float]
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def writes(self, side: str) -> int:
-        """Non-GET requests one emulator served in this phase."""
-        return sum(n for key, n in self.requests[side].items() if not key.startswith(READS))
-
-
-class Bench:
-    """The engine with its config and store, and the two emulators."""
-
-    def __init__(self, args: argparse.Namespace, okta: Emulator, jira: Emulator, store_url: str) -> None:
-        text = CONFIG.format(
-            store=store_url,
-            okta_url=okta.url,
-            jira_url=jira.url,
-            okta_concurrency=args.okta_concurrency,
-            concurrency=args.concurrency,
-            profile=PROFILE,
-        )
-        env = {"BENCH_OKTA_TOKEN": okta.token, "BENCH_JIRA_TOKEN": jira.token}
-        self.config = parse_config(text, env=env)
-        self.store = Store.open(store_url)
-        self.okta, self.jira = okta, jira
-        self.uvloop = args.uvloop
-
-    def phase(self, name: str, *, profile: Path | None = None) -> Phase:
-        """One `idsync sync` of the bench profile, measured."""
-        for emulator in (self.okta, self.jira):
-            emulator.reset_stats()
-        cpu_before = self._cpu()
-        profiler = cProfile.Profile() if profile else None
-        started = time.perf_counter()
-        if profiler is not None:
-            profiler.enable()
-        report = self._run(Engine(self.config, self.store).run(RunRequest(PROFILE, trigger="bench")))
-        if profiler is not None and profile is not None:
-            profiler.disable()
-            profiler.dump_stats(profile)
-        seconds = time.perf_counter() - started
-        cpu_after = self._cpu()
-        if report.error:
-            print(f"{name}: the run failed: {report.error}", file=sys.stderr)
-        outcomes: dict[str, int] = {}
-        for result in report.results:
-            outcomes[result.outcome.value] = outcomes.get(result.outcome.value, 0) + 1
-        return Phase(
-            name,
-            seconds,
-            report.status.value,
-            len(report.plan.items) if report.plan else 0,
-            outcomes,
-            {k: round(v, 3) for k, v in report.timings.items()},
-            {"okta": self.okta.stats(), "jira": self.jira.stats()},
-            {k: round(cpu_after[k] - cpu_before[k], 2) for k in cpu_after},
-            os.getloadavg(),
-            {"plan": dict(report.plan.counts()) if report.plan else {}, "failed": _failures(report)},
-        )
-
-    def _run(self, coro: Any) -> RunReport:
-        if self.uvloop:
-            import uvloop
-
-            return uvloop.run(coro)  # type: ignore[no-any-return]
-        return asyncio.run(coro)  # type: ignore[no-any-return]
-
-    def _cpu(self) -> dict[str, float]:
-        own = resource.getrusage(resource.RUSAGE_SELF)
-        return {
-            "engine": own.ru_utime + own.ru_stime,
-            "okta": self.okta.cpu_seconds(),
-            "jira": self.jira.cpu_seconds(),
-        }
-
-
-def _failures(report: RunReport) -> list[str]:
-    return [f"{item.action} {item.subject}: {result.error}" for item, result in report.failed()[:5]]
+def make_bench(args: argparse.Namespace, okta: Emulator, jira: Emulator, store_url: str) -> Bench:
+    """The engine with the Okta → Jira config, its store, and the two emulators."""
+    text = CONFIG.format(
+        store=store_url,
+        okta_url=okta.url,
+        jira_url=jira.url,
+        okta_concurrency=args.okta_concurrency,
+        concurrency=args.concurrency,
+        profile=PROFILE,
+    )
+    env = {"BENCH_OKTA_TOKEN": okta.token, "BENCH_JIRA_TOKEN": jira.token}
+    return Bench(parse_config(text, env=env), PROFILE, store_url, {"okta": okta, "jira": jira},
+                 uvloop=args.uvloop)  # fmt: skip
 
 
 async def make_changes(okta: Emulator, count: int, seed: int) -> dict[str, int]:
@@ -299,27 +145,6 @@ async def make_changes(okta: Emulator, count: int, seed: int) -> dict[str, int]:
         return done
 
 
-def print_phase(phase: Phase) -> None:
-    """A readable block for one phase."""
-    load = " ".join(f"{x:.2f}" for x in phase.load)
-    print(f"\n== {phase.name}: {phase.seconds:.1f} s, {phase.status}, {phase.items} items {phase.outcomes}")
-    print(f"   run timings: {phase.timings}")
-    print(f"   CPU seconds: {phase.cpu}   load average: {load}")
-    if phase.extra.get("plan"):
-        print(f"   plan: {phase.extra['plan']}")
-    for failure in phase.extra.get("failed", []):
-        print(f"   failed: {failure}")
-    if "changes" in phase.extra:
-        print(f"   changes made in Okta first: {phase.extra['changes']}")
-    for side in ("okta", "jira"):
-        served = phase.requests[side]
-        total = sum(served.values())
-        print(f"   {side}: {total} requests ({phase.writes(side)} writes)")
-        width = max((len(k) for k in served), default=0)
-        for key, n in sorted(served.items(), key=lambda kv: -kv[1]):
-            print(f"     {key:<{width}}  {n:>8}")
-
-
 def main() -> None:
     """Parse the options, start the emulators, run the phases, print, stop the emulators."""
     parser = argparse.ArgumentParser(
@@ -353,7 +178,7 @@ def main() -> None:
         emulators(args, Path(tmp)) as (okta, jira),
     ):
         store_url = args.store or f"sqlite:///{tmp}/bench.db"
-        bench = Bench(args, okta, jira, store_url)
+        bench = make_bench(args, okta, jira, store_url)
 
         def say(text: str) -> None:
             if not args.json:
@@ -372,7 +197,7 @@ def main() -> None:
         memory = {"engine_peak_mib": round(engine_peak, 1)}
         for emulator in (okta, jira):
             memory.update({f"{emulator.name}_{k}_mib": round(v, 1) for k, v in emulator.memory_mib().items()})
-        bench.store.close()
+        bench.close()
     result = {
         "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
         "cpus": os.cpu_count(),

@@ -95,6 +95,9 @@ class DefaultGroups(_Strict):
     """Given once, when idsync creates the user."""
     all_users: list[str] = Field(default_factory=list)
     """Kept for every user in scope, every run."""
+    new_users_by_target: dict[str, list[str]] = Field(default_factory=dict)
+    """Target connection → the groups new users get there instead of `new_users` (a licence group
+    has another name in each product: jira-software-users, confluence-users, stash-users)."""
 
 
 class GroupsRules(_Strict):
@@ -175,3 +178,13 @@ class Profile(_Strict):
     leads: LeadRules = LeadRules()
     safety: SafetyRules = SafetyRules()
     schedule: ScheduleRules | None = None
+
+    @model_validator(mode="after")
+    def _defaults_name_targets(self) -> Profile:
+        strangers = sorted(set(self.groups.default_groups.new_users_by_target) - set(self.targets))
+        if strangers:
+            raise ValueError(
+                f"groups.default_groups.new_users_by_target names {', '.join(map(repr, strangers))}, "
+                f"not a target of this profile; valid: {', '.join(self.targets)}"
+            )
+        return self

@@ -24,7 +24,8 @@ class Action(StrEnum):
     CREATE_GROUP = "create_group"
     CREATE_USER = "create_user"
     LINK_USER = "link_user"
-    """Claim an existing target user (R7): no write to the target, a link row in our store."""
+    """Claim an existing target user (`users.match_existing_by`): no write to the target, a link row
+    in our store."""
     RENAME_USER = "rename_user"
     REACTIVATE_USER = "reactivate_user"
     RESTORE_LICENCE = "restore_licence"
@@ -137,9 +138,13 @@ class Plan:
     scope: str = "all"
     disputes: tuple[Dispute, ...] = ()
     unsyncable: tuple[Unsyncable, ...] = ()
+    unread_targets: Mapping[str, str] = field(default_factory=dict)
+    """Targets of the profile whose state could not be read (target → the error): nothing is planned
+    for them this run, and the run ends PARTIAL; the other targets go ahead."""
     """People in scope a target cannot accept as the rules make them (the reason says why)."""
     target_fingerprints: Mapping[str, str] = field(default_factory=dict)
-    """Per target: a hash of the target state the plan was computed from (E3 stale-plan check)."""
+    """Per target: a hash of the target state the plan was computed from (a saved plan is refused when
+    the target changed since)."""
     queries: Mapping[str, StateQuery] = field(default_factory=dict)
     """Per target: what was read, so `idsync apply` can re-read the same and detect a stale plan."""
     managed_users: Mapping[str, int] = field(default_factory=dict)

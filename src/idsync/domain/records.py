@@ -125,6 +125,8 @@ class DesiredState:
     groups: Mapping[str, DesiredGroup]
     """Managed target groups, keyed by name."""
     new_user_groups: Mapping[str, Reason] = field(default_factory=dict)
+    new_user_groups_by_target: Mapping[str, Mapping[str, Reason]] = field(default_factory=dict)
+    """Targets whose new users get other default groups than `new_user_groups`."""
     """Default groups given once, when a user is created (`groups.default_groups.new_users`)."""
     disputes: tuple[Dispute, ...] = ()
     out_of_scope: int = 0

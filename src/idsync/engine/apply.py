@@ -34,8 +34,12 @@ USER_GATES = frozenset({Action.CREATE_USER, Action.RENAME_USER, Action.LINK_USER
 """When one of these fails, the user's later items cannot be right: they are skipped."""
 
 
-async def apply_plan(plan: Plan, targets: Mapping[str, Target], progress: Progress) -> list[ItemResult]:
-    """Execute every item of `plan`; returns one ItemResult per item, `index` = position in plan.items."""
+async def apply_plan(
+    plan: Plan, targets: Mapping[str, Target], progress: Progress, *, held: Mapping[str, str] | None = None
+) -> list[ItemResult]:
+    """Execute every item of `plan`; returns one ItemResult per item, `index` = position in plan.items.
+    The items of targets in `held` (target → why, e.g. a guard's refusal) are SKIPPED with that reason."""
+    held = held or {}
     results: list[ItemResult | None] = [None] * len(plan.items)
     bar = progress.task("applying", total=len(plan.items))
     by_target: dict[str, list[tuple[int, PlanItem]]] = {}
@@ -44,6 +48,11 @@ async def apply_plan(plan: Plan, targets: Mapping[str, Target], progress: Progre
     runs = []
     for name, items in by_target.items():
         target = targets.get(name)
+        if name in held:
+            for index, _ in items:
+                results[index] = ItemResult(index, Outcome.SKIPPED, error=held[name], attempts=0)
+                bar.advance()
+            continue
         if target is None:
             known = ", ".join(sorted(targets)) or "none"
             for index, _ in items:

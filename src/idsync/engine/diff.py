@@ -9,7 +9,7 @@ inputs give byte-identical plans.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from idsync.config.profiles import Profile
 from idsync.domain.plan import PlanItem
@@ -58,8 +58,15 @@ def _gone_to_read(desired: DesiredState, links: Mapping[str, Link], profile: Pro
     ]
 
 
+def for_target(desired: DesiredState, target: str) -> DesiredState:
+    """The desired state as one target sees it: its own default groups for new users, if it has any."""
+    own = desired.new_user_groups_by_target.get(target)
+    return desired if own is None else replace(desired, new_user_groups=own)
+
+
 def state_query(
-    desired: DesiredState, links: Mapping[str, Link], profile: Profile, capabilities: Capabilities
+    desired: DesiredState, links: Mapping[str, Link], profile: Profile, capabilities: Capabilities,
+    target: str | None = None,
 ) -> StateQuery:
     """What `diff` needs the target to read: linked users whose fingerprint changed or who left the
     scope, usernames (and emails when claiming by email) of unlinked users and of renames' new
@@ -82,6 +89,8 @@ def state_query(
             if link.username.casefold() != user.username.casefold():
                 usernames.add(user.username)
             may_deactivate = may_deactivate or not user.active
+    if target is not None:
+        desired = for_target(desired, target)
     pending_grants = {group for link in links.values() for group in link.pending_groups}
     gone = _gone_to_read(desired, links, profile)
     user_keys.update(link.target_key for link in gone)
@@ -105,6 +114,7 @@ def diff(
     capabilities: Capabilities,
 ) -> DiffResult:
     """The items that bring `state` (read for `state_query(desired, links, ...)`) to `desired`."""
+    desired = for_target(desired, state.target)
     ctx = DiffContext(desired, state, links, profile, capabilities)
     verdicts = plan_users(ctx)
     plan_gone(ctx)

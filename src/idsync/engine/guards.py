@@ -64,6 +64,15 @@ class GuardReport:
                   for v in self.overridden]
         return "\n".join(lines)
 
+    def refused_targets(self, targets: list[str]) -> dict[str, str]:
+        """Target → the refusal, for each target whose items must not be applied. Each target has its
+        own limits; a refusal that names no target (an empty source) holds back every target."""
+        held: dict[str, list[str]] = {}
+        for violation in self.blocking:
+            for target in targets if violation.target is None else [violation.target]:
+                held.setdefault(target, []).append(violation.message)
+        return {target: "\n".join(messages) for target, messages in held.items()}
+
     def raise_if_refused(self) -> None:
         """Raise GuardRefused (exit 3) with the report's message when the plan is refused."""
         if self.refused:

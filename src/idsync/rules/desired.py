@@ -56,6 +56,10 @@ def desired_state(snapshot: Snapshot, profile: Profile) -> DesiredState:
     for name, reason in all_users.items():
         managed.setdefault(name, DesiredGroup(name, create, reason))
     new_user_groups = mapper.defaults(profile.groups.default_groups.new_users, NEW_USERS_REASON)
+    by_target = {
+        target: mapper.defaults(names, NEW_USERS_REASON)
+        for target, names in sorted(profile.groups.default_groups.new_users_by_target.items())
+    }
 
     desired: dict[str, DesiredUser] = {}
     skipped: dict[str, str] = {}
@@ -111,6 +115,7 @@ def desired_state(snapshot: Snapshot, profile: Profile) -> DesiredState:
         users=desired,
         groups=dict(sorted(managed.items())),
         new_user_groups=new_user_groups,
+        new_user_groups_by_target=by_target,
         disputes=tuple(disputes),
         out_of_scope=out_of_scope,
         single_user=snapshot.single_user,
