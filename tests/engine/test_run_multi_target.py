@@ -80,7 +80,8 @@ def products(
     store_url: str,
 ) -> Iterator[Products]:
     okta = okta_sandbox(users=120, groups=12, apps=0, seed=21)
-    jira, wiki, bitbucket = jira_sandbox(users=0, projects=1), confluence_sandbox(users=0), bitbucket_sandbox(users=0)
+    jira, wiki = jira_sandbox(users=0, projects=1), confluence_sandbox(users=0)
+    bitbucket = bitbucket_sandbox(users=0)
     text = CONFIG.format(store_url=store_url, okta=okta.url, jira=jira.url, wiki=wiki.url,
                          bitbucket=bitbucket.url, include=INCLUDE)
     env = {"OKTA_TOKEN": okta.token, "JIRA_TOKEN": jira.token, "WIKI_TOKEN": wiki.token,
