@@ -210,3 +210,45 @@ class SourceGroupMembersRow(Base):
     last_updated: Mapped[str | None] = mapped_column(String)
     member_ids: Mapped[list[str]] = mapped_column(JSON)
     read_at: Mapped[datetime]
+
+
+# --- the service: API tokens, stored plans, schedule slots ------------------------------------------
+
+
+class ApiTokenRow(Base):
+    """A bearer token of the REST API, kept only as a SHA-256 hash; revoked tokens stay listed."""
+
+    __tablename__ = "api_tokens"
+
+    name: Mapped[str] = mapped_column(String, primary_key=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+
+
+class StoredPlanRow(Base):
+    """A plan computed and kept for review, so that exactly it can be applied later by its id."""
+
+    __tablename__ = "plans"
+    __table_args__ = (Index("ix_plans_profile_created", "profile", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    profile: Mapped[str] = mapped_column(String)
+    created_at: Mapped[datetime]
+    body: Mapped[str] = mapped_column(Text)
+    """The plan as `Plan.to_json` wrote it."""
+    applied_run_id: Mapped[str | None] = mapped_column(String(40))
+
+
+class ScheduleSlotRow(Base):
+    """One due time of one profile's schedule, claimed by the replica that runs it: the primary key
+    makes several `idsync serve` processes on one database run each slot exactly once."""
+
+    __tablename__ = "schedule_slots"
+
+    profile: Mapped[str] = mapped_column(String, primary_key=True)
+    slot_at: Mapped[datetime] = mapped_column(primary_key=True)
+    claimed_by: Mapped[str] = mapped_column(String)
+    claimed_at: Mapped[datetime]
+    run_id: Mapped[str | None] = mapped_column(String(40))

@@ -25,6 +25,8 @@ class RunStatus(StrEnum):
     NO_CHANGES = "no_changes"
     PLANNED = "planned"
     """A dry run that computed its plan and wrote nothing."""
+    SKIPPED = "skipped"
+    """A trigger (a schedule slot, a hook) found the profile already running and did not start."""
 
     @classmethod
     def finished(cls, value: str) -> RunStatus:
