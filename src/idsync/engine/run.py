@@ -10,6 +10,7 @@ the plan a real run would apply: the dry run stops at the write seam, after ever
 from __future__ import annotations
 
 import asyncio
+import functools
 import gc
 import os
 import socket
@@ -18,6 +19,7 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from typing import Any
 
 from idsync.config.model import IdsyncConfig
 from idsync.config.profiles import Profile
@@ -135,17 +137,19 @@ class Engine:
                 prepared = await self._prepare(name, profile, request, targets)
             status = RunStatus.REFUSED if prepared.guard.refused else RunStatus.PLANNED
             return RunReport(status, prepared.plan, prepared.guard, timings=prepared.timings)
-        with self.store.profile_lock(name, _holder()):
-            self.store.mark_interrupted(name)  # runs a killed process left "running" end as failed
-            run_id = self.store.start_run(name, request.trigger)
+        async with self._locked(name):
+            # runs a killed process left "running" end as failed
+            await asyncio.to_thread(self.store.mark_interrupted, name)
+            run_id = await asyncio.to_thread(self.store.start_run, name, request.trigger)
             async with self._targets(profile.targets) as targets:
                 try:
                     prepared = await self._prepare(name, profile, request, targets)
                 except (SourceReadError, ConnectorError) as exc:
                     message = f"{type(exc).__name__}: {exc}"
-                    self.store.finish_run(
-                        run_id, status=RunStatus.FAILED, plan=None, results=(), timings={}, error=message
-                    )
+                    await asyncio.to_thread(functools.partial(
+                        self.store.finish_run,
+                        run_id, status=RunStatus.FAILED, plan=None, results=(), timings={}, error=message,
+                    ))
                     return RunReport(RunStatus.FAILED, run_id=run_id, error=message)
                 return await self._apply(name, run_id, prepared, confirm, targets)
 
@@ -160,8 +164,8 @@ class Engine:
     ) -> RunReport:
         """Apply a saved plan exactly (E3), refusing with PlanStale if any target changed since."""
         name, profile = self.profile(plan.profile)
-        with self.store.profile_lock(name, _holder()):
-            self.store.mark_interrupted(name)
+        async with self._locked(name):
+            await asyncio.to_thread(self.store.mark_interrupted, name)
             started = time.perf_counter()
             async with self._targets(list(plan.queries)) as targets:
                 for target_name, query in plan.queries.items():
@@ -171,12 +175,12 @@ class Engine:
                             f"target {target_name!r} changed since the plan was made at "
                             f"{plan.created_at:%Y-%m-%d %H:%M:%S} UTC; make a new plan (idsync plan {name})"
                         )
-                previous = self.store.last_source_users(name)
+                previous = await asyncio.to_thread(self.store.last_source_users, name)
                 guard = check(
                     plan, profile.safety, allow_over_limit=allow_over_limit, previous_source_users=previous
                 )
-                links = {t: self.store.links(name, t) for t in plan.queries}
-                run_id = self.store.start_run(name, trigger)
+                links = {t: await asyncio.to_thread(self.store.links, name, t) for t in plan.queries}
+                run_id = await asyncio.to_thread(self.store.start_run, name, trigger)
                 prepared = _Prepared(plan, guard, links, {"verify_target": time.perf_counter() - started})
                 return await self._apply(name, run_id, prepared, None, targets)
 
@@ -200,7 +204,7 @@ class Engine:
         if callable(use_cache) and not request.user:
             # Sources that can reuse unchanged groups' members (Okta) get the store's cache; they
             # save it themselves, and only after a complete read.
-            use_cache(self.store.membership_cache(profile.source))
+            use_cache(await asyncio.to_thread(self.store.membership_cache, profile.source))
         try:
             snapshot = await (source.read_user(request.user) if request.user else source.read(self.progress))
         finally:
@@ -254,17 +258,34 @@ class Engine:
 
         plan = _make_plan(name, snapshot, items, disputes, notes, queries, fingerprints, managed)
         plan = replace(plan, unsyncable=tuple(unsyncable), unread_targets=unread)
-        previous = self.store.last_source_users(name) if not snapshot.single_user else None
+        previous = (await asyncio.to_thread(self.store.last_source_users, name)
+                    if not snapshot.single_user else None)
         guard = check(
             plan, profile.safety, allow_over_limit=request.allow_over_limit, previous_source_users=previous
         )
         return _Prepared(plan, guard, links, timings, bookkeeping)
 
+    async def _finish(self, run_id: str, **fields: Any) -> None:
+        """Close the run in history, off the event loop (a large run writes many item rows)."""
+        await asyncio.to_thread(functools.partial(self.store.finish_run, run_id, **fields))
+
+    @asynccontextmanager
+    async def _locked(self, name: str) -> AsyncIterator[None]:
+        """The profile's run lock, taken and released in a worker thread: on PostgreSQL it is a
+        database round trip, on SQLite a write transaction, neither of which may stall the event loop
+        that serves SCIM and API requests beside the run."""
+        lock = self.store.profile_lock(name, _holder())
+        await asyncio.to_thread(lock.__enter__)
+        try:
+            yield
+        finally:
+            await asyncio.to_thread(lock.__exit__, None, None, None)
+
     async def _diff_target(
         self, name: str, profile: Profile, desired: DesiredState, target_name: str, target: Target
     ) -> tuple[dict[str, Link], StateQuery, TargetState, DiffResult, float]:
         """Links, query, state and diff of one target; raises the target's ConnectorError."""
-        target_links = self.store.links(name, target_name)
+        target_links = await asyncio.to_thread(self.store.links, name, target_name)
         query = state_query(desired, target_links, profile, target.capabilities, target_name)
         state = await target.read_state(query, self.progress)
         clock = time.perf_counter()
@@ -282,10 +303,10 @@ class Engine:
         plan, guard, timings = prepared.plan, prepared.guard, prepared.timings
         for target_name, (found, gone) in prepared.bookkeeping.items():
             if found or gone:
-                self.store.save_links(name, target_name, found, gone)
+                await asyncio.to_thread(self.store.save_links, name, target_name, found, gone)
         held = guard.refused_targets(list(plan.queries))
         if guard.refused and set(held) >= {item.target for item in plan.items}:
-            self.store.finish_run(
+            await self._finish(
                 run_id, status=RunStatus.REFUSED, plan=plan, results=(), timings=timings, error=guard.message
             )
             return RunReport(
@@ -296,15 +317,15 @@ class Engine:
         problems += [f"target {t!r} held back by its guards: {m}" for t, m in held.items()]
         problem = "\n".join(problems) or None
         if plan.empty and problem is not None:
-            self.store.finish_run(run_id, status=RunStatus.PARTIAL, plan=plan, results=(), timings=timings,
+            await self._finish(run_id, status=RunStatus.PARTIAL, plan=plan, results=(), timings=timings,
                                   error=problem)
             return RunReport(RunStatus.PARTIAL, plan, guard, timings=timings, run_id=run_id, error=problem)
         if plan.empty:
-            self.store.finish_run(run_id, status=RunStatus.NO_CHANGES, plan=plan, results=(), timings=timings)
+            await self._finish(run_id, status=RunStatus.NO_CHANGES, plan=plan, results=(), timings=timings)
             return RunReport(RunStatus.NO_CHANGES, plan, guard, timings=timings, run_id=run_id)
         if confirm is not None and not confirm(plan, guard):
             declined = "not applied: declined at the confirmation prompt"
-            self.store.finish_run(
+            await self._finish(
                 run_id, status=RunStatus.PLANNED, plan=plan, results=(), timings=timings, error=declined
             )
             return RunReport(RunStatus.PLANNED, plan, guard, timings=timings, run_id=run_id, error=declined)
@@ -327,10 +348,10 @@ class Engine:
             for source_id in gone:
                 before.pop(source_id, None)
             upserts, removals = updated_links(plan.items, results, before, target_name)
-            self.store.save_links(name, target_name, upserts, removals)
+            await asyncio.to_thread(self.store.save_links, name, target_name, upserts, removals)
         failed = any(r.outcome is not Outcome.APPLIED for r in results) or problem is not None
         status = RunStatus.PARTIAL if failed else RunStatus.SUCCEEDED
-        self.store.finish_run(
+        await self._finish(
             run_id, status=status, plan=plan, results=results, timings=timings, error=problem
         )
         return RunReport(status, plan, guard, tuple(results), timings, run_id, error=problem)
