@@ -136,12 +136,22 @@ def test_disputes_and_notes_listed() -> None:
     assert "Notes (1)\n  • protected user admin skipped" in text
 
 
-def test_names_with_markup_print_literally_and_target_shown_when_several() -> None:
+def test_names_with_markup_print_literally_and_items_grouped_by_target_when_several() -> None:
     items = [PlanItem(Action.CREATE_GROUP, "jira", GROUP, group="[red]evil[/red]"),
              PlanItem(Action.CREATE_GROUP, "jira-test", GROUP, group="plain")]
     text = text_of(make_plan(items))
-    assert "+ [red]evil[/red]  [jira]" in text
-    assert "+ plain  [jira-test]" in text
+    assert "+ [red]evil[/red]" in text
+    first, second = text.index("jira · 1 items"), text.index("jira-test · 1 items")
+    assert first < text.index("[red]evil[/red]") < second < text.index("+ plain")
+
+
+def test_json_plan_summarises_each_target() -> None:
+    items = [PlanItem(Action.CREATE_GROUP, "jira", GROUP, group="a"),
+             PlanItem(Action.CREATE_GROUP, "wiki", GROUP, group="b"),
+             PlanItem(Action.CREATE_GROUP, "wiki", GROUP, group="c")]
+    summary = make_plan(items).to_dict()["targets"]
+    assert summary["jira"]["counts"] == {"create_group": 1}
+    assert summary["wiki"]["items"] == 2
 
 
 def test_results_counts_failed_items_and_errors() -> None:

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from rich.console import Console, RenderableType
 from rich.padding import Padding
+from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
@@ -143,22 +144,32 @@ def item_lines(item: PlanItem, *, show_target: bool) -> list[RenderableType]:
 
 
 def render_plan(console: Console, plan: Plan, *, full: bool = False, limit: int = DEFAULT_LIMIT) -> None:
-    """The whole plan: header, items grouped by action in application order, disputes, notes and the
-    closing summary. Groups longer than `limit` end in "… and N more" unless `full`."""
+    """The whole plan: header, items grouped by target (when there are several) and by action in
+    application order, disputes, notes and the closing summary. Groups longer than `limit` end in
+    "… and N more" unless `full`."""
     render_header(console, plan)
-    show_target = len({item.target for item in plan.items}) > 1
-    groups: dict[Action, list[PlanItem]] = {}
-    for _, item in plan.ordered():
-        groups.setdefault(item.action, []).append(item)
-    for action, members in groups.items():
-        console.print()
-        console.print(Text.assemble(sign(action), " ", (f"{_TITLES[action]} ({len(members)})", "bold")))
-        shown = members if full else members[:limit]
-        for item in shown:
-            for line in item_lines(item, show_target=show_target):
-                console.print(line)
-        if len(members) > len(shown):
-            console.print(_more(len(members) - len(shown)))
+    targets = plan.targets()
+    for target in targets:
+        if len(targets) > 1:
+            console.print()
+            count = sum(1 for item in plan.items if item.target == target)
+            console.print(Rule(Text(f"{target} · {count} items", style="bold cyan"), align="left"))
+        unread = plan.unread_targets.get(target)
+        if unread is not None:
+            console.print(Text(f"! not read, nothing planned: {unread}", style="bold red"))
+        groups: dict[Action, list[PlanItem]] = {}
+        for _, item in plan.ordered():
+            if item.target == target:
+                groups.setdefault(item.action, []).append(item)
+        for action, members in groups.items():
+            console.print()
+            console.print(Text.assemble(sign(action), " ", (f"{_TITLES[action]} ({len(members)})", "bold")))
+            shown = members if full else members[:limit]
+            for item in shown:
+                for line in item_lines(item, show_target=False):
+                    console.print(line)
+            if len(members) > len(shown):
+                console.print(_more(len(members) - len(shown)))
     render_disputes_and_notes(console, plan)
     console.print()
     console.print(Text(summary_line(plan), style="bold"))

@@ -175,9 +175,29 @@ class Plan:
         """Serialise for `idsync plan --out` and history."""
         return _PLAN_ADAPTER.dump_json(self, indent=2)
 
+    def targets(self) -> list[str]:
+        """Every target the plan read or could not read, in the profile's order as planned."""
+        names = dict.fromkeys([*self.queries, *self.unread_targets])
+        names.update(dict.fromkeys(item.target for item in self.items))
+        return list(names)
+
+    def by_target(self) -> dict[str, dict[str, Any]]:
+        """Per target: item counts by action, users idsync managed there, and why it was not read."""
+        summary: dict[str, dict[str, Any]] = {}
+        for target in self.targets():
+            counts = Counter(item.action.value for item in self.items if item.target == target)
+            summary[target] = {
+                "items": sum(counts.values()),
+                "counts": dict(sorted(counts.items())),
+                "managed_users": self.managed_users.get(target),
+                "unread": self.unread_targets.get(target),
+            }
+        return summary
+
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-compatible dict (for `--json` output)."""
+        """A JSON-compatible dict (for `--json` output), with a per-target summary under "targets"."""
         result: dict[str, Any] = _PLAN_ADAPTER.dump_python(self, mode="json")
+        result["targets"] = self.by_target()
         return result
 
     @staticmethod

@@ -115,6 +115,8 @@ def _grants(ctx: DiffContext, verdicts: list[UserVerdict], created_groups: set[s
     a confirmed grant whose membership is gone from the target lapses."""
     in_target = {v.user.source_id: v for v in verdicts if v.situation in _IN_TARGET and v.name_after}
     planned = {(i.source_id, i.group) for i in ctx.items if i.action is Action.ADD_MEMBER}
+    after: dict[str, set[str]] = {}
+    """Group → its members under their names after the plan, built once per group (not per user)."""
     for source_id in sorted(ctx.links):
         link = ctx.links[source_id]
         if not (link.granted_groups or link.pending_groups):
@@ -131,7 +133,9 @@ def _grants(ctx: DiffContext, verdicts: list[UserVerdict], created_groups: set[s
                 granted.discard(group)  # the group was deleted in the target: the grant lapses
                 pending.discard(group)
                 continue
-            current = {_after_plan(ctx, m) for m in members or ()}
+            current = after.get(group)
+            if current is None:
+                current = after[group] = {_after_plan(ctx, m) for m in members or ()}
             if name in current:
                 if group in pending:
                     pending.discard(group)

@@ -57,7 +57,9 @@ def desired_state(snapshot: Snapshot, profile: Profile) -> DesiredState:
         managed.setdefault(name, DesiredGroup(name, create, reason))
     new_user_groups = mapper.defaults(profile.groups.default_groups.new_users, NEW_USERS_REASON)
     by_target = {
-        target: mapper.defaults(names, NEW_USERS_REASON)
+        target: mapper.defaults(names, Reason(
+            NEW_USERS_REASON.rule, f"default group for users idsync creates in {target} "
+            "(groups.default_groups.new_users_by_target)"))
         for target, names in sorted(profile.groups.default_groups.new_users_by_target.items())
     }
 
