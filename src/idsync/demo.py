@@ -1,10 +1,13 @@
 """`idsync demo`: the main job end to end on the local sandbox, in under a minute.
 
-Starts the sandbox Okta (about 500 people, 40 groups, one app) and the sandbox Jira in-process on free
-ports, writes a demo config next to a demo database, shows the plan, applies it with progress bars,
-shows the history; then changes a few people in Okta through the Okta API (a suspension, a new hire, a
-group move) and shows and applies the small follow-up plan. Everything goes through the same engine,
-HTTP clients and store as production: only the two servers are local.
+Starts the sandbox Okta (about 500 people, 40 groups, one app) and the sandbox Jira, Confluence and
+Bitbucket in-process on free ports, writes a demo config with one profile that targets all three
+(each product's own licence group for new users) next to a demo database, shows the plan, applies it
+with progress bars, shows the history; then changes a few people in Okta through the Okta API (a
+suspension, a new hire, a group move), shows and applies the small follow-up plan and a last run with
+nothing to do, and ends with each product's active users and groups from Okta, read from the
+emulators, so the three can be seen to agree. Everything goes through the same engine, HTTP clients
+and store as production: only the four servers are local.
 """
 
 from __future__ import annotations
@@ -26,6 +29,13 @@ from idsync.console.progress import progress_bars
 from idsync.domain.plan import Plan
 from idsync.engine.guards import GuardReport
 from idsync.engine.run import Engine, RunReport, RunRequest
+from idsync.sandbox.atlassian.bitbucket.app import BitbucketSandbox
+from idsync.sandbox.atlassian.bitbucket.app import create_app as create_bitbucket
+from idsync.sandbox.atlassian.bitbucket.options import BitbucketOptions
+from idsync.sandbox.atlassian.confluence.app import ConfluenceSandbox
+from idsync.sandbox.atlassian.confluence.app import create_app as create_confluence
+from idsync.sandbox.atlassian.confluence.options import ConfluenceOptions
+from idsync.sandbox.atlassian.jira.app import JiraSandbox
 from idsync.sandbox.atlassian.jira.app import create_app as create_jira
 from idsync.sandbox.atlassian.jira.options import JiraOptions
 from idsync.sandbox.common.server import RunningServer, serve_in_thread
@@ -33,10 +43,11 @@ from idsync.sandbox.okta.app import create_app as create_okta
 from idsync.sandbox.okta.options import OktaOptions
 from idsync.store import Store
 
-PROFILE = "okta-to-jira"
+PROFILE = "okta-to-atlassian"
 
 CONFIG = """\
-# Written by `idsync demo`: the sandbox Okta and Jira on loopback. Tokens come from the environment.
+# Written by `idsync demo`: the sandbox Okta, Jira, Confluence and Bitbucket on loopback. Tokens come
+# from the environment.
 database: sqlite:///idsync.db
 
 connections:
@@ -48,11 +59,19 @@ connections:
     type: jira
     url: {jira_url}
     token: ${{IDSYNC_DEMO_JIRA_TOKEN}}
+  confluence:
+    type: confluence
+    url: {confluence_url}
+    token: ${{IDSYNC_DEMO_CONFLUENCE_TOKEN}}
+  bitbucket:
+    type: bitbucket
+    url: {bitbucket_url}
+    token: ${{IDSYNC_DEMO_BITBUCKET_TOKEN}}
 
 profiles:
   {profile}:
     source: okta
-    targets: [jira]
+    targets: [jira, confluence, bitbucket]
     users:
       when_removed: deactivate
       match_existing_by: username
@@ -71,6 +90,7 @@ profiles:
       keep_existing_memberships: true
       default_groups:
         new_users: [jira-software-users]
+        new_users_by_target: {{confluence: [confluence-users], bitbucket: [stash-users]}}
     leads:
       default_project_lead: admin
       default_component_lead: admin
@@ -83,26 +103,37 @@ profiles:
 
 
 def run_demo(workdir: Path, *, users: int = 500, groups: int = 40, console: Console | None = None) -> int:
-    """Run the demo; returns the exit status (0 when both syncs applied every item)."""
+    """Run the demo; returns the exit status (0 when every sync applied every item)."""
     console = console or Console()
     check_size(users, groups)
     okta = create_okta(OktaOptions(users=users, groups=groups, apps=1, seed=7))
     jira = create_jira(JiraOptions(users=0, projects=3, seed=7))
-    servers: list[RunningServer] = [serve_in_thread(okta.app), serve_in_thread(jira.app)]
-    okta_url, jira_url = servers[0].url, servers[1].url
+    confluence = create_confluence(ConfluenceOptions(users=0, seed=7))
+    bitbucket = create_bitbucket(BitbucketOptions(users=0, seed=7))
+    servers: list[RunningServer] = []
     try:
+        for sandbox in (okta, jira, confluence, bitbucket):
+            servers.append(serve_in_thread(sandbox.app))
+        okta_url, jira_url, confluence_url, bitbucket_url = (server.url for server in servers)
         workdir.mkdir(parents=True, exist_ok=True)
         (workdir / "idsync.db").unlink(missing_ok=True)
         config_file = workdir / "idsync.yaml"
-        config_file.write_text(CONFIG.format(okta_url=okta_url, jira_url=jira_url, profile=PROFILE))
+        config_file.write_text(CONFIG.format(
+            okta_url=okta_url, jira_url=jira_url, confluence_url=confluence_url,
+            bitbucket_url=bitbucket_url, profile=PROFILE,
+        ))
         os.environ["IDSYNC_DEMO_OKTA_TOKEN"] = okta.token
         os.environ["IDSYNC_DEMO_JIRA_TOKEN"] = jira.token
+        os.environ["IDSYNC_DEMO_CONFLUENCE_TOKEN"] = confluence.token
+        os.environ["IDSYNC_DEMO_BITBUCKET_TOKEN"] = bitbucket.token
         console.print(Rule("idsync demo"))
         console.print(
-            f"sandbox Okta  {okta_url}  ({users} people, {groups} groups, 1 app)\n"
-            f"sandbox Jira  {jira_url}  (admin + 3 projects)\n"
-            f"config        {config_file}\n"
-            f"database      {workdir / 'idsync.db'}",
+            f"sandbox Okta        {okta_url}  ({users} people, {groups} groups, 1 app)\n"
+            f"sandbox Jira        {jira_url}  (admin + 3 projects)\n"
+            f"sandbox Confluence  {confluence_url}  (admin only)\n"
+            f"sandbox Bitbucket   {bitbucket_url}  (admin only)\n"
+            f"config              {config_file}\n"
+            f"database            {workdir / 'idsync.db'}",
             highlight=False,
         )
         config = load_config(config_file)
@@ -121,6 +152,9 @@ def run_demo(workdir: Path, *, users: int = 500, groups: int = 40, console: Cons
             third = _sync(console, config, store, "4. Once more: nothing left to do")
         finally:
             store.close()
+        console.print(Rule("5. One profile, three products in step"))
+        for line in in_step(jira, confluence, bitbucket):
+            console.print(f"  {line}", highlight=False)
         console.print(
             f"\nThe history stays in {workdir / 'idsync.db'}; the sandbox servers stop now.\n"
             f"  idsync history --config {config_file}\n"
@@ -154,6 +188,23 @@ def _sync(console: Console, config: Any, store: Store, title: str) -> RunReport:
     )
     console.print(f"[dim]{phases}[/]", highlight=False)
     return report
+
+
+def in_step(jira: JiraSandbox, confluence: ConfluenceSandbox, bitbucket: BitbucketSandbox) -> list[str]:
+    """One line per product, read from the emulators' state: its active users (the admin included)
+    and the groups synced from Okta (named okta-* by the profile's `groups.rename`). Bitbucket has no
+    deactivate, so its active users are the ones holding a licence (idsync takes a leaver out of the
+    licence groups)."""
+    counts = {
+        "Jira": (sum(1 for u in jira.state.users.values() if u.active),
+                 sum(1 for g in jira.state.groups.values() if g.name.startswith("okta-"))),
+        "Confluence": (confluence.state.enabled_count(),
+                       sum(1 for g in confluence.state.groups.values() if g.name.startswith("okta-"))),
+        "Bitbucket": (bitbucket.state.licensed_count(),
+                      sum(1 for g in bitbucket.state.groups.values() if g.name.startswith("okta-"))),
+    }
+    return [f"{product:<11} {active} active users · {synced} groups from Okta"
+            for product, (active, synced) in counts.items()]
 
 
 IN_SCOPE = re.compile(r"^team-|^(Engineering|Sales|Marketing|Support|Product|Design)$")
