@@ -6,14 +6,15 @@ Plan items are built by hand as PlanItem records; the emulator's in-process stat
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from idsync.config.connections import JiraConnection
+from idsync.domain.errors import BadRequestError
 from idsync.domain.plan import Action, Change, ItemResult, Outcome, Plan, PlanItem
-from idsync.domain.progress import NO_PROGRESS
-from idsync.domain.records import LeadRole, Reason
+from idsync.domain.progress import NO_PROGRESS, Progress
+from idsync.domain.records import Capabilities, LeadRole, Reason, StateQuery, TargetState
 from idsync.engine.apply import apply_plan
 from idsync.sandbox.atlassian.jira.state import JiraUser
 from idsync.sandbox.common.faults import FaultRule
@@ -258,3 +259,50 @@ async def test_one_progress_bar_counts_every_item(jira_sandbox: Callable[..., Ru
     await target.aclose()
     assert [r.outcome for r in results] == [Outcome.APPLIED, Outcome.APPLIED, Outcome.FAILED]
     assert progress.bars == {"applying": [3, 3]}
+
+
+class _Batching:
+    """A plain in-memory target that adds many members to a group in one call, refusing one user."""
+
+    name = "bb"
+    capabilities = Capabilities()
+    max_concurrency = 4
+    max_batch = 3
+
+    def __init__(self) -> None:
+        self.calls: list[list[str]] = []
+
+    def batch_key(self, item: PlanItem) -> object:
+        return item.group if item.action is Action.ADD_MEMBER else None
+
+    async def execute_batch(self, items: Sequence[PlanItem]) -> list[str | Exception | None]:
+        self.calls.append([item.user or "" for item in items])
+        return [BadRequestError("no such user") if item.user == "ghost" else None for item in items]
+
+    async def execute(self, item: PlanItem) -> str | None:
+        self.calls.append([item.user or ""])
+        if item.user == "ghost":
+            raise BadRequestError("no such user")
+        return None
+
+    async def read_state(self, query: StateQuery, progress: Progress) -> TargetState:
+        raise NotImplementedError
+
+    async def check(self) -> str:
+        return "batching"
+
+    async def aclose(self) -> None:
+        return None
+
+
+async def test_a_batching_target_gets_a_groups_additions_together_and_an_outcome_per_item() -> None:
+    pairs = (("ann", "dev"), ("bob", "dev"), ("ghost", "dev"), ("dan", "dev"), ("cat", "ops"))
+    items = tuple(PlanItem(Action.ADD_MEMBER, "bb", REASON, user=u, group=g) for u, g in pairs)
+    target = _Batching()
+    plan = Plan("test", datetime.now(UTC), items, "test", 0, 0)
+    results = await apply_plan(plan, {"bb": target}, NO_PROGRESS)
+    # max_batch 3, one group per batch; a batch of one goes through execute
+    assert sorted(target.calls) == [["ann", "bob", "ghost"], ["cat"], ["dan"]]
+    outcomes = {items[r.index].user: r.outcome for r in results}
+    assert outcomes == {"ann": Outcome.APPLIED, "bob": Outcome.APPLIED, "ghost": Outcome.FAILED,
+                        "dan": Outcome.APPLIED, "cat": Outcome.APPLIED}

@@ -12,7 +12,11 @@ Policy by error type, so one bad item never stops the others:
     any other exception                           → FAILED with its type and message, go on
 
 Dependencies: a user whose create_user, rename_user or link_user failed gets no further items
-(SKIPPED); a group whose create_group failed gets no add_member items. Dry run is not apply's
+(SKIPPED); a group whose create_group failed gets no add_member items.
+
+Batches: a target that changes several objects in one request (`BatchingTarget`, e.g. Bitbucket adding
+many users to one group) gets the items of a phase that share its batch key together, up to its
+`max_batch`; every item still gets its own outcome. Dry run is not apply's
 business: a dry run simply never calls it.
 """
 
@@ -28,7 +32,7 @@ from idsync.domain.errors import ConnectorError, StopSyncError
 from idsync.domain.plan import Action, ItemResult, Outcome, Plan, PlanItem
 from idsync.domain.progress import Progress, ProgressTask
 from idsync.http import retry_counter
-from idsync.targets.base import Target
+from idsync.targets.base import BatchingTarget, Target
 
 USER_GATES = frozenset({Action.CREATE_USER, Action.RENAME_USER, Action.LINK_USER})
 """When one of these fails, the user's later items cannot be right: they are skipped."""
@@ -69,6 +73,26 @@ async def apply_plan(
     return [r for r in results if r is not None]
 
 
+def _units(target: Target, items: list[tuple[int, PlanItem]]) -> list[list[tuple[int, PlanItem]]]:
+    """The phase's items as units of work: one item each, except that a batching target's items with
+    the same batch key form batches of up to its `max_batch` (in plan order)."""
+    if not isinstance(target, BatchingTarget):
+        return [[pair] for pair in items]
+    units: list[list[tuple[int, PlanItem]]] = []
+    open_batches: dict[object, list[tuple[int, PlanItem]]] = {}
+    for pair in items:
+        key = target.batch_key(pair[1])
+        if key is None:
+            units.append([pair])
+            continue
+        batch = open_batches.get(key)
+        if batch is None or len(batch) >= target.max_batch:
+            batch = open_batches[key] = []
+            units.append(batch)
+        batch.append(pair)
+    return units
+
+
 def _user_ids(item: PlanItem) -> set[str]:
     """Every name the item's user goes by, so a failure under one name gates items using another."""
     ids: set[str] = set()
@@ -99,14 +123,54 @@ class _TargetRun:
             await self._phase(list(phase_items))
 
     async def _phase(self, items: list[tuple[int, PlanItem]]) -> None:
-        queue = iter(items)
-        workers = max(1, min(self.target.max_concurrency, len(items)))
+        units = _units(self.target, items)
+        queue = iter(units)
+        workers = max(1, min(self.target.max_concurrency, len(units)))
         await asyncio.gather(*(self._worker(queue) for _ in range(workers)))
 
-    async def _worker(self, queue: Iterator[tuple[int, PlanItem]]) -> None:
-        # the workers share one iterator: each takes the next item when it is free
-        for index, item in queue:
-            self._record(await self._one(index, item))
+    async def _worker(self, queue: Iterator[list[tuple[int, PlanItem]]]) -> None:
+        # the workers share one iterator: each takes the next unit (an item or a batch) when it is free
+        for unit in queue:
+            if len(unit) == 1:
+                self._record(await self._one(*unit[0]))
+            else:
+                for result in await self._many(unit):
+                    self._record(result)
+
+    async def _many(self, unit: list[tuple[int, PlanItem]]) -> list[ItemResult]:
+        """One batch request for the items of `unit` that are not blocked; an outcome for each."""
+        results: list[ItemResult] = []
+        ready: list[tuple[int, PlanItem]] = []
+        for index, item in unit:
+            blocked = self._blocked(item)
+            if blocked is None:
+                ready.append((index, item))
+            else:
+                results.append(ItemResult(index, Outcome.SKIPPED, error=blocked, attempts=0))
+        if not ready:
+            return results
+        assert isinstance(self.target, BatchingTarget)
+        retries = [0]
+        token = retry_counter.set(retries)
+        started = time.perf_counter()
+        outcomes: list[str | Exception | None]
+        try:
+            outcomes = await self.target.execute_batch([item for _, item in ready])
+        except Exception as exc:  # the request as a whole failed: so did each of its items
+            outcomes = [exc] * len(ready)
+        finally:
+            retry_counter.reset(token)
+        elapsed = (time.perf_counter() - started) * 1000.0 / len(ready)
+        for (index, item), outcome in zip(ready, outcomes, strict=True):
+            if isinstance(outcome, Exception):
+                if isinstance(outcome, StopSyncError) and self.halted is None:
+                    self.halted = f"halted after {item.action} of {item.subject} failed: {outcome}"
+                message = str(outcome) if isinstance(outcome, ConnectorError) else \
+                    f"{type(outcome).__name__}: {outcome}"
+                results.append(self._failed(index, item, message, retries[0], started))
+                continue
+            results.append(ItemResult(index, Outcome.APPLIED, attempts=1 + retries[0], duration_ms=elapsed))
+        return results
 
     async def _one(self, index: int, item: PlanItem) -> ItemResult:
         blocked = self._blocked(item)

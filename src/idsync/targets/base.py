@@ -7,13 +7,14 @@ item to its API calls and raises the error types of idsync.domain.errors.
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Hashable, Sequence
+from typing import Protocol, runtime_checkable
 
 from idsync.domain.plan import PlanItem
 from idsync.domain.progress import Progress
 from idsync.domain.records import Capabilities, StateQuery, TargetState
 
-__all__ = ["Capabilities", "Target"]
+__all__ = ["BatchingTarget", "Capabilities", "Target"]
 
 
 class Target(Protocol):
@@ -39,4 +40,23 @@ class Target(Protocol):
 
     async def aclose(self) -> None:
         """Release connections."""
+        ...
+
+
+@runtime_checkable
+class BatchingTarget(Protocol):
+    """A target whose API changes several objects in one request (Bitbucket adds many users to a group
+    at once). Apply gives it the items of one phase that share a batch key together; one plan item is
+    still one change, with its own outcome."""
+
+    max_batch: int
+    """At most this many items in one batch."""
+
+    def batch_key(self, item: PlanItem) -> Hashable | None:
+        """Items with the same key (within a phase) may go in one request; None: on its own."""
+        ...
+
+    async def execute_batch(self, items: Sequence[PlanItem]) -> list[str | Exception | None]:
+        """Carry out the items; per item (in order) its result as `execute` returns it, or the error
+        (a ConnectorError subclass) that item failed with."""
         ...

@@ -14,7 +14,7 @@ for that item alone. Everything else raises the error the HttpClient mapped.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import httpx
@@ -145,6 +145,30 @@ class BitbucketWriter:
         )
         if response.status_code == 403:
             raise self._refused(item, response)
+
+    async def add_users(self, items: Sequence[PlanItem]) -> list[str | Exception | None]:
+        """ADD_MEMBER / RESTORE_LICENCE items of one group in one `add-users` request. Bitbucket
+        refuses the whole request when one user is missing (404) or a seat is short (403): then each
+        item is tried alone, so every item gets its own outcome and the others still land."""
+        group = _group(items[0])
+        users = [_username(item) for item in items]
+        response = await self.http.request(
+            "POST", f"{API}/admin/groups/add-users", json={"group": group, "users": users},
+            ok=(200, 204, 403, 404),
+        )  # fmt: skip
+        if response.status_code in (200, 204):
+            return [None] * len(items)
+        if response.status_code == 403 and not is_licence_limit(response):
+            raise error_for(response, describe_bitbucket)
+        outcomes: list[str | Exception | None] = []
+        for item in items:
+            try:
+                await self._add_to_group(item)
+            except ConnectorError as exc:
+                outcomes.append(exc)
+            else:
+                outcomes.append(None)
+        return outcomes
 
     async def _remove_from_group(self, item: PlanItem) -> None:
         response = await self.http.request(
