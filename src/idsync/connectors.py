@@ -18,6 +18,7 @@ from idsync.domain.errors import ConfigError
 
 if TYPE_CHECKING:
     from idsync.config.model import IdsyncConfig
+    from idsync.domain.records import Capabilities
     from idsync.sources.base import Source
     from idsync.targets.base import Target
 
@@ -68,6 +69,48 @@ def build_target(config: IdsyncConfig, name: str) -> Target:
         f"connection {name!r} (type {kind!r}) cannot be a target; "
         "targets are jira, confluence, bitbucket, crowd"
     )
+
+
+def target_capabilities(config: IdsyncConfig, name: str) -> Capabilities:
+    """What the target of connection `name` can do, without connecting to it."""
+    conn = _connection(config, name)
+    if isinstance(conn, JiraConnection):
+        from idsync.targets.jira.target import JIRA_CAPABILITIES
+
+        return JIRA_CAPABILITIES
+    if isinstance(conn, ConfluenceConnection):
+        from idsync.targets.confluence.target import CONFLUENCE_CAPABILITIES
+
+        return CONFLUENCE_CAPABILITIES
+    if isinstance(conn, BitbucketConnection):
+        from idsync.targets.bitbucket.target import BITBUCKET_CAPABILITIES
+
+        return BITBUCKET_CAPABILITIES
+    if isinstance(conn, CrowdConnection):
+        from idsync.targets.crowd.target import CROWD_CAPABILITIES
+
+        return CROWD_CAPABILITIES
+    kind = getattr(conn, "type", "?")
+    raise ConfigError(f"connection {name!r} (type {kind!r}) is not a target")
+
+
+def target_notes(config: IdsyncConfig) -> list[str]:
+    """What a profile asks of a target that the target cannot do, said once by `idsync check`
+    instead of silently dropped: custom attributes where the product has nowhere to put them, lead
+    successors where it has no leads."""
+    notes: list[str] = []
+    for profile_name, profile in sorted(config.profiles.items()):
+        for target in profile.targets:
+            caps = target_capabilities(config, target)
+            attributes = sorted(profile.users.custom_attributes)
+            if attributes and not caps.user_properties:
+                notes.append(f"profile {profile_name!r}: users.custom_attributes ({', '.join(attributes)}) "
+                             f"are ignored for target {target!r}: it has nowhere to put them")
+            leads = profile.leads
+            if (leads.default_project_lead or leads.default_component_lead) and not caps.leads:
+                notes.append(f"profile {profile_name!r}: leads are ignored for target {target!r}: it has "
+                             "no project or component leads")
+    return notes
 
 
 def _connection(config: IdsyncConfig, name: str) -> object:
