@@ -107,7 +107,8 @@ def target_notes(config: IdsyncConfig) -> list[str]:
                 notes.append(f"profile {profile_name!r}: users.custom_attributes ({', '.join(attributes)}) "
                              f"are ignored for target {target!r}: it has nowhere to put them")
             leads = profile.leads
-            if (leads.default_project_lead or leads.default_component_lead) and not caps.leads:
+            wanted = leads.default_project_lead or leads.default_component_lead or target in leads.by_target
+            if wanted and not caps.leads:
                 notes.append(f"profile {profile_name!r}: leads are ignored for target {target!r}: it has "
                              "no project or component leads")
     return notes

@@ -194,6 +194,21 @@ def test_lead_is_handed_over_before_deactivation() -> None:
     assert [r.lead for r in world.leads] == ["jadmin", "jadmin", "bob"]
 
 
+def test_successors_can_be_set_per_target() -> None:
+    rules = profile(users=BY_LOCAL, targets=["jira", "jira-test"],
+                    leads={"default_project_lead": "jadmin",
+                           "by_target": {"jira-test": {"project": "testlead"}}})
+    for target, successor, key in (("jira", "jadmin", "leads.default_project_lead"),
+                                   ("jira-test", "testlead", "leads.by_target.jira-test.project")):
+        world = World(target=target)
+        world.apply(world.sync(snapshot([ANN, BOB]), rules))
+        world.leads = [LeadRole("project", "PRJ", "Project", "ann")]
+        result = world.sync(snapshot([BOB]), rules)
+        handover = result.items[0]
+        assert (handover.action.value, handover.new_lead, handover.reason.rule) == (
+            "hand_over_lead", successor, key)
+
+
 def test_lead_without_successor_is_noted_and_deactivation_still_planned() -> None:
     world, rules = World(), profile(users=BY_LOCAL)
     world.apply(world.sync(snapshot([ANN]), rules))

@@ -122,11 +122,29 @@ class GroupsRules(_Strict):
         return [_regex(v) for v in values]
 
 
+class RoleSuccessors(_Strict):
+    """Per target: who takes over each kind of role a user holds before the user is deactivated."""
+
+    project: str | None = None
+    component: str | None = None
+
+
 class LeadRules(_Strict):
     """Who takes over a project / component lead before the lead is deactivated."""
 
     default_project_lead: str | None = None
     default_component_lead: str | None = None
+    by_target: dict[str, RoleSuccessors] = Field(default_factory=dict)
+    """Target connection → successors for that target only (two Jira instances, two admins)."""
+
+    def successor(self, target: str, kind: str) -> tuple[str | None, str]:
+        """Who takes over a role of `kind` in `target`, and the key that says so."""
+        own = self.by_target.get(target)
+        if own is not None and getattr(own, kind, None) is not None:
+            return getattr(own, kind), f"leads.by_target.{target}.{kind}"
+        if kind == "project":
+            return self.default_project_lead, "leads.default_project_lead"
+        return self.default_component_lead, "leads.default_component_lead"
 
 
 class SafetyRules(_Strict):
@@ -144,8 +162,8 @@ class SafetyRules(_Strict):
 
 
 class ScheduleRules(_Strict):
-    """When the profile should run (cron or interval). Validated only: no scheduler runs it yet, so
-    `idsync sync` is run from cron or a systemd timer instead."""
+    """When `idsync serve` runs the profile (cron or interval); `idsync.service.schedule` computes the
+    slots and `idsync.server.scheduler` runs them."""
 
     cron: str | None = None
     interval: str | None = None
@@ -162,8 +180,8 @@ class ScheduleRules(_Strict):
                 raise ValueError(f"cron {self.cron!r} is not a valid cron expression ({exc}); give five "
                                  "fields: minute hour day-of-month month day-of-week, e.g. '*/30 * * * *'"
                                  ) from None
-        if self.interval and not re.fullmatch(r"\d+[smhd]", self.interval):
-            raise ValueError(f"interval must look like 30s, 15m, 1h or 1d, got {self.interval!r}")
+        if self.interval and not re.fullmatch(r"0*[1-9]\d*[smhd]", self.interval):
+            raise ValueError(f"interval must look like 30s, 15m, 1h or 1d (not zero), got {self.interval!r}")
         return self
 
 
@@ -181,10 +199,13 @@ class Profile(_Strict):
 
     @model_validator(mode="after")
     def _defaults_name_targets(self) -> Profile:
-        strangers = sorted(set(self.groups.default_groups.new_users_by_target) - set(self.targets))
-        if strangers:
-            raise ValueError(
-                f"groups.default_groups.new_users_by_target names {', '.join(map(repr, strangers))}, "
-                f"not a target of this profile; valid: {', '.join(self.targets)}"
-            )
+        for key, named in (("groups.default_groups.new_users_by_target",
+                            self.groups.default_groups.new_users_by_target),
+                           ("leads.by_target", self.leads.by_target)):
+            strangers = sorted(set(named) - set(self.targets))
+            if strangers:
+                raise ValueError(
+                    f"{key} names {', '.join(map(repr, strangers))}, not a target of this profile; "
+                    f"valid: {', '.join(self.targets)}"
+                )
         return self

@@ -270,17 +270,15 @@ def hand_over_leads(ctx: DiffContext, current: str, name: str, key: str, sid: st
     """HAND_OVER_LEAD items for every lead role `current` holds (R6), or a note when no successor."""
     if not ctx.capabilities.leads:
         return
-    leads = ctx.profile.leads
     for role in sorted(ctx.state.leads, key=lambda r: (r.kind, r.id)):
         if role.lead.casefold() != current.casefold():
             continue
-        setting = "default_project_lead" if role.kind == "project" else "default_component_lead"
-        successor = leads.default_project_lead if role.kind == "project" else leads.default_component_lead
+        successor, setting = ctx.profile.leads.successor(ctx.target, role.kind)
         if successor is None or successor.casefold() == current.casefold():
-            ctx.notes.append(f"{current!r} leads {role.kind} {role.name!r} and leads.{setting} is not set "
+            ctx.notes.append(f"{current!r} leads {role.kind} {role.name!r} and {setting} is not set "
                              f"(or is that user): the deactivation will be refused by {ctx.target}")
             continue
-        ctx.add(Action.HAND_OVER_LEAD, Reason(f"leads.{setting}", f"{current!r} leads {role.kind} "
+        ctx.add(Action.HAND_OVER_LEAD, Reason(setting, f"{current!r} leads {role.kind} "
                 f"{role.name!r} and is about to be deactivated or deleted"), user=name, user_key=key,
                 source_id=sid, lead=role, new_lead=successor, fingerprint=fp)
 
