@@ -16,14 +16,14 @@ import orjson
 
 from idsync.config.connections import OktaConnection
 from idsync.domain.errors import StopSyncError
-from idsync.http import HttpClient, RetryPolicy, describe_plain, next_link
+from idsync.http import HttpClient, RetryPolicy, WireResponse, describe_plain, next_link
 
 
 class ResponseShapeError(Exception):
     """A response is not what Okta documents (not JSON, not an array, a looping cursor)."""
 
 
-def describe_okta_error(response: httpx.Response) -> str:
+def describe_okta_error(response: WireResponse) -> str:
     """Okta's error body as one line: `errorSummary (errorCode; causes: …; errorId …)`."""
     try:
         body = orjson.loads(response.content)
@@ -126,7 +126,7 @@ class OktaClient:
         await self.http.aclose()
 
 
-def _json(response: httpx.Response) -> Any:
+def _json(response: WireResponse) -> Any:
     try:
         return orjson.loads(response.content)
     except orjson.JSONDecodeError as exc:

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from idsync.config.connections import BitbucketConnection
 from idsync.domain.errors import ConnectorError
-from idsync.http import HttpClient, RetryPolicy, describe_plain
+from idsync.http import HttpClient, RetryPolicy, WireResponse, describe_plain
 
 API = "/rest/api/1.0"
 """Base path of every call (`/rest/api/latest/` is the same API)."""
@@ -42,7 +42,7 @@ def auth_headers(conn: BitbucketConnection) -> dict[str, str]:
     return headers
 
 
-def error_entries(response: httpx.Response) -> list[dict[str, Any]]:
+def error_entries(response: WireResponse) -> list[dict[str, Any]]:
     """The `errors` of a Bitbucket error body; empty when the body is not Bitbucket's envelope."""
     try:
         body = orjson.loads(response.content)
@@ -52,12 +52,12 @@ def error_entries(response: httpx.Response) -> list[dict[str, Any]]:
     return [e for e in raw if isinstance(e, dict)] if isinstance(raw, list) else []
 
 
-def exception_names(response: httpx.Response) -> set[str]:
+def exception_names(response: WireResponse) -> set[str]:
     """The short exception names of an error body (NoSuchUserException, ...)."""
     return {str(e.get("exceptionName") or "").rsplit(".", 1)[-1] for e in error_entries(response)} - {""}
 
 
-def describe_bitbucket(response: httpx.Response) -> str:
+def describe_bitbucket(response: WireResponse) -> str:
     """One line from a Bitbucket error body: each message, prefixed with its field when it has one."""
     parts = []
     for entry in error_entries(response):

@@ -20,8 +20,7 @@ from __future__ import annotations
 import re
 import secrets
 
-import httpx
-
+from idsync.http import WireResponse
 from idsync.targets.bitbucket.client import error_entries
 
 LICENSING_PERMISSIONS = frozenset({"LICENSED_USER", "PROJECT_CREATE", "ADMIN", "SYS_ADMIN"})
@@ -42,7 +41,7 @@ NO_DEACTIVATE = (
 _LICENCE_LIMIT = re.compile(r"licen[cs]e\s+limit", re.IGNORECASE)
 
 
-def is_licence_limit(response: httpx.Response) -> bool:
+def is_licence_limit(response: WireResponse) -> bool:
     """Whether a 403 is Bitbucket refusing a seat past the licensed-user tier."""
     return response.status_code == 403 and any(
         _LICENCE_LIMIT.search(str(entry.get("message") or "")) for entry in error_entries(response)

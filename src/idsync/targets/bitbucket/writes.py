@@ -17,11 +17,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import httpx
-
 from idsync.domain.errors import BadRequestError, ConflictError, ConnectorError
 from idsync.domain.plan import Action, Change, PlanItem
-from idsync.http import HttpClient, error_for
+from idsync.http import HttpClient, WireResponse, error_for
 from idsync.targets.bitbucket.client import API, BitbucketUser, describe_bitbucket, exception_names, read_all
 from idsync.targets.bitbucket.quirks import (
     ADD_TO_DEFAULT_GROUP,
@@ -182,7 +180,7 @@ class BitbucketWriter:
         # no such user or group: there is no membership left to remove
 
     @staticmethod
-    def _refused(item: PlanItem, response: httpx.Response) -> ConnectorError:
+    def _refused(item: PlanItem, response: WireResponse) -> ConnectorError:
         """A 403: past the licence limit it fails this item only; any other 403 stops the target."""
         if is_licence_limit(response):
             return BadRequestError(

@@ -17,7 +17,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
 from idsync.config.connections import ConfluenceConnection
-from idsync.http import HttpClient, RetryPolicy, describe_plain
+from idsync.http import HttpClient, RetryPolicy, WireResponse, describe_plain
 
 API = "/rest/api"
 MANIFEST = "/rest/applinks/1.0/manifest"
@@ -37,7 +37,7 @@ def auth_headers(conn: ConfluenceConnection) -> dict[str, str]:
     return headers
 
 
-def error_message(response: httpx.Response) -> str | None:
+def error_message(response: WireResponse) -> str | None:
     """The `message` of a Confluence error body; None when the body is not Confluence JSON."""
     try:
         body = orjson.loads(response.content)
@@ -48,7 +48,7 @@ def error_message(response: httpx.Response) -> str | None:
     return str(body["message"])
 
 
-def describe_confluence(response: httpx.Response) -> str:
+def describe_confluence(response: WireResponse) -> str:
     """One line from a Confluence error response."""
     message = error_message(response)
     if message:

@@ -17,7 +17,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
 from idsync.config.connections import CrowdConnection
-from idsync.http import HttpClient, RetryPolicy, describe_plain
+from idsync.http import HttpClient, RetryPolicy, WireResponse, describe_plain
 
 API = "/rest/usermanagement/1"
 """Base path of every call, after the connection URL (which includes Crowd's context path, often
@@ -35,7 +35,7 @@ def auth_headers(conn: CrowdConnection) -> dict[str, str]:
     }
 
 
-def error_parts(response: httpx.Response) -> tuple[str | None, str | None]:
+def error_parts(response: WireResponse) -> tuple[str | None, str | None]:
     """(reason, message) of a Crowd error entity in JSON or XML; (None, None) for anything else."""
     try:
         body = orjson.loads(response.content)
@@ -48,12 +48,12 @@ def error_parts(response: httpx.Response) -> tuple[str | None, str | None]:
     return (str(reason) if reason else None), (str(message) if message else None)
 
 
-def error_reason(response: httpx.Response) -> str | None:
+def error_reason(response: WireResponse) -> str | None:
     """Just the `reason` of an error response."""
     return error_parts(response)[0]
 
 
-def describe_crowd(response: httpx.Response) -> str:
+def describe_crowd(response: WireResponse) -> str:
     """One line from a Crowd error body: `REASON: message`."""
     reason, message = error_parts(response)
     if reason or message:

@@ -25,10 +25,8 @@ import secrets
 import string
 from collections.abc import Iterable
 
-import httpx
-
 from idsync.domain.errors import ConflictError, ConnectorError, NotFoundError
-from idsync.http import error_for
+from idsync.http import WireResponse, error_for
 from idsync.targets.crowd.client import describe_crowd, error_parts
 
 NOT_FOUND_REASONS = frozenset({"USER_NOT_FOUND", "GROUP_NOT_FOUND", "MEMBERSHIP_NOT_FOUND"})
@@ -36,12 +34,12 @@ _EXISTS = re.compile(r"already exists", re.IGNORECASE)
 _CQL_UNSAFE = frozenset('"\\')
 
 
-def is_reason(response: httpx.Response, *reasons: str) -> bool:
+def is_reason(response: WireResponse, *reasons: str) -> bool:
     """Whether the response is a Crowd error entity with one of `reasons`."""
     return error_parts(response)[0] in reasons
 
 
-def already_exists(response: httpx.Response) -> bool:
+def already_exists(response: WireResponse) -> bool:
     """A 400 / 409 that says the object (user, group, membership) is already there."""
     reason, message = error_parts(response)
     if reason == "MEMBERSHIP_ALREADY_EXISTS":
@@ -49,7 +47,7 @@ def already_exists(response: httpx.Response) -> bool:
     return reason in ("INVALID_USER", "INVALID_GROUP") and bool(message and _EXISTS.search(message))
 
 
-def refine(response: httpx.Response) -> ConnectorError:
+def refine(response: WireResponse) -> ConnectorError:
     """The mapped error for `response`, with Crowd's reason deciding where the status is ambiguous."""
     mapped = error_for(response, describe_crowd)
     reason = error_parts(response)[0]

@@ -17,7 +17,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from idsync.config.connections import JiraConnection
-from idsync.http import HttpClient, RetryPolicy, describe_plain
+from idsync.http import HttpClient, RetryPolicy, WireResponse, describe_plain
 
 API = "/rest/api/2"
 """Base path of every call (`/rest/api/latest/` is an alias of it)."""
@@ -37,7 +37,7 @@ def auth_headers(conn: JiraConnection) -> dict[str, str]:
     return headers
 
 
-def error_parts(response: httpx.Response) -> tuple[list[str], dict[str, str]]:
+def error_parts(response: WireResponse) -> tuple[list[str], dict[str, str]]:
     """Jira's `errorMessages` and `errors` of an error response; empty when the body is not Jira JSON."""
     try:
         body = orjson.loads(response.content)
@@ -52,7 +52,7 @@ def error_parts(response: httpx.Response) -> tuple[list[str], dict[str, str]]:
     return messages, errors
 
 
-def describe_jira(response: httpx.Response) -> str:
+def describe_jira(response: WireResponse) -> str:
     """One line from a Jira error body: general messages, then `field: message` pairs."""
     messages, errors = error_parts(response)
     parts = messages + [f"{name}: {text}" for name, text in sorted(errors.items())]

@@ -13,11 +13,9 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
-import httpx
-
 from idsync.domain.errors import BadRequestError, ConflictError
 from idsync.domain.plan import Action, Change, PlanItem
-from idsync.http import HttpClient, error_for
+from idsync.http import HttpClient, WireResponse, error_for
 from idsync.targets.jira.client import API, JiraUser, describe_jira, error_parts
 
 USER_FIELDS: Mapping[str, str] = {
@@ -184,7 +182,7 @@ class JiraWriter:
             raise BadRequestError(f"unknown lead kind {lead.kind!r}; valid: 'project', 'component'")
 
 
-def _mentions(response: httpx.Response, pattern: re.Pattern[str]) -> bool:
+def _mentions(response: WireResponse, pattern: re.Pattern[str]) -> bool:
     messages, errors = error_parts(response)
     return any(pattern.search(text) for text in [*messages, *errors.values()])
 
