@@ -287,3 +287,13 @@ def test_username_freed_by_a_rename_in_this_plan_is_taken_on_the_next_run() -> N
     assert any("next run" in note for note in result.notes)
     world.apply(result)
     assert actions(world.sync(snapshot([moved, newcomer]), rules)) == [("create_user", "ann")]
+
+
+def test_usernames_compare_the_way_the_target_does() -> None:
+    rules = profile(users=BY_LOCAL)
+    for caps, expected in ((Capabilities(), [("link_user", "Ann")]),
+                           (Capabilities(case_sensitive_names=True), [("create_user", "ann")])):
+        world = World()
+        world.add_user("Ann", "other@x.io", "Ann Other")
+        result = world.sync(snapshot([ANN]), rules, caps)
+        assert [a for a in actions(result) if a[0] in ("link_user", "create_user")] == expected

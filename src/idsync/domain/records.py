@@ -204,6 +204,9 @@ class Capabilities:
     delete: bool = True
     rename: bool = True
     leads: bool = False
+    case_sensitive_names: bool = False
+    """Usernames and group names compare exactly (else case-insensitively, as every Atlassian product
+    does); the target then reports group members as they are spelt, not lower-cased."""
     requirements: UserRequirements = UserRequirements()
     """What the target requires of a user it creates (checked in the diff, before anything is sent)."""
     licence_groups: bool = False
@@ -265,7 +268,8 @@ class TargetState:
     users: Mapping[str, TargetUser]
     """Keyed by target key."""
     groups: Mapping[str, frozenset[str] | None]
-    """Group name → member usernames (lower-case); None when the group does not exist."""
+    """Group name → member usernames (lower-case, or as spelt where the target is case sensitive); None
+    when the group does not exist."""
     leads: tuple[LeadRole, ...] = ()
     unresolved_emails: frozenset[str] = frozenset()
     """Lower-case emails of the query whose search the target could not complete (its search caps

@@ -86,7 +86,7 @@ def state_query(
             may_deactivate = may_deactivate or not user.active
         elif link.fingerprint != fingerprint(user, profile):
             user_keys.add(link.target_key)
-            if link.username.casefold() != user.username.casefold():
+            if _differ(link.username, user.username, capabilities):
                 usernames.add(user.username)
             may_deactivate = may_deactivate or not user.active
     if target is not None:
@@ -104,6 +104,12 @@ def state_query(
         else frozenset(),
         leads=capabilities.leads and may_deactivate,
     )
+
+
+def _differ(current: str, wanted: str, capabilities: Capabilities) -> bool:
+    if capabilities.case_sensitive_names:
+        return current != wanted
+    return current.casefold() != wanted.casefold()
 
 
 def diff(

@@ -80,20 +80,25 @@ class DiffContext:
     def __post_init__(self) -> None:
         self.link_by_key = {link.target_key: link for link in self.links.values()}
         for user in sorted(self.state.users.values(), key=lambda u: u.key):
-            self.by_username[user.username.casefold()] = user
+            self.by_username[self.fold(user.username)] = user
             if user.email:
                 self.by_email[user.email.casefold()].append(user)
-        self.protected = frozenset(u.casefold() for u in self.profile.safety.protected_users)
+        self.protected = frozenset(self.fold(u) for u in self.profile.safety.protected_users)
         self.hands_off.update(self.protected)
         # Users the rules disputed or skipped are still in the source: leave their memberships alone.
         untouchable = set(self.desired.skipped)
         for dispute in self.desired.disputes:
             untouchable.update(dispute.source_ids)
-            self.hands_off.add(dispute.username.casefold())
+            self.hands_off.add(self.fold(dispute.username))
         for source_id in untouchable:
             link = self.links.get(source_id)
             if link is not None:
-                self.hands_off.add(link.username.casefold())
+                self.hands_off.add(self.fold(link.username))
+
+    def fold(self, name: str) -> str:
+        """A username or group name as this target compares it: as it is where the target is case
+        sensitive, else case-folded (every Atlassian product)."""
+        return name if self.capabilities.case_sensitive_names else name.casefold()
 
     @property
     def target(self) -> str:
@@ -104,7 +109,7 @@ class DiffContext:
         """Whether any of the names is in safety.protected_users (case-insensitive)."""
         if not self.protected:
             return False
-        return any(name is not None and name.casefold() in self.protected for name in usernames)
+        return any(name is not None and self.fold(name) in self.protected for name in usernames)
 
     def add(
         self,

@@ -38,12 +38,12 @@ def plan_memberships(ctx: DiffContext, verdicts: list[UserVerdict]) -> None:
             continue
         for group_name in verdict.user.groups:
             if group_name in ctx.desired.groups:
-                expected[group_name][verdict.name_after.casefold()] = verdict
+                expected[group_name][ctx.fold(verdict.name_after)] = verdict
     managed = {
-        v.name_after.casefold(): v for v in verdicts
+        ctx.fold(v.name_after): v for v in verdicts
         if v.name_after is not None and v.situation in _IN_TARGET and v.situation is not Situation.CREATED
     }
-    single = next((v.name_after.casefold() for v in verdicts if v.name_after), None) \
+    single = next((ctx.fold(v.name_after) for v in verdicts if v.name_after), None) \
         if ctx.desired.single_user is not None else None
     keep_existing = ctx.profile.groups.keep_existing_memberships
     created_groups: set[str] = set()
@@ -65,9 +65,9 @@ def plan_memberships(ctx: DiffContext, verdicts: list[UserVerdict]) -> None:
                 continue
             ctx.add(Action.CREATE_GROUP, Reason("groups.create_missing", f"{group.reason.detail}; "
                     f"{ctx.target} has no group {name!r}"), group=name)
-            created_groups.add(name.casefold())
+            created_groups.add(ctx.fold(name))
             current = frozenset()
-        members = {ctx.renames.get(m.casefold(), m.casefold()) for m in current}
+        members = {ctx.renames.get(ctx.fold(m), ctx.fold(m)) for m in current}
         for member in sorted(set(wanted) - members):
             verdict = wanted[member]
             ctx.add(Action.ADD_MEMBER, verdict.user.groups[name], user=verdict.name_after,
@@ -98,7 +98,7 @@ def plan_memberships(ctx: DiffContext, verdicts: list[UserVerdict]) -> None:
 
 def _after_plan(ctx: DiffContext, username: str) -> str:
     """A current username as the target will know it after this plan's renames (casefolded)."""
-    return ctx.renames.get(username.casefold(), username.casefold())
+    return ctx.renames.get(ctx.fold(username), ctx.fold(username))
 
 
 def _granted_members(ctx: DiffContext) -> dict[str, set[str]]:
@@ -129,7 +129,7 @@ def _grants(ctx: DiffContext, verdicts: list[UserVerdict], created_groups: set[s
             if group not in ctx.state.groups:
                 continue  # not read this run: nothing known, nothing changes
             members = ctx.state.groups[group]
-            if members is None and group.casefold() not in created_groups:
+            if members is None and ctx.fold(group) not in created_groups:
                 granted.discard(group)  # the group was deleted in the target: the grant lapses
                 pending.discard(group)
                 continue
@@ -160,7 +160,7 @@ def _new_user_groups(ctx: DiffContext, verdicts: list[UserVerdict], created_grou
     if not created:
         return
     for name, reason in sorted(ctx.desired.new_user_groups.items()):
-        if name not in ctx.desired.groups and name.casefold() not in created_groups:
+        if name not in ctx.desired.groups and ctx.fold(name) not in created_groups:
             if name not in ctx.state.groups:
                 ctx.notes.append(f"default group {name!r} was not read from {ctx.target}: new users are "
                                  "not added to it")
@@ -172,7 +172,7 @@ def _new_user_groups(ctx: DiffContext, verdicts: list[UserVerdict], created_grou
                     continue
                 ctx.add(Action.CREATE_GROUP, Reason("groups.create_missing", f"{reason.detail}; "
                         f"{ctx.target} has no group {name!r}"), group=name)
-                created_groups.add(name.casefold())
+                created_groups.add(ctx.fold(name))
         for verdict in created:
             if name in verdict.user.groups:
                 continue  # added as a managed membership already

@@ -39,9 +39,9 @@ def plan_users(ctx: DiffContext) -> list[UserVerdict]:
         verdict = _plan_user(ctx, ctx.desired.users[source_id], email_claims)
         if verdict.situation is Situation.DISPUTED:
             link = ctx.links.get(source_id)
-            ctx.hands_off.add(verdict.user.username.casefold())
+            ctx.hands_off.add(ctx.fold(verdict.user.username))
             if link is not None:
-                ctx.hands_off.add(link.username.casefold())
+                ctx.hands_off.add(ctx.fold(link.username))
         verdicts.append(verdict)
     return verdicts
 
@@ -69,7 +69,7 @@ def _unlinked(
 ) -> UserVerdict:
     """Claim, create or dispute a user without a usable link (`stale`: its target user is gone)."""
     match = ctx.profile.users.match_existing_by
-    holder = ctx.by_username.get(user.username.casefold())
+    holder = ctx.by_username.get(ctx.fold(user.username))
     if holder is not None and _renamed_away(ctx, holder, user.source_id):
         ctx.notes.append(f"username {user.username!r} for source user {user.source_id} is still held by "
                          f"target user key {holder.key}, which this plan renames or deletes: it follows "
@@ -170,7 +170,7 @@ def _renamed_away(ctx: DiffContext, holder: TargetUser, source_id: str) -> bool:
         return (ctx.profile.users.when_removed == "delete" and ctx.capabilities.delete and not disputed
                 and owner.source_id not in ctx.desired.skipped and not ctx.is_protected(holder.username)
                 and (ctx.desired.single_user is None or ctx.desired.single_user == owner.source_id))
-    return (ctx.capabilities.rename and wanted.username.casefold() != holder.username.casefold())
+    return (ctx.capabilities.rename and ctx.fold(wanted.username) != ctx.fold(holder.username))
 
 
 def _update(
@@ -182,8 +182,8 @@ def _update(
     sid, key = user.source_id, existing.key
     name_after = existing.username
     planned: list[tuple[Action, Reason, tuple[Change, ...]]] = []
-    if user.username.casefold() != existing.username.casefold():
-        holder = ctx.by_username.get(user.username.casefold())
+    if ctx.fold(user.username) != ctx.fold(existing.username):
+        holder = ctx.by_username.get(ctx.fold(user.username))
         if holder is not None and holder.key != key and _renamed_away(ctx, holder, sid):
             ctx.notes.append(f"target user {existing.username!r} is to be renamed to {user.username!r}, "
                              "which this plan frees by another rename: it follows on the next run")
@@ -199,7 +199,7 @@ def _update(
             planned.append((Action.RENAME_USER, rename,
                             (Change("username", existing.username, user.username),)))
             name_after = user.username
-            ctx.renames[existing.username.casefold()] = user.username.casefold()
+            ctx.renames[ctx.fold(existing.username)] = ctx.fold(user.username)
         else:
             ctx.notes.append(f"target user {existing.username!r} should be renamed to {user.username!r} "
                              f"but {ctx.target} cannot rename users")
@@ -271,10 +271,10 @@ def hand_over_leads(ctx: DiffContext, current: str, name: str, key: str, sid: st
     if not ctx.capabilities.leads:
         return
     for role in sorted(ctx.state.leads, key=lambda r: (r.kind, r.id)):
-        if role.lead.casefold() != current.casefold():
+        if ctx.fold(role.lead) != ctx.fold(current):
             continue
         successor, setting = ctx.profile.leads.successor(ctx.target, role.kind)
-        if successor is None or successor.casefold() == current.casefold():
+        if successor is None or ctx.fold(successor) == ctx.fold(current):
             ctx.notes.append(f"{current!r} leads {role.kind} {role.name!r} and {setting} is not set "
                              f"(or is that user): the deactivation will be refused by {ctx.target}")
             continue
