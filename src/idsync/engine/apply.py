@@ -38,11 +38,21 @@ USER_GATES = frozenset({Action.CREATE_USER, Action.RENAME_USER, Action.LINK_USER
 """When one of these fails, the user's later items cannot be right: they are skipped."""
 
 
+STOPPED = "not started: idsync was stopping (the next run does it)"
+
+
 async def apply_plan(
-    plan: Plan, targets: Mapping[str, Target], progress: Progress, *, held: Mapping[str, str] | None = None
+    plan: Plan,
+    targets: Mapping[str, Target],
+    progress: Progress,
+    *,
+    held: Mapping[str, str] | None = None,
+    stop: asyncio.Event | None = None,
 ) -> list[ItemResult]:
     """Execute every item of `plan`; returns one ItemResult per item, `index` = position in plan.items.
-    The items of targets in `held` (target → why, e.g. a guard's refusal) are SKIPPED with that reason."""
+    The items of targets in `held` (target → why, e.g. a guard's refusal) are SKIPPED with that reason.
+    Once `stop` is set no further item starts: the items in flight finish and are recorded, the rest
+    are SKIPPED as not started."""
     held = held or {}
     results: list[ItemResult | None] = [None] * len(plan.items)
     bar = progress.task("applying", total=len(plan.items))
@@ -65,7 +75,7 @@ async def apply_plan(
                 )
                 bar.advance()
             continue
-        runs.append(_TargetRun(target, results, bar).run(items))
+        runs.append(_TargetRun(target, results, bar, stop).run(items))
     await asyncio.gather(*runs)
     missing = [i for i, r in enumerate(results) if r is None]
     if missing:  # pragma: no cover - every path above records a result
@@ -112,6 +122,7 @@ class _TargetRun:
     target: Target
     results: list[ItemResult | None]
     bar: ProgressTask
+    stop: asyncio.Event | None = None
     halted: str | None = None
     failed_users: dict[str, str] = field(default_factory=dict)
     """User id (see _user_ids) → "create_user of jdoe" (the gate that failed)."""
@@ -131,6 +142,10 @@ class _TargetRun:
     async def _worker(self, queue: Iterator[list[tuple[int, PlanItem]]]) -> None:
         # the workers share one iterator: each takes the next unit (an item or a batch) when it is free
         for unit in queue:
+            if self.stop is not None and self.stop.is_set():
+                for index, _ in unit:
+                    self._record(ItemResult(index, Outcome.SKIPPED, error=STOPPED, attempts=0))
+                continue
             if len(unit) == 1:
                 self._record(await self._one(*unit[0]))
             else:
