@@ -1,4 +1,4 @@
-"""Acceptance 3: every Entra ID request form of reference §7.3 and SCIM 1.1 form of §7.5, replayed."""
+"""Every Entra ID request form and every Okta SCIM 1.1 form in docs/vendors/scim.md, replayed."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Acceptance 2 (protocol half): Okta's SCIM 2.0 SPEC test sequence, reference §7.2 steps 1–12."""
+"""Okta's SCIM 2.0 SPEC test sequence, steps 1–12 (docs/vendors/scim.md), over real HTTP."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The diff (E1): desired state + target state + links → plan items. Pure: no I/O, no clock.
+"""The diff: desired state + target state + links → plan items. Pure: no I/O, no clock.
 
 `state_query` says what the target must read for `diff`; `diff` classifies every user (linked /
 claimable / unmatched / disputed / gone, see diff_users) and every managed group (see diff_groups)

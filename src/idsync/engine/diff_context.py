@@ -26,14 +26,15 @@ from idsync.domain.records import (
 
 
 class Situation(Enum):
-    """How a desired user stands against the target (classify before acting, habit 5)."""
+    """How a desired user stands against the target (classify before acting: linked, claimable,
+    unmatched, disputed, gone)."""
 
     UNCHANGED = "unchanged"
     """Linked, fingerprint equal: nothing read, nothing written."""
     UPDATED = "updated"
     """Linked and read: items bring it to the desired state (possibly none)."""
     CLAIMED = "claimed"
-    """Unlinked, an existing target user is claimed (R7)."""
+    """Unlinked, an existing target user is claimed (users.match_existing_by)."""
     CREATED = "created"
     """Unmatched: created (or re-created after deletion in the target)."""
     ABSENT = "absent"

@@ -1,4 +1,4 @@
-"""The membership half of the diff (R5): create missing groups, add missing members, remove members
+"""The membership half of the diff: create missing groups, add missing members, remove members
 the rules no longer put there.
 
 Desired members of a managed group are the desired users that will exist in the target after the

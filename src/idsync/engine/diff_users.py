@@ -1,7 +1,7 @@
 """The user half of the diff: classify every desired user and every gone link, then plan the user
 items (create, claim, rename, update, properties, status, lead handover, removal).
 
-Situations and reactions (R4, R6, R7):
+Situations and reactions (users.when_removed, lead handover, users.match_existing_by):
 - linked, fingerprint equal → nothing (not even read);
 - linked, read → rename / update / properties / status to match; missing in the target → treated
   as unlinked again (re-created, or claimed, per `users.match_existing_by`);
@@ -267,7 +267,7 @@ def _property_reason(user: DesiredUser, prop: str, value: str | None) -> Reason:
 
 
 def hand_over_leads(ctx: DiffContext, current: str, name: str, key: str, sid: str, fp: str) -> None:
-    """HAND_OVER_LEAD items for every lead role `current` holds (R6), or a note when no successor."""
+    """HAND_OVER_LEAD items for every lead role `current` holds, or a note when no successor."""
     if not ctx.capabilities.leads:
         return
     for role in sorted(ctx.state.leads, key=lambda r: (r.kind, r.id)):
@@ -284,7 +284,7 @@ def hand_over_leads(ctx: DiffContext, current: str, name: str, key: str, sid: st
 
 
 def plan_gone(ctx: DiffContext) -> None:
-    """Items for linked users no longer in the desired state (R4 users.when_removed)."""
+    """Items for linked users no longer in the desired state (users.when_removed)."""
     mode = ctx.profile.users.when_removed
     if mode == "ignore":
         return

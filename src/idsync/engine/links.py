@@ -1,4 +1,5 @@
-"""Link rows: source id ↔ target key, with a fingerprint of what idsync last wrote (R7, habit 6).
+"""Link rows: source id ↔ target key, with a fingerprint of what idsync last wrote: keyed by the
+source's immutable id, so renames stay one user and unchanged users cost no write.
 
 A linked user whose desired fingerprint equals the link's is neither read nor written: that is what
 makes a no-op run make no writes. After apply, `updated_links` turns item outcomes into link rows:
@@ -42,7 +43,7 @@ def fingerprint(user: DesiredUser, profile: Profile) -> str:
 
 
 def state_fingerprint(state: TargetState) -> str:
-    """A hash of a target state, identical across runs and processes for equal states (E3: a saved
+    """A hash of a target state, identical across runs and processes for equal states (a saved
     plan is refused when a re-read of the same query hashes differently)."""
     payload = {
         "target": state.target,

@@ -56,12 +56,13 @@ class RunRequest:
     dry_run: bool = False
     allow_over_limit: bool = False
     user: str | None = None
-    """Single-user sync (E6): the source login to read; nobody else is touched."""
+    """Single-user sync: the source login to read; nobody else is touched."""
 
 
 @dataclass(frozen=True, slots=True)
 class RunReport:
-    """What a run did. `exit_code` follows CONFIG.md: 0 ok, 1 failed items or failed run, 3 refused."""
+    """What a run did. `exit_code` follows docs/configuration.md: 0 ok, 1 failed items or failed run,
+    3 refused."""
 
     status: RunStatus
     # repr=False: asyncio.run formats the finished main task (signal.signal's return value goes through
@@ -169,7 +170,7 @@ class Engine:
     async def apply_saved(
         self, plan: Plan, *, allow_over_limit: bool = False, trigger: str = "apply"
     ) -> RunReport:
-        """Apply a saved plan exactly (E3), refusing with PlanStale if any target changed since."""
+        """Apply a saved plan exactly, refusing with PlanStale if any target changed since."""
         name, profile = self.profile(plan.profile)
         async with self._locked(name):
             await asyncio.to_thread(self.store.mark_interrupted, name)
