@@ -1,22 +1,27 @@
-"""The `idsync` command line. Thin: every command calls the same service functions the server
-uses. Exit status (docs/configuration.md): 0 success, 1 run finished with failed items (or failed),
-2 bad config or usage, 3 refused by a guard."""
+"""The `idsync` command line. Thin: every command calls the service layer (`idsync.service`), the
+same functions the REST API and the scheduler call, and renders what it returns; `--json` prints the
+result's own `to_dict()`. Exit status (docs/configuration.md): 0 success, 1 run finished with failed
+items (or failed), 2 bad config or usage, 3 refused by a guard."""
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 import sys
 from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 
 from idsync.domain.errors import ConfigError, IdsyncError, PlanStale, RunInProgress
+
+if TYPE_CHECKING:
+    from idsync.service.context import Context
+    from idsync.service.results import RunResult
+    from idsync.store import Store
 
 T = TypeVar("T")
 
@@ -30,6 +35,14 @@ user_app = typer.Typer(
     help="Work on one user: sync them now, or look them up in a source.", no_args_is_help=True
 )
 app.add_typer(user_app, name="user")
+scim_app = typer.Typer(help="SCIM push: the bearer tokens of scim_inbound connections.", no_args_is_help=True)
+app.add_typer(scim_app, name="scim")
+api_app = typer.Typer(help="The REST API of idsync serve (/api/v1).", no_args_is_help=True)
+api_token_app = typer.Typer(
+    help="Bearer tokens of the REST API: shown once, stored only as a SHA-256 hash.", no_args_is_help=True
+)
+api_app.add_typer(api_token_app, name="token")
+app.add_typer(api_app, name="api")
 
 out = Console()
 err = Console(stderr=True)
@@ -48,44 +61,47 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable JSON 
 ProfileArg = Annotated[str | None, typer.Argument(help="Profile name (optional when there is only one).")]
 
 
-def _schedule_notice(cfg: Any, profile: str, path: Path | None) -> None:
-    """Tell, on stderr, that the profile's schedule is not run by idsync yet and how to run it."""
-    from idsync.config.loader import config_path
-    from idsync.config.notices import schedule_notices
-
-    for notice in schedule_notices(cfg, config_path(path).resolve()):
-        if notice.startswith(f"profile {profile!r}:"):
-            err.print(f"[yellow]note:[/] {notice}", highlight=False, soft_wrap=True)
-
-
 def _fail(message: str, code: int) -> typer.Exit:
     err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
-def _run(coro: Coroutine[Any, Any, T]) -> T:
+@contextmanager
+def _errors() -> Iterator[None]:
+    """The one place service errors become exit statuses: usage 2, a run that could not go on 1."""
+    from idsync.service.errors import Conflict, NotFound
+
     try:
-        return asyncio.run(coro)
-    except ConfigError as exc:
+        yield
+    except (ConfigError, NotFound, Conflict) as exc:
         raise _fail(str(exc), 2) from None
-    except RunInProgress as exc:
-        raise _fail(str(exc), 1) from None
-    except PlanStale as exc:
+    except (RunInProgress, PlanStale) as exc:
         raise _fail(str(exc), 1) from None
     except IdsyncError as exc:
         raise _fail(f"{type(exc).__name__}: {exc}", 1) from None
 
 
-def _engine(config_path: Path | None, progress: Any) -> Any:
-    from idsync.config.loader import load_config
-    from idsync.engine.run import Engine
-    from idsync.store import Store
+def _run(coro: Coroutine[Any, Any, T]) -> T:
+    with _errors():
+        return asyncio.run(coro)
 
-    try:
-        config = load_config(config_path)
-    except ConfigError as exc:
-        raise _fail(str(exc), 2) from None
-    return Engine(config, Store.open(config.database), progress=progress)
+
+@contextmanager
+def _context(config: Path | None) -> Iterator[Context]:
+    """The loaded config and its open store for one command."""
+    from idsync.service.context import open_context
+
+    with _errors(), open_context(config) as ctx:
+        yield ctx
+
+
+@contextmanager
+def _store(config: Path | None) -> Iterator[Store]:
+    """Only the config's database (commands that need no connection secrets)."""
+    from idsync.service.context import open_store
+
+    with _errors(), open_store(config) as store:
+        yield store
 
 
 @contextmanager
@@ -105,23 +121,13 @@ def _print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
 
 
-def _report(report: Any, json_output: bool, *, show_plan: bool = True, full: bool = False) -> None:
+def _report(result: RunResult, json_output: bool, *, show_plan: bool = True, full: bool = False) -> None:
     from idsync.console.plan_view import render_plan, render_results
 
     if json_output:
-        _print_json(
-            {
-                "status": str(report.status),
-                "run_id": report.run_id,
-                "exit_code": report.exit_code,
-                "error": report.error,
-                "guard": _guard_dict(report.guard),
-                "timings": dict(report.timings),
-                "plan": report.plan.to_dict() if report.plan is not None else None,
-                "results": [_result_dict(r) for r in report.results],
-            }
-        )
+        _print_json(result.to_dict())
         return
+    report = result.report
     if report.plan is not None and show_plan:
         render_plan(out, report.plan, full=full)
     if report.guard is not None and report.guard.refused:
@@ -134,24 +140,6 @@ def _report(report: Any, json_output: bool, *, show_plan: bool = True, full: boo
         out.print(
             f"[dim]run {report.run_id} · {report.status} · idsync history {report.run_id}[/]", highlight=False
         )
-
-
-def _guard_dict(guard: Any) -> dict[str, Any] | None:
-    if guard is None:
-        return None
-    violations = [dataclasses.asdict(violation) for violation in guard.violations]
-    return {"refused": guard.refused, "message": guard.message, "violations": violations}
-
-
-def _result_dict(result: Any) -> dict[str, Any]:
-    return {
-        "index": result.index,
-        "outcome": str(result.outcome),
-        "error": result.error,
-        "target_key": result.target_key,
-        "attempts": result.attempts,
-        "duration_ms": round(result.duration_ms, 1),
-    }
 
 
 @app.command()
@@ -169,59 +157,39 @@ def init(
 
 
 @app.command()
-def check(config: ConfigOption = None, json_output: JsonOption = False) -> None:
+def check(
+    config: ConfigOption = None,
+    json_output: JsonOption = False,
+    register_hooks: Annotated[
+        str | None,
+        typer.Option(
+            "--register-hooks",
+            metavar="URL",
+            help="Also register, verify and activate the Okta Event Hook of every okta connection with "
+            "event_hooks, at URL/hooks/okta/<connection> (URL: idsync serve as Okta reaches it).",
+        ),
+    ] = None,
+) -> None:
     """Validate the config and test every connection it names."""
-    from idsync.config.connections import SOURCE_TYPES
-    from idsync.config.loader import config_path, load_config
-    from idsync.config.notices import schedule_notices
-    from idsync.connectors import build_source, build_target
+    from idsync.console.service_views import render_check
+    from idsync.service.checks import check as run_check
+    from idsync.service.hooks import register_all
 
-    try:
-        cfg = load_config(config)
-    except ConfigError as exc:
-        raise _fail(str(exc), 2) from None
-
-    async def probe() -> list[tuple[str, str, bool, str]]:
-        rows: list[tuple[str, str, bool, str]] = []
-        for name, conn in cfg.connections.items():
-            if conn.type == "scim_inbound":
-                rows.append(
-                    (name, conn.type, True, f"SCIM inbox at /scim/v2/{name}/ (served by idsync serve)")
-                )
-                continue
-            connector: Any = build_source(cfg, name) if conn.type in SOURCE_TYPES else build_target(cfg, name)
-            try:
-                rows.append((name, conn.type, True, await connector.check()))
-            except IdsyncError as exc:
-                rows.append((name, conn.type, False, f"{type(exc).__name__}: {exc}"))
-            finally:
-                await connector.aclose()
-        return rows
-
-    rows = _run(probe())
-    ok = all(row[2] for row in rows)
-    notices = schedule_notices(cfg, config_path(config).resolve())
+    with _context(config) as ctx:
+        result = _run(run_check(ctx))
+        hooks = _run(register_all(ctx.config, register_hooks)) if register_hooks else []
+    failed = [h for h in hooks if isinstance(h, Exception)]
     if json_output:
-        _print_json(
-            {
-                "config": "ok",
-                "connections": [{"name": n, "type": t, "ok": good, "detail": d} for n, t, good, d in rows],
-                "notices": notices,
-            }
-        )
+        extra = {"event_hooks": [str(h) if isinstance(h, Exception) else h.to_dict() for h in hooks]}
+        _print_json({**result.to_dict(), **(extra if register_hooks else {})})
     else:
-        from rich.table import Table
-
-        table = Table(title="connections", title_justify="left")
-        for column in ("name", "type", "status", "detail"):
-            table.add_column(column)
-        for name, kind, good, detail in rows:
-            table.add_row(name, kind, "[green]ok[/]" if good else "[red]failed[/]", detail)
-        out.print(f"config ok: {len(cfg.connections)} connections, {len(cfg.profiles)} profiles")
-        out.print(table)
-        for notice in notices:
+        render_check(out, result)
+        for notice in result.notices:
             err.print(f"[yellow]note:[/] {notice}", highlight=False, soft_wrap=True)
-    raise typer.Exit(0 if ok else 1)
+        for hook in hooks:  # Okta Event Hooks (idsync.service.hooks)
+            line = f"event hook failed: {hook}" if isinstance(hook, Exception) else hook.describe()
+            out.print(line, highlight=False, soft_wrap=True)
+    raise typer.Exit(0 if result.ok and not failed else 1)
 
 
 @app.command()
@@ -237,25 +205,17 @@ def plan(
     json_output: JsonOption = False,
 ) -> None:
     """Show what a sync would change, without changing anything."""
-    from idsync.engine.run import RunRequest
+    from idsync.service.plans import make_plan
+    from idsync.service.results import RunResult
 
-    with _bars(json_output) as progress:
-        engine = _engine(config, progress)
-        report = _run(engine.plan(RunRequest(_profile_name(engine, profile), trigger="cli")))
-    if out_file is not None and report.plan is not None:
-        out_file.write_bytes(report.plan.to_json())
-    _report(report, json_output, full=full)
+    with _bars(json_output) as progress, _context(config) as ctx:
+        result = _run(make_plan(ctx, profile, progress=progress))
+    if out_file is not None and result.report.plan is not None:
+        out_file.write_bytes(result.report.plan.to_json())
+    _report(RunResult(result.report), json_output, full=full)
     if out_file is not None and not json_output:
         out.print(f"plan saved to {out_file}; apply it with: idsync apply {out_file}", highlight=False)
-    raise typer.Exit(report.exit_code)
-
-
-def _profile_name(engine: Any, profile: str | None) -> str:
-    try:
-        name, _ = engine.profile(profile)
-    except ConfigError as exc:
-        raise _fail(str(exc), 2) from None
-    return str(name)
+    raise typer.Exit(result.exit_code)
 
 
 @app.command()
@@ -275,6 +235,7 @@ def apply(
 
     from idsync.console.plan_view import render_plan
     from idsync.domain.plan import Plan
+    from idsync.service.plans import apply_plan
 
     try:
         saved = Plan.from_json(plan_file.read_bytes())
@@ -286,11 +247,10 @@ def apply(
         render_plan(out, saved)
     if not yes and not json_output and sys.stdin.isatty() and not typer.confirm("Apply this plan?"):
         raise typer.Exit(0)
-    with _bars(json_output) as progress:
-        engine = _engine(config, progress)
-        report = _run(engine.apply_saved(saved, allow_over_limit=allow_over_limit))
-    _report(report, json_output, show_plan=False)
-    raise typer.Exit(report.exit_code)
+    with _bars(json_output) as progress, _context(config) as ctx:
+        result = _run(apply_plan(ctx, saved, allow_over_limit=allow_over_limit, progress=progress))
+    _report(result, json_output, show_plan=False)
+    raise typer.Exit(result.exit_code)
 
 
 @app.command()
@@ -308,7 +268,8 @@ def sync(
     json_output: JsonOption = False,
 ) -> None:
     """Read the source, plan, check the guards and apply. In a terminal, asks before applying."""
-    from idsync.engine.run import RunRequest
+    from idsync.service.runs import Trigger
+    from idsync.service.runs import sync as run_sync
 
     interactive = not yes and not dry_run and not json_output and sys.stdin.isatty()
     asked: list[bool] = []
@@ -326,51 +287,60 @@ def sync(
             bars.start()
         return answer
 
-    with _bars(json_output) as progress:
-        engine = _engine(config, progress)
-        name = _profile_name(engine, profile)
-        _schedule_notice(engine.config, name, config)
-        request = RunRequest(name, "cli", dry_run=dry_run, allow_over_limit=allow_over_limit)
-        report = _run(engine.run(request, confirm=ask if interactive else None))
-    _report(report, json_output, show_plan=not asked, full=full)
-    raise typer.Exit(report.exit_code)
+    with _bars(json_output) as progress, _context(config) as ctx:
+        with _errors():
+            name, _ = ctx.profile(profile)
+        result = _run(run_sync(
+            ctx, name, trigger=Trigger.CLI, dry_run=dry_run, allow_over_limit=allow_over_limit,
+            progress=progress, confirm=ask if interactive else None,
+        ))  # fmt: skip
+    _report(result, json_output, show_plan=not asked, full=full)
+    raise typer.Exit(result.exit_code)
 
 
 @app.command()
 def history(
     run_id: Annotated[str | None, typer.Argument(help="Show one run with every item.")] = None,
     profile: Annotated[str | None, typer.Option("--profile", "-p", help="Only this profile's runs.")] = None,
+    trigger: Annotated[str | None, typer.Option("--trigger", help="Only runs started so (cli, schedule, ...).")] = None,  # noqa: E501
+    status: Annotated[str | None, typer.Option("--status", help="Only runs that ended so.")] = None,
+    user: Annotated[
+        str | None, typer.Option("--user", help="Only runs that touched this username or source id.")
+    ] = None,
     limit: Annotated[int, typer.Option("--limit", "-n", help="How many runs to list.")] = 20,
     config: ConfigOption = None,
     json_output: JsonOption = False,
 ) -> None:
     """List recent runs, or show one run's items with their outcome and reason."""
-    from idsync.config.loader import load_database_url
     from idsync.console.history_view import render_run, render_runs
-    from idsync.store import Store
+    from idsync.service import history as service_history
+
+    with _store(config) as store, _errors():
+        if run_id is not None:
+            detail = service_history.run_detail(store, run_id)
+            _print_json(detail.to_dict()) if json_output else render_run(out, detail)
+            return
+        page = service_history.list_runs(
+            store, profile=profile, trigger=trigger, status=status, user=user, limit=limit
+        )
+    if json_output:
+        _print_json([r.to_dict() for r in page.runs])
+        return
+    render_runs(out, page.runs)
+    _next_runs(config)
+
+
+def _next_runs(config: Path | None) -> None:
+    """When `idsync serve` runs each scheduled profile next (only when the whole config loads)."""
+    from idsync.service.context import load
+    from idsync.service.schedule import next_run_notes
 
     try:
-        store = Store.open(load_database_url(config))
-    except ConfigError as exc:
-        raise _fail(str(exc), 2) from None
-    try:
-        if run_id is None:
-            runs = store.runs(profile, limit)
-            if json_output:
-                _print_json([r.to_dict() for r in runs])
-            else:
-                render_runs(out, runs)
-            return
-        try:
-            detail = store.run(run_id)
-        except KeyError as exc:
-            raise _fail(str(exc.args[0] if exc.args else exc), 2) from None
-        if json_output:
-            _print_json(detail.to_dict())
-        else:
-            render_run(out, detail)
-    finally:
-        store.close()
+        loaded = load(config)
+    except ConfigError:
+        return
+    for note in next_run_notes(loaded):
+        out.print(f"[dim]{note}[/]", highlight=False)
 
 
 @user_app.command("sync")
@@ -382,14 +352,12 @@ def user_sync(
     json_output: JsonOption = False,
 ) -> None:
     """Sync one user now (as at login): their account and memberships, nobody else's."""
-    from idsync.engine.run import RunRequest
+    from idsync.service.users import user_sync as sync_user
 
-    with _bars(json_output) as progress:
-        engine = _engine(config, progress)
-        name = _profile_name(engine, profile)
-        report = _run(engine.run(RunRequest(name, "user", dry_run=dry_run, user=login)))
-    _report(report, json_output, full=True)
-    raise typer.Exit(report.exit_code)
+    with _bars(json_output) as progress, _context(config) as ctx:
+        result = _run(sync_user(ctx, profile, login, dry_run=dry_run, progress=progress))
+    _report(result.result, json_output, full=True)
+    raise typer.Exit(result.exit_code)
 
 
 @user_app.command("lookup")
@@ -400,46 +368,15 @@ def user_lookup(
     json_output: JsonOption = False,
 ) -> None:
     """Test sync: show one source user's attributes and groups, and what each profile would write."""
-    from rich.table import Table
+    from idsync.console.service_views import render_preview
+    from idsync.service.users import lookup_in_source
 
-    from idsync.config.loader import load_config
-    from idsync.engine.lookup import preview_user, printable
-
-    try:
-        cfg = load_config(config)
-    except ConfigError as exc:
-        raise _fail(str(exc), 2) from None
-    preview = _run(preview_user(cfg, connection, login))
+    with _context(config) as ctx:
+        preview = _run(lookup_in_source(ctx, connection, login))
     if json_output:
         _print_json(preview.to_dict())
-        return
-    attributes = Table(
-        title=f"{connection}: {login} ({preview.user.status}, id {preview.user.id})", title_justify="left"
-    )
-    attributes.add_column("attribute")
-    attributes.add_column("value", overflow="fold")
-    for name, value in sorted(preview.user.attributes.items()):
-        attributes.add_row(name, printable(value))
-    out.print(attributes)
-    out.print(f"source groups: {', '.join(preview.groups) or '(none)'}", highlight=False)
-    for view in preview.profiles:
-        if view.user is None:
-            out.print(f"[yellow]profile {view.profile}: not synced[/] — {view.why_not}", highlight=False)
-            continue
-        mapped = Table(title=f"profile {view.profile} would write", title_justify="left")
-        mapped.add_column("field")
-        mapped.add_column("value", overflow="fold")
-        mapped.add_row("username", view.user.username)
-        mapped.add_row("email", view.user.email or "")
-        mapped.add_row("display name", view.user.display_name or "")
-        mapped.add_row("active", "yes" if view.user.active else "no")
-        for key, value in sorted(view.user.properties.items()):
-            mapped.add_row(f"property {key}", value)
-        for group, reason in sorted(view.user.groups.items()):
-            mapped.add_row(f"group {group}", str(reason))
-        out.print(mapped)
-    if not preview.profiles:
-        out.print(f"no profile reads from {connection!r}", highlight=False)
+    else:
+        render_preview(out, connection, login, preview)
 
 
 @app.command()
@@ -450,25 +387,12 @@ def demo(
     users: Annotated[int, typer.Option("--users", help="People in the sandbox Okta (at least 10).")] = 500,
     groups: Annotated[int, typer.Option("--groups", help="Groups in the sandbox Okta (at least 2).")] = 40,
 ) -> None:
-    """Start the sandbox Okta and Jira, sync, change a few people in Okta, sync again."""
+    """Start the sandbox Okta, Jira, Confluence and Bitbucket, sync, change people in Okta, sync again."""
     from idsync.demo import DemoSizeError, run_demo
 
     try:
         raise typer.Exit(run_demo(workdir, users=users, groups=groups, console=out))
     except DemoSizeError as exc:
-        raise _fail(str(exc), 2) from None
-
-
-scim_app = typer.Typer(help="SCIM push: the bearer tokens of scim_inbound connections.", no_args_is_help=True)
-app.add_typer(scim_app, name="scim")
-
-
-def _loaded(config_path: Path | None) -> Any:
-    from idsync.config.loader import load_config
-
-    try:
-        return load_config(config_path)
-    except ConfigError as exc:
         raise _fail(str(exc), 2) from None
 
 
@@ -478,19 +402,23 @@ def serve(
     port: Annotated[int | None, typer.Option("--port", help="Port (default: server.port).")] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Serve SCIM 2.0 at /scim/v2/<connection>/ and 1.1 at /scim/v1/<connection>/ for every scim_inbound
-    connection, plus /healthz; every accepted push is provisioned into the profile's targets."""
+    """Serve the REST API at /api/v1, SCIM 2.0 at /scim/v2/<connection>/ and 1.1 at
+    /scim/v1/<connection>/ for every scim_inbound connection, plus /healthz; every accepted push is
+    provisioned into the profile's targets."""
     from idsync.config.model import ServerSettings
     from idsync.server.app import scim_connections
     from idsync.server.runner import serve as run_server
+    from idsync.service.context import load
 
-    cfg = _loaded(config)
+    with _errors():
+        cfg = load(config)
     settings = cfg.server or ServerSettings()  # no `server:` section: the defaults
     listen_host = host or settings.host
     listen_port = port or settings.port
     for name in scim_connections(cfg):
         base = f"http://{listen_host}:{listen_port}/scim"
         err.print(f"SCIM inbox {name}: {base}/v2/{name}/ (1.1: {base}/v1/{name}/)")
+    err.print(f"REST API: http://{listen_host}:{listen_port}/api/v1/ (OpenAPI: /api/v1/openapi.json)")
     run_server(cfg, listen_host, listen_port)
 
 
@@ -502,28 +430,60 @@ def scim_token(
     config: ConfigOption = None,
 ) -> None:
     """Issue the bearer token an IdP sends; it is printed once and stored only as a SHA-256 hash."""
-    from idsync.server.app import scim_connections
-    from idsync.sources.scim import tokens
-    from idsync.store import Store
+    from idsync.service import tokens
 
-    cfg = _loaded(config)
-    inbound = scim_connections(cfg)
-    if connection not in inbound:
-        valid = ", ".join(inbound) or "(none)"
-        raise _fail(f"{connection!r} is not a scim_inbound connection; scim_inbound connections: {valid}", 2)
-    if rotate and revoke:
-        raise _fail("give --rotate or --revoke, not both", 2)
-    with Store.open(cfg.database) as store:
+    with _context(config) as ctx, _errors():
+        if rotate and revoke:
+            raise _fail("give --rotate or --revoke, not both", 2)
         if revoke:
-            removed = tokens.revoke(store.engine, connection)
+            removed = tokens.revoke_scim_token(ctx, connection)
             out.print(f"token of {connection} revoked" if removed else f"{connection} had no token")
             return
-        try:
-            token = tokens.issue(store.engine, connection, rotate=rotate)
-        except ValueError as exc:
-            raise _fail(str(exc), 2) from None
+        issued = tokens.issue_scim_token(ctx, connection, rotate=rotate)
     err.print(f"SCIM bearer token for {connection} (shown once; idsync keeps only its hash):")
-    print(token)
+    print(issued.token)
+
+
+@api_token_app.command("create")
+def api_token_create(
+    name: Annotated[str, typer.Argument(help="What the token is for, e.g. sso-plugin.")],
+    config: ConfigOption = None,
+) -> None:
+    """Create a REST API token; it is printed once, alone on the last line, and stored only as a hash."""
+    from idsync.service.tokens import create_api_token
+
+    with _store(config) as store, _errors():
+        issued = create_api_token(store, name)
+    err.print(f"API token {name!r} (shown once; idsync keeps only its SHA-256). Send it as:")
+    err.print("  Authorization: Bearer <token>", highlight=False)
+    print(issued.token)
+
+
+@api_token_app.command("list")
+def api_token_list(config: ConfigOption = None, json_output: JsonOption = False) -> None:
+    """List the REST API tokens (names and dates; never the tokens)."""
+    from idsync.console.service_views import render_tokens
+    from idsync.service.tokens import list_api_tokens
+
+    with _store(config) as store:
+        found = list_api_tokens(store)
+    if json_output:
+        _print_json([token.to_dict() for token in found])
+    else:
+        render_tokens(out, found)
+
+
+@api_token_app.command("revoke")
+def api_token_revoke(
+    name: Annotated[str, typer.Argument(help="The token's name (idsync api token list).")],
+    config: ConfigOption = None,
+) -> None:
+    """Revoke a REST API token: requests with it get 401 (within 2 seconds on a running server)."""
+    from idsync.service.tokens import revoke_api_token
+
+    with _store(config) as store, _errors():
+        revoke_api_token(store, name)
+    out.print(f"API token {name!r} revoked", highlight=False)
 
 
 def _register_sandbox() -> None:

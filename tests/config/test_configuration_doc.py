@@ -26,6 +26,7 @@ ENV = {
     "CONFLUENCE_PAT": "confluence-secret-4",
     "BITBUCKET_PASSWORD": "bitbucket-secret-5",
     "CROWD_APP_PASSWORD": "crowd-secret-6",
+    "OKTA_HOOK_SECRET": "okta-hook-secret-7-0123456789",
 }
 TYPE_HEADING = re.compile(r"`type: (\w+)`")
 

@@ -169,7 +169,7 @@ def test_unknown_key_suggests_nearest_field_at_that_path(tmp_path: Path) -> None
 
 def test_unknown_key_without_near_match_lists_valid_keys(tmp_path: Path) -> None:
     (line,) = problems(write(tmp_path, MINIMAL + "server: {zzz: 1}\n"))
-    assert line.endswith("server: unknown key 'zzz'; valid keys: host, port")
+    assert line.endswith("server: unknown key 'zzz'; valid keys: host, port, stop_grace_seconds")
 
 
 def test_unknown_top_level_and_connection_keys(tmp_path: Path) -> None:

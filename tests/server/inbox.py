@@ -14,8 +14,8 @@ import httpx
 from idsync.config.model import IdsyncConfig
 from idsync.sandbox.common.server import RunningServer, serve_in_thread
 from idsync.server.runner import build
+from idsync.service.provisioning import Provisioned, Provisioner
 from idsync.sources.scim import tokens
-from idsync.sources.scim.provisioning import Provisioned, Provisioner
 from idsync.store import Store
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from datetime import date
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
@@ -26,7 +28,15 @@ def https_url(value: str, *, allow_http_for_local: bool = True) -> str:
     return value.rstrip("/")
 
 
-class HttpConnection(_Strict):
+class _ConnectionBase(_Strict):
+    """Keys every connection type accepts."""
+
+    expires_at: date | None = Field(
+        None, description="when this connection's credential expires (metric idsync_credential_days_left)"
+    )
+
+
+class HttpConnection(_ConnectionBase):
     """Settings every HTTP connection shares."""
 
     url: str
@@ -38,6 +48,36 @@ class HttpConnection(_Strict):
     @classmethod
     def _url(cls, value: str) -> str:
         return https_url(value)
+
+
+_HEADER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*")
+_RESERVED_HEADERS = frozenset({"accept", "content-type", "content-length", "host", "user-agent"})
+
+
+class EventHooks(_Strict):
+    """Okta Event Hooks received at /hooks/okta/<connection> of `idsync serve`: the shared secret Okta
+    sends on every request (as `<header>: <secret>`, the hook's authScheme)."""
+
+    secret: SecretStr = Field(description="the value Okta sends in `header`")
+    header: str = Field("Authorization", description="the request header that carries the secret")
+
+    @field_validator("secret")
+    @classmethod
+    def _secret(cls, value: SecretStr) -> SecretStr:
+        if len(value.get_secret_value()) < 16:
+            raise ValueError(
+                "must be at least 16 characters (a random shared secret, e.g. `openssl rand -hex 24`)"
+            )
+        return value
+
+    @field_validator("header")
+    @classmethod
+    def _header(cls, value: str) -> str:
+        if not _HEADER_NAME.fullmatch(value):
+            raise ValueError(f"must be an HTTP header name such as Authorization, got {value!r}")
+        if value.lower() in _RESERVED_HEADERS:
+            raise ValueError(f"{value!r} is a header Okta sets itself; use Authorization or an X- header")
+        return value
 
 
 class OktaConnection(HttpConnection):
@@ -60,6 +100,7 @@ class OktaConnection(HttpConnection):
         description="read every group's members at least this often; in between, groups whose "
         "lastMembershipUpdated/lastUpdated are unchanged keep their cached members (0 = never cache)",
     )
+    event_hooks: EventHooks | None = None
 
 
 class JiraConnection(HttpConnection):
@@ -133,7 +174,7 @@ class LdapAttributeNames(_Strict):
     group_name: str | None = Field(None, description="group name: cn")
 
 
-class LdapConnection(_Strict):
+class LdapConnection(_ConnectionBase):
     """LDAP / Active Directory."""
 
     type: Literal["ldap"]
@@ -176,7 +217,7 @@ class LdapConnection(_Strict):
         return self
 
 
-class ScimInboundConnection(_Strict):
+class ScimInboundConnection(_ConnectionBase):
     """idsync as a SCIM service provider; the IdP pushes to /scim/v2/<connection name>/."""
 
     type: Literal["scim_inbound"]

@@ -62,8 +62,8 @@ profiles:
       protected_users: [admin]         # never touched
       protected_groups: [jira-administrators]
       refuse_empty_source: true        # refuse when the source suddenly returns no users
-    # schedule:                        # validated but not run yet (no scheduler in this version):
-    #   cron: "*/30 * * * *"           # run `idsync sync okta-to-jira` from cron or a systemd timer
+    # schedule:                        # run by `idsync serve` (UTC; or interval: 15m)
+    #   cron: "*/30 * * * *"
 
 # server:                              # for `idsync serve`
 #   host: 127.0.0.1

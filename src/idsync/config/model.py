@@ -36,10 +36,13 @@ class _Strict(BaseModel):
 
 
 class ServerSettings(_Strict):
-    """Where `idsync serve` listens."""
+    """Where `idsync serve` listens, and how it stops."""
 
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=1, le=65535)
+    stop_grace_seconds: float = Field(10.0, ge=0)
+    """On SIGTERM, how long a scheduled run in progress may take to end before it is cancelled and
+    recorded as interrupted."""
 
 
 def resolve_database_url(value: str, base_dir: Path | None) -> str:

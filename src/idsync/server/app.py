@@ -3,7 +3,10 @@
 /healthz                     liveness + store reachability
 /scim/v2/<connection>/...    SCIM 2.0 for every scim_inbound connection
 /scim/v1/<connection>/...    SCIM 1.1 for the same inbox
-(later: /api/..., /ui/..., /hooks/... — the scheduler, REST API and admin UI)
+/api/v1/...                  the REST API (bearer API tokens; OpenAPI at /api/v1/openapi.json)
+/hooks/okta/<connection>     Okta Event Hooks for every okta connection with event_hooks
+/metrics                     Prometheus metrics (idsync.metrics)
+(later: /ui/... — the admin UI)
 """
 
 from __future__ import annotations
@@ -14,12 +17,18 @@ from typing import cast
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Lifespan
 
+from idsync import metrics
 from idsync.config.connections import ScimInboundConnection
 from idsync.config.model import IdsyncConfig
+from idsync.server.api import PREFIX as API_PREFIX
+from idsync.server.api import create_api
+from idsync.server.hooks import hook_routes
+from idsync.service.context import Context
+from idsync.service.hooks import OktaHooks
 from idsync.sources.scim.endpoint import OnWrite, ScimEndpoint
 from idsync.sources.scim.provider import inbox_provider
 from idsync.sources.scim.storage import InboxStorage
@@ -34,6 +43,8 @@ class ServerParts:
     config: IdsyncConfig
     store: Store
     endpoints: dict[str, ScimEndpoint] = field(default_factory=dict)
+    hooks: OktaHooks | None = None
+    """The Okta Event Hooks receiver's processor (its queue, for tests and benchmarks)."""
 
 
 def scim_connections(config: IdsyncConfig) -> dict[str, ScimInboundConnection]:
@@ -42,9 +53,15 @@ def scim_connections(config: IdsyncConfig) -> dict[str, ScimInboundConnection]:
 
 
 def create_app(
-    config: IdsyncConfig, store: Store, *, on_write: dict[str, OnWrite] | None = None
+    config: IdsyncConfig,
+    store: Store,
+    *,
+    on_write: dict[str, OnWrite] | None = None,
+    lifespan: Lifespan[Starlette] | None = None,
+    hooks: OktaHooks | None = None,
 ) -> tuple[Starlette, ServerParts]:
-    """The ASGI app for `config`, serving over `store`; `on_write[connection]` hears accepted writes."""
+    """The ASGI app for `config`, serving over `store`; `on_write[connection]` hears accepted writes;
+    `lifespan` runs beside the server (`idsync serve` runs the scheduler in it)."""
     parts = ServerParts(config, store)
     provider = inbox_provider()
     routes: list[BaseRoute] = [Route("/healthz", _healthz(store), methods=["GET"])]
@@ -63,7 +80,19 @@ def create_app(
             )
             parts.endpoints[f"{version}/{name}"] = endpoint
             routes.append(Mount(f"/scim/{version}/{name}", app=cast(ASGIApp, endpoint)))
-    return Starlette(routes=routes), parts
+    routes.append(Mount(API_PREFIX, app=create_api(Context(config, store))))  # the REST API
+    # Okta Event Hooks and /metrics (metric labels name the connections of this config)
+    parts.hooks = hooks or OktaHooks(config, store)
+    routes.extend(hook_routes(parts.hooks))
+    metrics.watch_config(config)
+    routes.append(Route("/metrics", _metrics, methods=["GET"]))
+    return Starlette(routes=routes, lifespan=lifespan), parts
+
+
+async def _metrics(request: Request) -> Response:
+    """The Prometheus text exposition of every idsync metric."""
+    body, content_type = metrics.exposition()
+    return Response(body, media_type=content_type)
 
 
 def _healthz(store: Store):  # type: ignore[no-untyped-def]

@@ -7,19 +7,27 @@ from types import FrameType
 
 from starlette.applications import Starlette
 
-from idsync.config.model import IdsyncConfig
+from idsync import logs
+from idsync.config.model import IdsyncConfig, ServerSettings
+from idsync.server import scheduler
 from idsync.server.app import ServerParts, create_app, scim_connections
-from idsync.sources.scim.provisioning import Provisioner
+from idsync.service.context import Context
+from idsync.service.hooks import OktaHooks
+from idsync.service.provisioning import Provisioner
 from idsync.store import Store
 
 
 def build(
-    config: IdsyncConfig, store: Store, provisioner: Provisioner | None = None
+    config: IdsyncConfig, store: Store, provisioner: Provisioner | None = None, hooks: OktaHooks | None = None
 ) -> tuple[Starlette, ServerParts]:
-    """The app with every scim_inbound mount feeding the provisioner (one is made when not given)."""
+    """The app with every scim_inbound mount feeding the provisioner, and the Okta Event Hooks feeding
+    `hooks` (each is made when not given)."""
     provisioner = provisioner or Provisioner(config, store)
-    hooks = {name: provisioner.hook(name) for name in scim_connections(config)}
-    return create_app(config, store, on_write=hooks)
+    on_write = {name: provisioner.hook(name) for name in scim_connections(config)}
+    settings = config.server or ServerSettings()
+    # The scheduler runs every profile's `schedule:` while the server serves (see server/scheduler.py).
+    scheduled = scheduler.lifespan(Context(config, store), stop_grace=settings.stop_grace_seconds)
+    return create_app(config, store, on_write=on_write, lifespan=scheduled, hooks=hooks)
 
 
 class _Stopped(Exception):
@@ -38,13 +46,14 @@ def serve(config: IdsyncConfig, host: str, port: int) -> None:
     turn that re-raise into a normal return instead of a death by signal (-15) or a KeyboardInterrupt
     traceback. Provisioning runs still queued are not waited for: the next push or `idsync sync`
     reconciles them from the inbox."""
-    from idsync.sandbox.common.server import serve_forever
+    from idsync.server.uvicorn_runner import run
 
+    logs.configure_for(config)  # JSON log lines on stderr, every configured secret masked
     previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         with Store.open(config.database) as store:
             app, _parts = build(config, store)
-            serve_forever(app, host, port, log_level="info")
+            run(app, host, port)  # lifespan on: the scheduler starts and stops with the server
     except _Stopped:
         pass
     finally:

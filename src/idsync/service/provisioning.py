@@ -1,34 +1,37 @@
-"""Provisioning of every accepted SCIM write into the targets, through the same rules → diff → apply
-path as any run (`Engine.run`, trigger "scim").
+"""The provisioning worker: objects an outside system says have changed are synced into the targets
+through the same rules → diff → apply path as any run (`Engine.run`), one queue per profile.
 
-The profiles a connection feeds are those whose `source` is that connection. Each profile has one
-worker (an asyncio task on the server's loop) and an ordered queue of pending objects:
+Two callers feed it: the SCIM inbox (every accepted write, trigger "scim") and the Okta Event Hooks
+receiver (every delivered event, trigger "hook"). Each caller owns one `Provisioner`; each profile
+has one worker (an asyncio task on the server's loop) and an ordered queue of pending objects:
 
-- a user write queues ("user", id) → a single-user run: read_user of the inbox gives that user and
-  their groups with `single_user` set, so nobody else changes; a deleted user is "gone" and follows
-  `when_removed`;
-- a group write (create, rename, members, delete) queues ("all",) → a full reconcile from the inbox.
-  The diff has no single-group mode; a full run from the inbox re-reads only users whose fingerprint
-  changed plus the managed groups' members, so its cost is one member read per managed group.
+- ("user", id) → a single-user run (`RunRequest(user=id)`): the source's read_user gives that user and
+  their groups with `single_user` set, so nobody else changes; a user the SCIM inbox deleted is
+  "gone" and follows `when_removed`;
+- ("all",) → a full reconcile of the profile (a SCIM group write, an Okta group created, renamed or
+  deleted). The diff has no single-group mode; a full run re-reads only what changed where the source
+  can tell (the Okta membership cache, the inbox fingerprints).
 
 Bursts coalesce: an object already queued is not queued twice, and a full run clears every user
 queued before it started. Runs of one profile are serialised here (Engine.run also takes the profile
-lock). A run that fails, ends with failed items, or finds the profile locked is retried with
-exponential backoff (tenacity); the SCIM request never waits for any of this.
+lock). A run that fails, ends with failed items, or finds the profile locked (a scheduled run beside
+it) is retried with exponential backoff (tenacity); the request that queued it never waits for any of
+this. What is still queued when the server stops is lost: the next scheduled run reconciles it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import structlog
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
+from idsync.config.connections import ScimInboundConnection
 from idsync.config.model import IdsyncConfig
 from idsync.connectors import build_source
 from idsync.domain.errors import RunInProgress
@@ -38,10 +41,15 @@ from idsync.sources.scim.inbox_source import ScimInboxSource
 from idsync.store import Store
 from idsync.store.records import RunStatus
 
-log = logging.getLogger("idsync.scim.provisioning")
+log = structlog.get_logger(__name__)
 
 Key = tuple[str, ...]
 ALL: Key = ("all",)
+
+
+def user_key(user: str) -> Key:
+    """The queue key of one user's sync (a source id or login)."""
+    return ("user", user)
 
 
 class _RunFailed(Exception):
@@ -56,26 +64,35 @@ class Provisioned:
     key: Key
     status: RunStatus | None
     queued_at: float
-    """time.monotonic() when the first write of this object was accepted."""
+    """time.monotonic() when the first change of this object was queued."""
     finished_at: float
     attempts: int
     error: str | None = None
+    run_id: str | None = None
+
+
+async def sync_once(engine: Engine, request: RunRequest) -> RunReport:
+    """The one place this worker starts a run (the service layer's sync takes its place when the
+    lead switches callers over to it)."""
+    return await engine.run(request)
 
 
 class Provisioner:
-    """Queues and runs the provisioning of accepted writes, one worker per profile."""
+    """Queues and runs the provisioning of changed objects, one worker per profile."""
 
     def __init__(
         self,
         config: IdsyncConfig,
         store: Store,
         *,
+        trigger: str = "scim",
         attempts: int = 6,
         max_wait: float = 60.0,
         on_done: Callable[[Provisioned], None] | None = None,
     ) -> None:
         self.config = config
         self.store = store
+        self.trigger = trigger
         self.attempts = attempts
         self.max_wait = max_wait
         self.on_done = on_done
@@ -93,8 +110,6 @@ class Provisioner:
 
     def connections(self) -> set[str]:
         """The scim_inbound connections some profile uses as its source."""
-        from idsync.config.connections import ScimInboundConnection
-
         return {
             p.source
             for p in self.config.profiles.values()
@@ -106,7 +121,7 @@ class Provisioner:
         return sorted(name for name, p in self.config.profiles.items() if p.source == connection)
 
     def hook(self, connection: str) -> Callable[[str, str, str], None]:
-        """The endpoint's on_write callback for one connection."""
+        """The SCIM endpoint's on_write callback for one connection."""
 
         def on_write(kind: str, resource_id: str, operation: str) -> None:
             self.notify(connection, kind, resource_id, operation)
@@ -114,16 +129,22 @@ class Provisioner:
         return on_write
 
     def notify(self, connection: str, kind: str, resource_id: str, operation: str) -> None:
-        """Queue the object an accepted write changed (called on the server's event loop)."""
-        key: Key = ("user", resource_id) if kind == "User" else ALL
-        now = time.monotonic()
+        """Queue the object an accepted SCIM write changed (called on the server's event loop)."""
+        key = user_key(resource_id) if kind == "User" else ALL
         for profile in self.profiles_for(connection):
-            queue = self._queues.setdefault(profile, OrderedDict())
-            if key not in queue and ALL not in queue:
-                with self._idle:
-                    self._busy += 1
-                queue[key] = now
-            self._ensure_worker(profile).set()
+            self.enqueue(profile, key)
+
+    def enqueue(self, profile: str, key: Key) -> bool:
+        """Queue one object of one profile (on the server's event loop); False when it was already
+        queued or a queued full run covers it."""
+        queue = self._queues.setdefault(profile, OrderedDict())
+        added = key not in queue and ALL not in queue
+        if added:
+            with self._idle:
+                self._busy += 1
+            queue[key] = time.monotonic()
+        self._ensure_worker(profile).set()
+        return added
 
     def _ensure_worker(self, profile: str) -> asyncio.Event:
         wakeup = self._wakeups.get(profile)
@@ -156,7 +177,7 @@ class Provisioner:
             self._idle.notify_all()
 
     async def _run(self, profile: str, key: Key, queued_at: float) -> None:
-        request = RunRequest(profile, trigger="scim", user=key[1] if key[0] == "user" else None)
+        request = RunRequest(profile, trigger=self.trigger, user=key[1] if key[0] == "user" else None)
         attempts = 0
         report: RunReport | None = None
         error: str | None = None
@@ -170,7 +191,7 @@ class Provisioner:
                 with attempt:
                     attempts += 1
                     try:
-                        report = await self.engine.run(request)
+                        report = await sync_once(self.engine, request)
                     except RunInProgress as exc:
                         raise _RunFailed(str(exc)) from exc
                     if report.status in (RunStatus.FAILED, RunStatus.PARTIAL):
@@ -178,17 +199,26 @@ class Provisioner:
         except _RunFailed as exc:
             error = str(exc)
             log.warning(
-                "SCIM provisioning of %s for profile %s gave up after %d attempts: %s",
-                "/".join(key),
-                profile,
-                attempts,
-                error,
+                "provisioning gave up",
+                trigger=self.trigger,
+                profile=profile,
+                object="/".join(key),
+                attempts=attempts,
+                run_id=report.run_id if report else None,
+                error=error,
             )
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"
-            log.exception("SCIM provisioning of %s for profile %s failed", "/".join(key), profile)
+            log.exception("provisioning failed", trigger=self.trigger, profile=profile, object="/".join(key))
         outcome = Provisioned(
-            profile, key, report.status if report else None, queued_at, time.monotonic(), attempts, error
+            profile,
+            key,
+            report.status if report else None,
+            queued_at,
+            time.monotonic(),
+            attempts,
+            error,
+            report.run_id if report else None,
         )
         if self.on_done is not None:
             self.on_done(outcome)

@@ -1,0 +1,1 @@
+"""Okta Event Hooks: the receiver, the processing and the registration, end to end."""
