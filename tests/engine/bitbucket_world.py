@@ -4,17 +4,14 @@ state. (tests/engine/e2e.py is the same for Jira; its world is bound to the Jira
 
 from __future__ import annotations
 
-import asyncio
-import re
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
 
-from idsync.config.loader import parse_config
 from idsync.config.model import IdsyncConfig
-from idsync.engine.run import Engine, RunReport, RunRequest
+from idsync.engine.run import RunReport
+from idsync.sandbox.common.admin import SandboxControl
 from idsync.store import Store
-from tests.engine.e2e import ACTIVE, INCLUDE
+from tests.engine.okta_world import OktaWorld, load_config
 from tests.fixtures.bitbucket import RunningBitbucket
 from tests.fixtures.sandbox import RunningOkta
 
@@ -52,7 +49,7 @@ profiles:
 
 
 @dataclass
-class BitbucketWorld:
+class BitbucketWorld(OktaWorld):
     """Everything one Okta → Bitbucket test needs."""
 
     okta: RunningOkta
@@ -61,43 +58,13 @@ class BitbucketWorld:
     store: Store
     reports: list[RunReport] = field(default_factory=list)
 
-    def sync(self, **request: Any) -> RunReport:
-        """One real run of profile `p`, as `idsync sync` does it."""
-        report = asyncio.run(Engine(self.config, self.store).run(RunRequest("p", **request)))
-        self.reports.append(report)
-        return report
-
-    def okta_api(self) -> Any:
-        """An httpx client on the Okta emulator (the admin's token)."""
-        return self.okta.client()
-
     def writes(self) -> Counter[str]:
         """Write requests the Bitbucket emulator served since the last `reset_counters`."""
         return Counter(self.bitbucket.writes())
 
-    def reset_counters(self) -> None:
-        """Zero both emulators' request counters."""
-        for control in (self.bitbucket.sandbox.control, self.okta.sandbox.control):
-            if control.middleware is not None:
-                control.middleware.requests.clear()
-
-    # -- the expected target state, computed from the Okta emulator's own data ----------------------
-
-    def expected_active(self) -> set[str]:
-        """Usernames of the Okta users that must hold a Bitbucket seat (every active Okta user)."""
-        state = self.okta.sandbox.state
-        return {u.profile["login"].split("@")[0].lower() for u in state.users.values() if u.status in ACTIVE}
-
-    def expected_groups(self) -> dict[str, set[str]]:
-        """Bitbucket group → usernames, for the groups the profile manages."""
-        state = self.okta.sandbox.state
-        return {
-            group.profile["name"].lower(): {
-                state.users[uid].profile["login"].split("@")[0].lower() for uid in state.members[gid]
-            }
-            for gid, group in state.groups.items()
-            if re.search(INCLUDE, group.profile["name"])
-        }
+    def target_control(self) -> SandboxControl:
+        """The Bitbucket emulator's control."""
+        return self.bitbucket.sandbox.control
 
     def licensed(self) -> set[str]:
         """Usernames holding a seat in the Bitbucket emulator (without the admin)."""
@@ -142,7 +109,7 @@ def make_bitbucket_world(
     page_size: int = 200,
 ) -> BitbucketWorld:
     """A config for the two emulators, parsed by the real loader, and an opened store."""
-    text = CONFIG.format(store_url=store_url, okta_url=okta.url, bitbucket_url=bitbucket.url, retries=retries,
-                         page_size=page_size, include=INCLUDE, licence_group=LICENCE_GROUP)  # fmt: skip
-    env = {"OKTA_TOKEN": okta.token, "BITBUCKET_TOKEN": token or bitbucket.token}
-    return BitbucketWorld(okta, bitbucket, parse_config(text, env=env), Store.open(store_url))
+    env = {"BITBUCKET_TOKEN": token or bitbucket.token}
+    config, store = load_config(CONFIG, okta, store_url, env, bitbucket_url=bitbucket.url, retries=retries,
+                                page_size=page_size, licence_group=LICENCE_GROUP)  # fmt: skip
+    return BitbucketWorld(okta, bitbucket, config, store)

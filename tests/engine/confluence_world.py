@@ -4,17 +4,14 @@ all real, and the expected Confluence state computed independently from the Okta
 
 from __future__ import annotations
 
-import asyncio
-import re
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
 
-from idsync.config.loader import parse_config
 from idsync.config.model import IdsyncConfig
-from idsync.engine.run import Engine, RunReport, RunRequest
+from idsync.engine.run import RunReport
+from idsync.sandbox.common.admin import SandboxControl
 from idsync.store import Store
-from tests.engine.e2e import ACTIVE, INCLUDE
+from tests.engine.okta_world import OktaWorld, load_config
 from tests.fixtures.confluence import RunningConfluence
 from tests.fixtures.sandbox import RunningOkta
 
@@ -54,7 +51,7 @@ profiles:
 
 
 @dataclass
-class ConfluenceWorld:
+class ConfluenceWorld(OktaWorld):
     """Everything one Okta → Confluence end-to-end test needs."""
 
     okta: RunningOkta
@@ -63,43 +60,13 @@ class ConfluenceWorld:
     store: Store
     reports: list[RunReport] = field(default_factory=list)
 
-    def sync(self, **request: Any) -> RunReport:
-        """One real run of profile `p`, as `idsync sync` does it."""
-        report = asyncio.run(Engine(self.config, self.store).run(RunRequest("p", **request)))
-        self.reports.append(report)
-        return report
-
-    def okta_api(self) -> Any:
-        """An httpx client on the Okta emulator (the admin's token)."""
-        return self.okta.client()
-
     def writes(self) -> Counter[str]:
         """Write requests the Confluence emulator served since the last `reset_counters`."""
         return Counter(self.confluence.writes())
 
-    def reset_counters(self) -> None:
-        """Zero both emulators' request counters."""
-        for control in (self.confluence.sandbox.control, self.okta.sandbox.control):
-            if control.middleware is not None:
-                control.middleware.requests.clear()
-
-    def okta_username(self, uid: str) -> str:
-        """The Confluence username the rules derive from an Okta user."""
-        return str(self.okta.sandbox.state.users[uid].profile["login"]).split("@")[0].lower()
-
-    def expected_active(self) -> set[str]:
-        """Usernames that must be enabled in Confluence (every active Okta user)."""
-        state = self.okta.sandbox.state
-        return {self.okta_username(uid) for uid, u in state.users.items() if u.status in ACTIVE}
-
-    def expected_groups(self) -> dict[str, set[str]]:
-        """Confluence group → usernames, for the groups the profile manages."""
-        state = self.okta.sandbox.state
-        return {
-            group.profile["name"].lower(): {self.okta_username(uid) for uid in state.members[group_id]}
-            for group_id, group in state.groups.items()
-            if re.search(INCLUDE, group.profile["name"])
-        }
+    def target_control(self) -> SandboxControl:
+        """The Confluence emulator's control."""
+        return self.confluence.sandbox.control
 
     def enabled(self) -> set[str]:
         """Enabled usernames in Confluence (without the admin)."""
@@ -134,9 +101,14 @@ def make_confluence_world(
     when_removed: str = "deactivate",
 ) -> ConfluenceWorld:
     """A config for the two emulators, parsed by the real loader, and an opened store."""
-    text = CONFIG.format(
-        store_url=store_url, okta_url=okta.url, confluence_url=confluence.url, retries=retries,
-        when_removed=when_removed, include=INCLUDE,
-    )  # fmt: skip
-    env = {"OKTA_TOKEN": okta.token, "CONFLUENCE_TOKEN": token or confluence.token}
-    return ConfluenceWorld(okta, confluence, parse_config(text, env=env), Store.open(store_url))
+    env = {"CONFLUENCE_TOKEN": token or confluence.token}
+    config, store = load_config(
+        CONFIG,
+        okta,
+        store_url,
+        env,
+        confluence_url=confluence.url,
+        retries=retries,
+        when_removed=when_removed,
+    )
+    return ConfluenceWorld(okta, confluence, config, store)

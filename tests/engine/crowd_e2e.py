@@ -3,21 +3,16 @@ and a config, all real, and the expected Crowd state computed independently from
 
 from __future__ import annotations
 
-import asyncio
-import re
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
 
-from idsync.config.loader import parse_config
 from idsync.config.model import IdsyncConfig
-from idsync.engine.run import Engine, RunReport, RunRequest
+from idsync.engine.run import RunReport
+from idsync.sandbox.common.admin import SandboxControl
 from idsync.store import Store
+from tests.engine.okta_world import OktaWorld, load_config
 from tests.fixtures.crowd import RunningCrowd
 from tests.fixtures.sandbox import RunningOkta
-
-ACTIVE = {"ACTIVE", "PASSWORD_EXPIRED", "LOCKED_OUT", "RECOVERY"}
-INCLUDE = r"^team-"
 
 CONFIG = """
 database: {store_url}
@@ -51,7 +46,7 @@ profiles:
 
 
 @dataclass
-class CrowdWorld:
+class CrowdWorld(OktaWorld):
     """Everything one Okta → Crowd end-to-end test needs."""
 
     okta: RunningOkta
@@ -60,41 +55,13 @@ class CrowdWorld:
     store: Store
     reports: list[RunReport] = field(default_factory=list)
 
-    def sync(self, **request: Any) -> RunReport:
-        """One real run of profile `p`, as `idsync sync` does it."""
-        report = asyncio.run(Engine(self.config, self.store).run(RunRequest("p", **request)))
-        self.reports.append(report)
-        return report
-
-    def okta_api(self) -> Any:
-        """An httpx client on the Okta emulator (the admin's token)."""
-        return self.okta.client()
-
     def crowd_writes(self) -> Counter[str]:
         """Write requests the Crowd emulator served since the last `reset_counters`."""
         return self.crowd.writes()
 
-    def reset_counters(self) -> None:
-        """Zero both emulators' request counters."""
-        for control in (self.crowd.sandbox.control, self.okta.sandbox.control):
-            if control.middleware is not None:
-                control.middleware.requests.clear()
-
-    def expected_active(self) -> set[str]:
-        """Usernames of the Okta users that must be active in Crowd (every active Okta user)."""
-        state = self.okta.sandbox.state
-        return {u.profile["login"].split("@")[0].lower() for u in state.users.values() if u.status in ACTIVE}
-
-    def expected_groups(self) -> dict[str, set[str]]:
-        """Crowd group → usernames, for the groups the profile manages."""
-        state = self.okta.sandbox.state
-        return {
-            group.profile["name"].lower(): {
-                state.users[uid].profile["login"].split("@")[0].lower() for uid in state.members[group_id]
-            }
-            for group_id, group in state.groups.items()
-            if re.search(INCLUDE, group.profile["name"])
-        }
+    def target_control(self) -> SandboxControl:
+        """The Crowd emulator's control."""
+        return self.crowd.sandbox.control
 
     def crowd_active(self) -> set[str]:
         """Active usernames in the Crowd emulator (without the directory's admin)."""
@@ -129,14 +96,7 @@ def make_crowd_world(
     password: str | None = None,
 ) -> CrowdWorld:
     """A config for the two emulators, parsed by the real loader, and an opened store."""
-    text = CONFIG.format(
-        store_url=store_url,
-        okta_url=okta.url,
-        crowd_url=crowd.url,
-        application=crowd.application,
-        crowd_retries=crowd_retries,
-        include=INCLUDE,
-    )
-    env = {"OKTA_TOKEN": okta.token, "CROWD_PASSWORD": password or crowd.password}
-    config = parse_config(text, env=env)
-    return CrowdWorld(okta, crowd, config, Store.open(store_url))
+    env = {"CROWD_PASSWORD": password or crowd.password}
+    config, store = load_config(CONFIG, okta, store_url, env, crowd_url=crowd.url,
+                                application=crowd.application, crowd_retries=crowd_retries)  # fmt: skip
+    return CrowdWorld(okta, crowd, config, store)

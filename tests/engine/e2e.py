@@ -3,20 +3,16 @@ and the expected Jira state computed independently from the Okta emulator's stat
 
 from __future__ import annotations
 
-import asyncio
-import re
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
 
-from idsync.config.loader import parse_config
 from idsync.config.model import IdsyncConfig
-from idsync.engine.run import Engine, RunReport, RunRequest
+from idsync.engine.run import RunReport
+from idsync.sandbox.common.admin import SandboxControl
 from idsync.store import Store
+from tests.engine.okta_world import INCLUDE as INCLUDE  # re-exported for the tests that build on CONFIG
+from tests.engine.okta_world import OktaWorld, load_config
 from tests.fixtures.sandbox import RunningJira, RunningOkta
-
-ACTIVE = {"ACTIVE", "PASSWORD_EXPIRED", "LOCKED_OUT", "RECOVERY"}
-INCLUDE = r"^team-"
 
 CONFIG = """
 database: {store_url}
@@ -52,7 +48,7 @@ profiles:
 
 
 @dataclass
-class World:
+class World(OktaWorld):
     """Everything one end-to-end test needs."""
 
     okta: RunningOkta
@@ -61,45 +57,14 @@ class World:
     store: Store
     reports: list[RunReport] = field(default_factory=list)
 
-    def sync(self, **request: Any) -> RunReport:
-        """One real run of profile `p`, as `idsync sync` does it."""
-        report = asyncio.run(Engine(self.config, self.store).run(RunRequest("p", **request)))
-        self.reports.append(report)
-        return report
-
-    def okta_api(self) -> Any:
-        """An httpx client on the Okta emulator (the admin's token)."""
-        return self.okta.client()
-
     def jira_writes(self) -> Counter[str]:
         """Write requests the Jira emulator served since the last `reset_counters`."""
         stats = self.jira.sandbox.control.stats()
         return Counter({k: v for k, v in stats.items() if not k.startswith(("GET", "HEAD"))})
 
-    def reset_counters(self) -> None:
-        """Zero both emulators' request counters."""
-        for control in (self.jira.sandbox.control, self.okta.sandbox.control):
-            if control.middleware is not None:
-                control.middleware.requests.clear()
-
-    # -- the expected target state, computed from the Okta emulator's own data ----------------------
-
-    def expected_active(self) -> set[str]:
-        """Usernames of the Okta users that must be active in Jira (every active Okta user)."""
-        state = self.okta.sandbox.state
-        return {u.profile["login"].split("@")[0].lower() for u in state.users.values() if u.status in ACTIVE}
-
-    def expected_groups(self) -> dict[str, set[str]]:
-        """Jira group → usernames, for the groups the profile manages."""
-        state = self.okta.sandbox.state
-        result: dict[str, set[str]] = {}
-        for group_id, group in state.groups.items():
-            if not re.search(INCLUDE, group.profile["name"]):
-                continue
-            result[group.profile["name"].lower()] = {
-                state.users[uid].profile["login"].split("@")[0].lower() for uid in state.members[group_id]
-            }
-        return result
+    def target_control(self) -> SandboxControl:
+        """The Jira emulator's control."""
+        return self.jira.sandbox.control
 
     def jira_active(self) -> set[str]:
         """Active usernames in the Jira emulator (without the admin)."""
@@ -136,14 +101,14 @@ def make_world(
     max_deactivations: int = 1000,
 ) -> World:
     """A config for the two emulators, parsed by the real loader, and an opened store."""
-    text = CONFIG.format(
-        store_url=store_url,
-        okta_url=okta.url,
+    config, store = load_config(
+        CONFIG,
+        okta,
+        store_url,
+        {"JIRA_TOKEN": jira.token},
         jira_url=jira.url,
         okta_extra=f"app_id: {app_id}" if app_id else "",
         jira_retries=jira_retries,
-        include=INCLUDE,
         max_deactivations=max_deactivations,
     )
-    config = parse_config(text, env={"OKTA_TOKEN": okta.token, "JIRA_TOKEN": jira.token})
-    return World(okta, jira, config, Store.open(store_url))
+    return World(okta, jira, config, store)

@@ -6,61 +6,66 @@ from typing import Annotated
 
 import typer
 
+from idsync.sandbox.atlassian.common.cli import (
+    AdminPassword,
+    AdminUsername,
+    FailRate,
+    Host,
+    JitterMs,
+    LatencyMs,
+    Port,
+    RateLimit,
+    Seed,
+    Users,
+    make_options,
+    serve,
+)
+
 
 def jira(
-    port: Annotated[int, typer.Option(help="TCP port to listen on.")] = 8082,
-    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
-    users: Annotated[int, typer.Option(min=0, help="Generated users besides the admin.")] = 100,
+    port: Port = 8082,
+    host: Host = "127.0.0.1",
+    users: Users = 100,
     projects: Annotated[int, typer.Option(min=0, help="Generated projects.")] = 5,
-    seed: Annotated[int, typer.Option(help="Seed of the deterministic data generator.")] = 1,
+    seed: Seed = 1,
     token: Annotated[
         str | None, typer.Option(help="Personal access token of the admin (generated when omitted).")
     ] = None,
-    username: Annotated[str, typer.Option(help="Admin username for Basic auth.")] = "admin",
-    password: Annotated[str, typer.Option(help="Admin password for Basic auth.")] = "admin",
+    username: AdminUsername = "admin",
+    password: AdminPassword = "admin",
     version: Annotated[int, typer.Option(help="Jira major version to emulate: 9 or 10.")] = 9,
-    latency_ms: Annotated[float, typer.Option(min=0, help="Fixed latency added to every request.")] = 0.0,
-    jitter_ms: Annotated[float, typer.Option(min=0, help="Random extra latency, 0..N ms.")] = 0.0,
-    fail_rate: Annotated[
-        float, typer.Option(min=0.0, max=1.0, help="Probability of a 5xx on reads and writes.")
-    ] = 0.0,
-    rate_limit: Annotated[
-        float | None,
-        typer.Option(help="Per-user token bucket: requests allowed per second (off when omitted)."),
-    ] = None,
+    latency_ms: LatencyMs = 0.0,
+    jitter_ms: JitterMs = 0.0,
+    fail_rate: FailRate = 0.0,
+    rate_limit: RateLimit = None,
 ) -> None:
     """Start the Jira emulator, print its URL and sandbox credentials, serve until Ctrl-C."""
     from idsync.sandbox.atlassian.jira.app import create_app
-    from idsync.sandbox.atlassian.jira.options import JiraOptions, OptionsError
-    from idsync.sandbox.common.server import serve_forever
+    from idsync.sandbox.atlassian.jira.options import JiraOptions
 
-    try:
-        options = JiraOptions(
-            users=users,
-            projects=projects,
-            seed=seed,
-            token=token,
-            username=username,
-            password=password,
-            version=version,
-            latency_ms=latency_ms,
-            jitter_ms=jitter_ms,
-            read_fail_rate=fail_rate,
-            write_fail_rate=fail_rate,
-            rate_limit_requests=rate_limit,
-        )
-    except OptionsError as exc:
-        raise typer.BadParameter(str(exc)) from exc
+    options = make_options(
+        JiraOptions,
+        users=users,
+        projects=projects,
+        seed=seed,
+        token=token,
+        username=username,
+        password=password,
+        version=version,
+        latency_ms=latency_ms,
+        jitter_ms=jitter_ms,
+        read_fail_rate=fail_rate,
+        write_fail_rate=fail_rate,
+        rate_limit_requests=rate_limit,
+    )
     sandbox = create_app(options)
+    state = sandbox.state
     base_url = f"http://{host}:{port}"
     # Sandbox credentials, printed on purpose: the issue requires them on start.
-    typer.echo(f"Jira {options.version} emulator: {base_url}/rest/api/2/")
-    typer.echo(
-        f"  users: {len(sandbox.state.users)}  groups: {len(sandbox.state.groups)}  "
-        f"projects: {len(sandbox.state.projects)}"
-    )
-    typer.echo(f"  Basic auth:  {sandbox.username} / {sandbox.password}")
-    typer.echo(f"  PAT (Bearer): {sandbox.token}")
-    typer.echo(f"  admin API:   {base_url}/_sandbox/state")
-    typer.echo("Ctrl-C to stop.", err=False)
-    serve_forever(sandbox.app, host, port)
+    serve(sandbox.app, host, port, [
+        f"Jira {options.version} emulator: {base_url}/rest/api/2/",
+        f"  users: {len(state.users)}  groups: {len(state.groups)}  projects: {len(state.projects)}",
+        f"  Basic auth:  {sandbox.username} / {sandbox.password}",
+        f"  PAT (Bearer): {sandbox.token}",
+        f"  admin API:   {base_url}/_sandbox/state",
+    ])  # fmt: skip

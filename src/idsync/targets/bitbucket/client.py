@@ -11,7 +11,6 @@ statuses become errors. Credentials travel only in the Authorization header, nev
 
 from __future__ import annotations
 
-import base64
 from typing import Any, Generic, TypeVar
 
 import httpx
@@ -20,26 +19,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from idsync.config.connections import BitbucketConnection
 from idsync.domain.errors import ConnectorError
-from idsync.http import HttpClient, RetryPolicy, WireResponse, describe_plain
+from idsync.http import HttpClient, WireResponse
+from idsync.targets.atlassian import describe_or_fallback, make_client, token_or_basic_headers
 
 API = "/rest/api/1.0"
 """Base path of every call (`/rest/api/latest/` is the same API)."""
 
 M = TypeVar("M", bound=BaseModel)
-
-
-def auth_headers(conn: BitbucketConnection) -> dict[str, str]:
-    """Bearer for an HTTP access token, Basic for username + password."""
-    headers = {"Accept": "application/json"}
-    if conn.token is not None:
-        headers["Authorization"] = f"Bearer {conn.token.get_secret_value()}"
-    else:
-        # the connection model's validator guarantees both are set when there is no token
-        assert conn.username is not None
-        assert conn.password is not None
-        pair = f"{conn.username}:{conn.password.get_secret_value()}".encode()
-        headers["Authorization"] = f"Basic {base64.b64encode(pair).decode('ascii')}"
-    return headers
 
 
 def error_entries(response: WireResponse) -> list[dict[str, Any]]:
@@ -65,24 +51,12 @@ def describe_bitbucket(response: WireResponse) -> str:
         if message:
             context = entry.get("context")
             parts.append(f"{context}: {message}" if context else message)
-    if parts:
-        return "; ".join(parts)[:500]
-    if response.status_code == 401:
-        return "authentication failed (check the token, or username and password)"
-    return describe_plain(response)
+    return describe_or_fallback(response, "; ".join(parts))
 
 
 def make_http(conn: BitbucketConnection, transport: httpx.AsyncBaseTransport | None = None) -> HttpClient:
     """An HttpClient for one Bitbucket connection: its URL, auth, concurrency, timeout and retries."""
-    return HttpClient(
-        conn.url,
-        headers=auth_headers(conn),
-        describe=describe_bitbucket,
-        max_concurrency=conn.concurrency,
-        timeout=conn.timeout,
-        retry=RetryPolicy(attempts=conn.retries + 1),
-        transport=transport,
-    )
+    return make_client(conn, token_or_basic_headers(conn), describe_bitbucket, transport)
 
 
 # --- response models (only the fields idsync reads; extra fields are ignored) --------------------

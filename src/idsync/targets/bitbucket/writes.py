@@ -20,6 +20,7 @@ from typing import Any
 from idsync.domain.errors import BadRequestError, ConflictError, ConnectorError
 from idsync.domain.plan import Action, Change, PlanItem
 from idsync.http import HttpClient, WireResponse, error_for
+from idsync.targets.atlassian import item_group, item_username, mapped_fields
 from idsync.targets.bitbucket.client import API, BitbucketUser, describe_bitbucket, exception_names, read_all
 from idsync.targets.bitbucket.quirks import (
     ADD_TO_DEFAULT_GROUP,
@@ -62,7 +63,7 @@ class BitbucketWriter:
             case Action.DELETE_USER:
                 await self._delete_user(item)
             case Action.CREATE_GROUP:
-                await self.http.request("POST", f"{API}/admin/groups", params={"name": _group(item)},
+                await self.http.request("POST", f"{API}/admin/groups", params={"name": item_group(item)},
                                         ok=(200, 201, 409))  # fmt: skip
                 # 409 "A group with this name already exists": the goal is reached
             case Action.ADD_MEMBER | Action.RESTORE_LICENCE:
@@ -79,7 +80,7 @@ class BitbucketWriter:
         return None
 
     async def _create_user(self, item: PlanItem) -> str:
-        name = _username(item)
+        name = item_username(item)
         fields = {USER_FIELDS.get(c.field, c.field): c.new for c in item.changes}
         email = fields.get("email")
         if not isinstance(email, str) or not email:
@@ -110,14 +111,14 @@ class BitbucketWriter:
         return str(created.id)
 
     async def _update_user(self, item: PlanItem) -> None:
-        body: dict[str, Any] = {"name": _username(item)}
+        body: dict[str, Any] = {"name": item_username(item)}
         body.update(_user_body(item.changes))
         if len(body) == 1:
             raise BadRequestError(f"update_user of {item.subject}: the item changes no Bitbucket user field")
         await self.http.request("PUT", f"{API}/admin/users", json=body, ok=(200,))
 
     async def _rename_user(self, item: PlanItem) -> None:
-        old = _username(item)
+        old = item_username(item)
         names = [c.new for c in item.changes if c.field in _NAME_FIELDS and isinstance(c.new, str) and c.new]
         new = names[0] if names else None
         if not isinstance(new, str):
@@ -128,7 +129,7 @@ class BitbucketWriter:
 
     async def _delete_user(self, item: PlanItem) -> None:
         response = await self.http.request(
-            "DELETE", f"{API}/admin/users", params={"name": _username(item)}, ok=(200, 204, 404)
+            "DELETE", f"{API}/admin/users", params={"name": item_username(item)}, ok=(200, 204, 404)
         )
         if response.status_code == 404 and "NoSuchUserException" not in exception_names(response):
             raise error_for(response, describe_bitbucket)
@@ -138,7 +139,7 @@ class BitbucketWriter:
         response = await self.http.request(
             "POST",
             f"{API}/admin/users/add-groups",
-            json={"user": _username(item), "groups": [_group(item)]},
+            json={"user": item_username(item), "groups": [item_group(item)]},
             ok=(200, 204, 403),
         )
         if response.status_code == 403:
@@ -148,8 +149,8 @@ class BitbucketWriter:
         """ADD_MEMBER / RESTORE_LICENCE items of one group in one `add-users` request. Bitbucket
         refuses the whole request when one user is missing (404) or a seat is short (403): then each
         item is tried alone, so every item gets its own outcome and the others still land."""
-        group = _group(items[0])
-        users = [_username(item) for item in items]
+        group = item_group(items[0])
+        users = [item_username(item) for item in items]
         response = await self.http.request(
             "POST", f"{API}/admin/groups/add-users", json={"group": group, "users": users},
             ok=(200, 204, 403, 404),
@@ -172,7 +173,7 @@ class BitbucketWriter:
         response = await self.http.request(
             "POST",
             f"{API}/admin/users/remove-group",
-            json={"context": _username(item), "itemName": _group(item)},
+            json={"context": item_username(item), "itemName": item_group(item)},
             ok=(200, 204, 404),
         )
         if response.status_code == 404 and not exception_names(response) & _GONE:
@@ -191,25 +192,8 @@ class BitbucketWriter:
         return error_for(response, describe_bitbucket)
 
 
-def _username(item: PlanItem) -> str:
-    if not item.user:
-        raise BadRequestError(f"{item.action} item has no user (username)")
-    return item.user
-
-
-def _group(item: PlanItem) -> str:
-    if not item.group:
-        raise BadRequestError(f"{item.action} item has no group")
-    return item.group
-
-
 def _user_body(changes: tuple[Change, ...]) -> dict[str, Any]:
     """The UserUpdate fields of `changes` (only changed fields: Bitbucket leaves the others alone)."""
-    body: dict[str, Any] = {}
-    for change in changes:
-        name = USER_FIELDS.get(change.field)
-        if name is None:
-            valid = ", ".join(sorted(USER_FIELDS))
-            raise BadRequestError(f"a Bitbucket user has no updatable field {change.field!r}; valid: {valid}")
-        body[name] = change.new
-    return body
+    return mapped_fields(
+        changes, USER_FIELDS, "a Bitbucket user has no updatable field {field!r}; valid: {valid}"
+    )

@@ -9,7 +9,6 @@ Authorization header, never in a message.
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
 import httpx
@@ -17,24 +16,11 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
 from idsync.config.connections import ConfluenceConnection
-from idsync.http import HttpClient, RetryPolicy, WireResponse, describe_plain
+from idsync.http import HttpClient, WireResponse
+from idsync.targets.atlassian import describe_or_fallback, make_client, token_or_basic_headers
 
 API = "/rest/api"
 MANIFEST = "/rest/applinks/1.0/manifest"
-
-
-def auth_headers(conn: ConfluenceConnection) -> dict[str, str]:
-    """Bearer for a personal access token, Basic for username + password."""
-    headers = {"Accept": "application/json"}
-    if conn.token is not None:
-        headers["Authorization"] = f"Bearer {conn.token.get_secret_value()}"
-    else:
-        # the connection model's validator guarantees both are set when there is no token
-        assert conn.username is not None
-        assert conn.password is not None
-        pair = f"{conn.username}:{conn.password.get_secret_value()}".encode()
-        headers["Authorization"] = f"Basic {base64.b64encode(pair).decode('ascii')}"
-    return headers
 
 
 def error_message(response: WireResponse) -> str | None:
@@ -50,25 +36,12 @@ def error_message(response: WireResponse) -> str | None:
 
 def describe_confluence(response: WireResponse) -> str:
     """One line from a Confluence error response."""
-    message = error_message(response)
-    if message:
-        return message[:500]
-    if response.status_code == 401:
-        return "authentication failed (check the token, or username and password)"
-    return describe_plain(response)
+    return describe_or_fallback(response, error_message(response))
 
 
 def make_http(conn: ConfluenceConnection, transport: httpx.AsyncBaseTransport | None = None) -> HttpClient:
     """An HttpClient for one Confluence connection: its URL, auth, concurrency, timeout and retries."""
-    return HttpClient(
-        conn.url,
-        headers=auth_headers(conn),
-        describe=describe_confluence,
-        max_concurrency=conn.concurrency,
-        timeout=conn.timeout,
-        retry=RetryPolicy(attempts=conn.retries + 1),
-        transport=transport,
-    )
+    return make_client(conn, token_or_basic_headers(conn), describe_confluence, transport)
 
 
 # --- response models (only the fields idsync reads; extra fields are ignored) --------------------

@@ -18,6 +18,7 @@ from urllib.parse import quote
 from idsync.domain.errors import BadRequestError
 from idsync.domain.plan import Action, Change, PlanItem
 from idsync.http import HttpClient
+from idsync.targets.atlassian import item_group, item_username, mapped_fields
 from idsync.targets.confluence.client import API, CreatedUser, LongTaskSubmission, Person, describe_confluence
 from idsync.targets.confluence.longtask import wait_for_task
 from idsync.targets.confluence.quirks import create_username, full_name, initial_password
@@ -59,7 +60,7 @@ class ConfluenceWriter:
                 await self._delete_user(item)
             case Action.CREATE_GROUP:
                 await self.http.request(
-                    "POST", f"{API}/admin/group", json={"name": _group(item)}, ok=(200, 201, 409)
+                    "POST", f"{API}/admin/group", json={"name": item_group(item)}, ok=(200, 201, 409)
                 )  # 409: someone created it since the plan was made; the goal is reached
             case Action.ADD_MEMBER:
                 await self._membership("PUT", item)
@@ -73,7 +74,7 @@ class ConfluenceWriter:
         return None
 
     async def _create_user(self, item: PlanItem) -> str:
-        username = create_username(_username(item))
+        username = create_username(item_username(item))
         fields = {c.field: c.new for c in item.changes}
         body: dict[str, Any] = {
             "userName": username,
@@ -101,7 +102,7 @@ class ConfluenceWriter:
             # Whether Confluence clears a field the body leaves out is not documented (Atlassian's
             # example sends both), so the unchanged one is sent with its current value.
             response = await self.http.request(
-                "GET", f"{API}/user", params={"username": _username(item), "expand": PERSON_EXPAND},
+                "GET", f"{API}/user", params={"username": item_username(item), "expand": PERSON_EXPAND},
                 ok=(200,), label=f"{API}/user",
             )  # fmt: skip
             current = Person.model_validate_json(response.content)
@@ -110,11 +111,11 @@ class ConfluenceWriter:
         await self._user_call("PUT", item, "", json=body)
 
     async def _user_call(self, method: str, item: PlanItem, suffix: str, json: Any = None) -> None:
-        url = f"{API}/admin/user/{quote(_username(item), safe='')}{suffix}"
+        url = f"{API}/admin/user/{quote(item_username(item), safe='')}{suffix}"
         await self.http.request(method, url, json=json, ok=(200, 204), label=f"{ADMIN_USER}{suffix}")
 
     async def _delete_user(self, item: PlanItem) -> None:
-        username = _username(item)
+        username = item_username(item)
         url = f"{API}/admin/user/{quote(username, safe='')}"
         response = await self.http.request("DELETE", url, ok=(200, 202, 204, 404), label=ADMIN_USER)
         if response.status_code != 202:
@@ -125,7 +126,7 @@ class ConfluenceWriter:
         )
 
     async def _membership(self, method: str, item: PlanItem) -> None:
-        url = f"{API}/user/{quote(_username(item), safe='')}/group/{quote(_group(item), safe='')}"
+        url = f"{API}/user/{quote(item_username(item), safe='')}/group/{quote(item_group(item), safe='')}"
         await self.http.request(method, url, ok=(200, 204), label=MEMBERSHIP)
 
 
@@ -133,27 +134,8 @@ def _text(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def _username(item: PlanItem) -> str:
-    if not item.user:
-        raise BadRequestError(f"{item.action} item has no user (username)")
-    return item.user
-
-
-def _group(item: PlanItem) -> str:
-    if not item.group:
-        raise BadRequestError(f"{item.action} item has no group")
-    return item.group
-
-
 def _user_body(changes: tuple[Change, ...]) -> dict[str, Any]:
     """The admin-user fields of `changes` with their new values."""
-    body: dict[str, Any] = {}
-    for change in changes:
-        name = USER_FIELDS.get(change.field)
-        if name is None:
-            valid = ", ".join(sorted(USER_FIELDS))
-            raise BadRequestError(
-                f"a Confluence user has no field {change.field!r} idsync can write; valid: {valid}"
-            )
-        body[name] = change.new
-    return body
+    return mapped_fields(
+        changes, USER_FIELDS, "a Confluence user has no field {field!r} idsync can write; valid: {valid}"
+    )

@@ -9,7 +9,6 @@ Credentials travel only in the Authorization header, never in a message.
 
 from __future__ import annotations
 
-import base64
 import re
 
 import httpx
@@ -17,7 +16,8 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
 from idsync.config.connections import CrowdConnection
-from idsync.http import HttpClient, RetryPolicy, WireResponse, describe_plain
+from idsync.http import HttpClient, WireResponse, describe_plain
+from idsync.targets.atlassian import basic_authorization, make_client
 
 API = "/rest/usermanagement/1"
 """Base path of every call, after the connection URL (which includes Crowd's context path, often
@@ -28,10 +28,9 @@ _XML_FIELD = re.compile(r"<(reason|message)>([^<]*)</\1>")
 
 def auth_headers(conn: CrowdConnection) -> dict[str, str]:
     """Basic auth as the application, and JSON: Crowd answers XML unless JSON is asked for."""
-    pair = f"{conn.application}:{conn.password.get_secret_value()}".encode()
     return {
         "Accept": "application/json",
-        "Authorization": f"Basic {base64.b64encode(pair).decode('ascii')}",
+        "Authorization": basic_authorization(conn.application, conn.password.get_secret_value()),
     }
 
 
@@ -67,15 +66,7 @@ def describe_crowd(response: WireResponse) -> str:
 
 def make_http(conn: CrowdConnection, transport: httpx.AsyncBaseTransport | None = None) -> HttpClient:
     """An HttpClient for one Crowd connection: its URL, auth, concurrency, timeout and retries."""
-    return HttpClient(
-        conn.url,
-        headers=auth_headers(conn),
-        describe=describe_crowd,
-        max_concurrency=conn.concurrency,
-        timeout=conn.timeout,
-        retry=RetryPolicy(attempts=conn.retries + 1),
-        transport=transport,
-    )
+    return make_client(conn, auth_headers(conn), describe_crowd, transport)
 
 
 # --- response models (only the fields idsync reads; extra fields are ignored) --------------------

@@ -18,6 +18,7 @@ from typing import Any
 from idsync.domain.errors import BadRequestError, ConflictError
 from idsync.domain.plan import Action, Change, PlanItem
 from idsync.http import HttpClient
+from idsync.targets.atlassian import item_group, item_username
 from idsync.targets.crowd.client import API, CrowdUser
 from idsync.targets.crowd.quirks import already_exists, is_reason, refine, split_display_name, strong_password
 
@@ -66,7 +67,7 @@ class CrowdWriter:
     # --- users -----------------------------------------------------------------------------------
 
     async def _create_user(self, item: PlanItem) -> str:
-        name = _username(item)
+        name = item_username(item)
         new = {c.field: c.new for c in item.changes}
         display = str(new.get("display_name") or name)
         first, last = split_display_name(display)
@@ -102,7 +103,7 @@ class CrowdWriter:
 
     async def _current(self, item: PlanItem) -> CrowdUser:
         """The user as Crowd holds it now, by immutable key when known (rename-safe)."""
-        return await self._get({"key": item.user_key} if item.user_key else {"username": _username(item)})
+        return await self._get({"key": item.user_key} if item.user_key else {"username": item_username(item)})
 
     async def _put_user(self, user: CrowdUser, **changes: Any) -> None:
         """PUT /user with the whole user: Crowd replaces the fields it is sent."""
@@ -142,7 +143,7 @@ class CrowdWriter:
         await self._put_user(user, **changes)
 
     async def _rename_user(self, item: PlanItem) -> None:
-        old = _username(item)
+        old = item_username(item)
         new = _new_username(item.changes)
         if new is None:
             raise BadRequestError(f"rename_user of {item.subject} names no new username")
@@ -159,14 +160,14 @@ class CrowdWriter:
 
     async def _delete_user(self, item: PlanItem) -> None:
         response = await self.http.request(
-            "DELETE", f"{API}/user", params={"username": _username(item)}, ok=(204, 404)
+            "DELETE", f"{API}/user", params={"username": item_username(item)}, ok=(204, 404)
         )
         if response.status_code == 404 and not is_reason(response, "USER_NOT_FOUND"):
             raise refine(response)
         # 404 USER_NOT_FOUND: the user is gone already, which is the goal
 
     async def _set_attributes(self, item: PlanItem) -> None:
-        username = _username(item)
+        username = item_username(item)
         for change in item.changes:
             name = change.field.removeprefix(PROPERTY_PREFIX)
             if change.new is None or change.new == "":
@@ -192,7 +193,7 @@ class CrowdWriter:
     # --- groups ----------------------------------------------------------------------------------
 
     async def _create_group(self, item: PlanItem) -> None:
-        body = {"name": _group(item), "type": "GROUP", "active": True, "description": ""}
+        body = {"name": item_group(item), "type": "GROUP", "active": True, "description": ""}
         response = await self.http.request("POST", f"{API}/group", json=body, ok=(201, 400, 409))
         if response.status_code != 201 and not already_exists(response):
             raise refine(response)
@@ -202,8 +203,8 @@ class CrowdWriter:
         response = await self.http.request(
             "POST",
             f"{API}/group/user/direct",
-            params={"groupname": _group(item)},
-            json={"name": _username(item)},
+            params={"groupname": item_group(item)},
+            json={"name": item_username(item)},
             ok=(201, 204, 400, 404, 409),
         )
         if response.status_code in (400, 404, 409) and not already_exists(response):
@@ -214,24 +215,12 @@ class CrowdWriter:
         response = await self.http.request(
             "DELETE",
             f"{API}/group/user/direct",
-            params={"groupname": _group(item), "username": _username(item)},
+            params={"groupname": item_group(item), "username": item_username(item)},
             ok=(200, 204, 404),
         )
         if response.status_code == 404 and not is_reason(response, "MEMBERSHIP_NOT_FOUND"):
             raise refine(response)
         # 404 MEMBERSHIP_NOT_FOUND: not a member, which is the goal
-
-
-def _username(item: PlanItem) -> str:
-    if not item.user:
-        raise BadRequestError(f"{item.action} item has no user (username)")
-    return item.user
-
-
-def _group(item: PlanItem) -> str:
-    if not item.group:
-        raise BadRequestError(f"{item.action} item has no group")
-    return item.group
 
 
 def _new_username(changes: tuple[Change, ...]) -> str | None:

@@ -9,7 +9,6 @@ where statuses become errors. Credentials travel only in the Authorization heade
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
 import httpx
@@ -17,24 +16,11 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from idsync.config.connections import JiraConnection
-from idsync.http import HttpClient, RetryPolicy, WireResponse, describe_plain
+from idsync.http import HttpClient, WireResponse
+from idsync.targets.atlassian import describe_or_fallback, make_client, token_or_basic_headers
 
 API = "/rest/api/2"
 """Base path of every call (`/rest/api/latest/` is an alias of it)."""
-
-
-def auth_headers(conn: JiraConnection) -> dict[str, str]:
-    """Bearer for a personal access token, Basic for username + password."""
-    headers = {"Accept": "application/json"}
-    if conn.token is not None:
-        headers["Authorization"] = f"Bearer {conn.token.get_secret_value()}"
-    else:
-        # the connection model's validator guarantees both are set when there is no token
-        assert conn.username is not None
-        assert conn.password is not None
-        pair = f"{conn.username}:{conn.password.get_secret_value()}".encode()
-        headers["Authorization"] = f"Basic {base64.b64encode(pair).decode('ascii')}"
-    return headers
 
 
 def error_parts(response: WireResponse) -> tuple[list[str], dict[str, str]]:
@@ -56,24 +42,12 @@ def describe_jira(response: WireResponse) -> str:
     """One line from a Jira error body: general messages, then `field: message` pairs."""
     messages, errors = error_parts(response)
     parts = messages + [f"{name}: {text}" for name, text in sorted(errors.items())]
-    if parts:
-        return "; ".join(parts)[:500]
-    if response.status_code == 401:
-        return "authentication failed (check the token, or username and password)"
-    return describe_plain(response)
+    return describe_or_fallback(response, "; ".join(parts))
 
 
 def make_http(conn: JiraConnection, transport: httpx.AsyncBaseTransport | None = None) -> HttpClient:
     """An HttpClient for one Jira connection: its URL, auth, concurrency, timeout and retries."""
-    return HttpClient(
-        conn.url,
-        headers=auth_headers(conn),
-        describe=describe_jira,
-        max_concurrency=conn.concurrency,
-        timeout=conn.timeout,
-        retry=RetryPolicy(attempts=conn.retries + 1),
-        transport=transport,
-    )
+    return make_client(conn, token_or_basic_headers(conn), describe_jira, transport)
 
 
 # --- response models (only the fields idsync reads; extra fields are ignored) --------------------

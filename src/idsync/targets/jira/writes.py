@@ -16,6 +16,7 @@ from urllib.parse import quote
 from idsync.domain.errors import BadRequestError, ConflictError
 from idsync.domain.plan import Action, Change, PlanItem
 from idsync.http import HttpClient, WireResponse, error_for
+from idsync.targets.atlassian import item_group, item_username, mapped_fields
 from idsync.targets.jira.client import API, JiraUser, describe_jira, error_parts
 
 USER_FIELDS: Mapping[str, str] = {
@@ -76,7 +77,7 @@ class JiraWriter:
         return None
 
     async def _create_user(self, item: PlanItem) -> str:
-        body: dict[str, Any] = {"name": _username(item)}
+        body: dict[str, Any] = {"name": item_username(item)}
         body.update(_user_body(item.changes, exclude={"name", "active"}))
         # No password: Jira generates a random one. No "notification": Jira does not email by default.
         response = await self.http.request("POST", f"{API}/user", json=body, ok=(201, 400))
@@ -105,7 +106,7 @@ class JiraWriter:
         await self.http.request("PUT", f"{API}/user", params=params, json={"name": new}, ok=(200,))
 
     async def _set_properties(self, item: PlanItem) -> None:
-        username = _username(item)
+        username = item_username(item)
         for change in item.changes:
             key = change.field.removeprefix(PROPERTY_PREFIX)
             url = f"{API}/user/properties/{quote(key, safe='')}"
@@ -127,7 +128,7 @@ class JiraWriter:
                 )
 
     async def _create_group(self, item: PlanItem) -> None:
-        group = _group(item)
+        group = item_group(item)
         response = await self.http.request("POST", f"{API}/group", json={"name": group}, ok=(201, 400))
         if response.status_code == 400 and not _mentions(response, _ALREADY):
             raise error_for(response, describe_jira)
@@ -137,8 +138,8 @@ class JiraWriter:
         response = await self.http.request(
             "POST",
             f"{API}/group/user",
-            params={"groupname": _group(item)},
-            json={"name": _username(item)},
+            params={"groupname": item_group(item)},
+            json={"name": item_username(item)},
             ok=(200, 201, 400),
         )
         if response.status_code == 400 and not _mentions(response, _ALREADY):
@@ -149,7 +150,7 @@ class JiraWriter:
         response = await self.http.request(
             "DELETE",
             f"{API}/group/user",
-            params={"groupname": _group(item), "username": _username(item)},
+            params={"groupname": item_group(item), "username": item_username(item)},
             ok=(200, 204, 400, 404),
         )
         if response.status_code in (400, 404) and not _mentions(response, _NOT_MEMBER):
@@ -187,40 +188,20 @@ def _mentions(response: WireResponse, pattern: re.Pattern[str]) -> bool:
     return any(pattern.search(text) for text in [*messages, *errors.values()])
 
 
-def _username(item: PlanItem) -> str:
-    if not item.user:
-        raise BadRequestError(f"{item.action} item has no user (username)")
-    return item.user
-
-
-def _group(item: PlanItem) -> str:
-    if not item.group:
-        raise BadRequestError(f"{item.action} item has no group")
-    return item.group
-
-
 def _user_param(item: PlanItem) -> dict[str, str]:
     """Address a user by immutable key when known (survives renames), else by username."""
     if item.user_key:
         return {"key": item.user_key}
-    return {"username": _username(item)}
+    return {"username": item_username(item)}
 
 
 def _new_username(item: PlanItem) -> str:
     for change in item.changes:
         if USER_FIELDS.get(change.field) == "name" and isinstance(change.new, str) and change.new:
             return change.new
-    return _username(item)
+    return item_username(item)
 
 
 def _user_body(changes: tuple[Change, ...], *, exclude: set[str]) -> dict[str, Any]:
     """The UserWriteBean fields of `changes` (only changed fields: Jira leaves the others alone)."""
-    body: dict[str, Any] = {}
-    for change in changes:
-        name = USER_FIELDS.get(change.field)
-        if name is None:
-            valid = ", ".join(sorted(USER_FIELDS))
-            raise BadRequestError(f"a Jira user has no field {change.field!r}; valid: {valid}")
-        if name not in exclude:
-            body[name] = change.new
-    return body
+    return mapped_fields(changes, USER_FIELDS, "a Jira user has no field {field!r}; valid: {valid}", exclude)

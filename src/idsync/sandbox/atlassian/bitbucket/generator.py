@@ -7,23 +7,17 @@ collisions happen and are resolved like a directory admin would (john.smith, joh
 from __future__ import annotations
 
 import random
-import unicodedata
 from datetime import datetime, timedelta
 
 from idsync.sandbox.atlassian.bitbucket.options import BitbucketOptions
 from idsync.sandbox.atlassian.bitbucket.state import BitbucketState
-from idsync.sandbox.common.names import FIRST_NAMES, LAST_NAMES, TEAM_WORDS
+from idsync.sandbox.atlassian.common.generator import spread_over_teams, team_count, team_name, unique_login
+from idsync.sandbox.common.names import FIRST_NAMES, LAST_NAMES
 
 DEFAULT_GROUP = "stash-users"
 """The default group new users join (`addToDefaultGroup`), holding LICENSED_USER."""
 ADMIN_GROUP = "bitbucket-administrators"
 UNLICENSED_SHARE = 0.05
-USERS_PER_TEAM = 20
-
-
-def _login(text: str) -> str:
-    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return "".join(ch for ch in folded.lower() if ch.isalnum())
 
 
 def generate(options: BitbucketOptions, now: datetime) -> BitbucketState:
@@ -48,13 +42,7 @@ def generate(options: BitbucketOptions, now: datetime) -> BitbucketState:
     users = []
     for _ in range(options.users):
         first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
-        base = f"{_login(first)}.{_login(last)}"
-        count = seen.get(base, 0) + 1
-        seen[base] = count
-        name = base if count == 1 else f"{base}{count}"
-        while state.user_by_name(name) is not None:  # "anna.smith2" may itself be a base name
-            count += 1
-            name = f"{base}{count}"
+        name = unique_login(first, last, seen, lambda n: state.user_by_name(n) is not None)
         user = state.add_user(
             name, f"{first} {last}", f"{name}@example.com", now - timedelta(days=rng.randint(1, 3000))
         )
@@ -64,14 +52,6 @@ def generate(options: BitbucketOptions, now: datetime) -> BitbucketState:
     for user in rng.sample(users, min(len(users), len(users) // 200)):
         state.add_member(admins, user)
 
-    teams = [
-        state.add_group(f"team-{TEAM_WORDS[i % len(TEAM_WORDS)]}-{i // len(TEAM_WORDS) + 1}")
-        for i in range(len(users) // USERS_PER_TEAM)
-    ]
-    if teams:
-        # Skewed sizes: a Pareto-ish pick makes a few large teams and many small ones.
-        for user in users:
-            for _ in range(rng.choice((1, 1, 1, 2, 2, 3))):
-                index = min(len(teams) - 1, int(rng.paretovariate(1.2)) - 1)
-                state.add_member(teams[(index * 7919 + rng.randrange(3)) % len(teams)], user)
+    teams = [state.add_group(team_name(i)) for i in range(team_count(len(users)))]
+    spread_over_teams(rng, users, teams, state.add_member)
     return state

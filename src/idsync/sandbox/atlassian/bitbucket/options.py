@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import re
-import secrets
 from dataclasses import dataclass, field
 
+from idsync.sandbox.atlassian.common.options import OptionsError as OptionsError  # re-exported
+from idsync.sandbox.atlassian.common.options import (
+    admin_token,
+    check_count,
+    check_faults,
+    check_licensed_users,
+    check_login,
+    check_rate_limit,
+)
+
 _VERSION = re.compile(r"^(\d+)\.(\d+)(?:\.(\d+))?$")
-
-
-class OptionsError(ValueError):
-    """A bad option: the message names the option, the value and what would be valid."""
 
 
 @dataclass
@@ -43,41 +48,18 @@ class BitbucketOptions:
     """More access tokens: token → username of its owner (the owner must exist, e.g. made by a test)."""
 
     def __post_init__(self) -> None:
-        if not isinstance(self.users, int) or self.users < 0:
-            raise OptionsError(f"users: {self.users!r} is invalid; valid: an integer >= 0")
+        check_count("users", self.users)
         if _VERSION.match(self.version) is None:
             raise OptionsError(
                 f"version: {self.version!r} is invalid; valid: major.minor[.patch], e.g. 9.4.3"
             )
-        if self.licensed_users is not None and self.licensed_users < 1:
-            raise OptionsError(
-                f"licensed_users: {self.licensed_users!r} is invalid; valid: >= 1, or None (unlimited)"
-            )
+        check_licensed_users(self.licensed_users)
         if self.max_page_size < 1:
             raise OptionsError(f"max_page_size: {self.max_page_size!r} is invalid; valid: >= 1")
-        for name in ("latency_ms", "jitter_ms"):
-            if getattr(self, name) < 0:
-                raise OptionsError(f"{name}: {getattr(self, name)!r} is invalid; valid: a number >= 0")
-        for name in ("read_fail_rate", "write_fail_rate"):
-            value = getattr(self, name)
-            if not 0.0 <= value <= 1.0:
-                raise OptionsError(f"{name}: {value!r} is invalid; valid: a probability 0.0–1.0")
-        if self.rate_limit_requests is not None and self.rate_limit_requests <= 0:
-            raise OptionsError(
-                f"rate_limit_requests: {self.rate_limit_requests!r} is invalid; valid: > 0, or None (off)"
-            )
-        if self.rate_limit_max is not None and self.rate_limit_max < 1:
-            raise OptionsError(f"rate_limit_max: {self.rate_limit_max!r} is invalid; valid: >= 1, or None")
-        if self.rate_limit_interval_seconds < 1:
-            raise OptionsError(
-                f"rate_limit_interval_seconds: {self.rate_limit_interval_seconds!r} is invalid; valid: >= 1"
-            )
-        if not self.username or self.username != self.username.strip():
-            raise OptionsError(f"username: {self.username!r} is invalid; valid: a non-empty login")
-        if self.token is None:
-            self.token = secrets.token_urlsafe(33)
-        elif not self.token:
-            raise OptionsError("token: '' is invalid; valid: a non-empty string, or omit it to generate one")
+        check_faults(self)
+        check_rate_limit(self.rate_limit_requests, self.rate_limit_max, self.rate_limit_interval_seconds)
+        check_login(self.username)
+        self.token = admin_token(self.token)
 
     @property
     def access_token(self) -> str:

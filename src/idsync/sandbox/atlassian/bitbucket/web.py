@@ -18,7 +18,10 @@ from starlette.responses import Response
 
 from idsync.sandbox.atlassian.bitbucket.options import BitbucketOptions
 from idsync.sandbox.atlassian.bitbucket.state import BitbucketState, BitbucketUser
-from idsync.sandbox.common.clock import Clock
+from idsync.sandbox.atlassian.common.web import EmulatorRuntime, json_object
+from idsync.sandbox.atlassian.common.web import base_url as base_url  # re-exported for the routes
+from idsync.sandbox.atlassian.common.web import query_bool as query_bool
+from idsync.sandbox.atlassian.common.web import query_int as int_param
 
 JSON = "application/json;charset=UTF-8"
 API = "/rest/api/1.0"
@@ -73,38 +76,27 @@ def empty(status: int) -> Response:
 
 async def body_object(request: Request) -> dict[str, Any]:
     """The request body as a JSON object, or a 400 naming what is wrong."""
-    raw = await request.body()
-    try:
-        data = orjson.loads(raw) if raw else None
-    except orjson.JSONDecodeError as exc:
-        raise BitbucketError(400, f"Unexpected character in the request body: {exc.msg}") from exc
-    if not isinstance(data, dict):
-        raise BitbucketError(400, "The request body must be a JSON object.")
-    return data
+    return json_object(
+        await request.body(),
+        lambda reason: BitbucketError(400, f"Unexpected character in the request body: {reason}"),
+        lambda: BitbucketError(400, "The request body must be a JSON object."),
+    )
 
 
 def query_int(request: Request, name: str, default: int, minimum: int = 0) -> int:
     """An integer query parameter, or a 400 naming the parameter and the value."""
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise BitbucketError(
+    return int_param(
+        request,
+        name,
+        default,
+        minimum,
+        lambda raw: BitbucketError(
             400, f"Invalid value '{raw}' for '{name}': expected an integer.", context=name
-        ) from None
-    if value < minimum:
-        raise BitbucketError(400, f"Invalid value '{raw}' for '{name}': must be >= {minimum}.", context=name)
-    return value
-
-
-def query_bool(request: Request, name: str, default: bool) -> bool:
-    """A boolean query parameter ("true"/"false", any case)."""
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return default
-    return raw.lower() == "true"
+        ),
+        lambda raw: BitbucketError(
+            400, f"Invalid value '{raw}' for '{name}': must be >= {minimum}.", context=name
+        ),
+    )
 
 
 def required_param(request: Request, name: str) -> str:
@@ -137,23 +129,8 @@ def page(request: Request, items: Sequence[T], render: Any) -> Response:
     return json(body)
 
 
-def base_url(request: Request) -> str:
-    """scheme://host[:port] as the client addressed us, for `links.self`."""
-    scope = request.scope
-    host = request.headers.get("host")
-    if host is None:
-        server = scope.get("server") or ("127.0.0.1", 80)
-        host = f"{server[0]}:{server[1]}"
-    return f"{scope.get('scheme', 'http')}://{host}"
-
-
-class Runtime:
-    """What routes reach through `request.app.state.runtime`; `state` is swapped on reset."""
-
-    def __init__(self, options: BitbucketOptions, clock: Clock, state: BitbucketState) -> None:
-        self.options = options
-        self.clock = clock
-        self.state = state
+Runtime = EmulatorRuntime[BitbucketOptions, BitbucketState]
+"""What routes reach through `request.app.state.runtime`; `state` is swapped on reset."""
 
 
 def runtime_of(request: Request) -> Runtime:

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import orjson
-from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from idsync.sandbox.atlassian.common.app import assemble, jersey_text
 from idsync.sandbox.atlassian.confluence import admin_users, groups, server, users
 from idsync.sandbox.atlassian.confluence.auth import AuthMiddleware
 from idsync.sandbox.atlassian.confluence.generator import generate
@@ -24,8 +23,7 @@ from idsync.sandbox.atlassian.confluence.options import ConfluenceOptions
 from idsync.sandbox.atlassian.confluence.state import ConfluenceState
 from idsync.sandbox.atlassian.confluence.web import JSON, ConfluenceError, Runtime, error_body
 from idsync.sandbox.common.admin import SandboxControl
-from idsync.sandbox.common.clock import Clock
-from idsync.sandbox.common.faults import FaultMiddleware, Faults
+from idsync.sandbox.common.faults import FaultMiddleware
 
 
 @dataclass
@@ -72,41 +70,14 @@ async def _confluence_error(request: Request, exc: Exception) -> Response:
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    if exc.status_code == 404:
-        text = f"null for uri: {request.url}"  # Jersey's text for an unknown REST path
-    elif exc.status_code == 405:
-        text = f"Method {request.method} is not allowed for {request.url.path}"
-    else:
-        text = str(exc.detail)
-    return Response(error_body(exc.status_code, text), exc.status_code, media_type=JSON)
+    return Response(error_body(exc.status_code, jersey_text(request, exc)), exc.status_code, media_type=JSON)
 
 
 def create_app(options: ConfluenceOptions) -> ConfluenceSandbox:
     """Generate the data for `options` and build the app around it."""
-    clock = Clock()
-    generated_at = clock.now()  # a reset regenerates exactly the same data, timestamps included
-    runtime = Runtime(options, clock, generate(options, generated_at))
-
-    def reset_state() -> None:
-        runtime.state = generate(options, generated_at)
-
-    faults = Faults(
-        latency_ms=options.latency_ms,
-        jitter_ms=options.jitter_ms,
-        read_fail_rate=options.read_fail_rate,
-        write_fail_rate=options.write_fail_rate,
-    )
-    control = SandboxControl(
-        faults, clock, lambda: orjson.loads(orjson.dumps(runtime.state.dump())), reset_state
-    )
     release = options.release
     endpoints = [*server.routes(), *users.routes(), *admin_users.routes(), *groups.routes()]
     routes = [route for route, since in endpoints if release.has(since)]
-    router = Starlette(
-        routes=[*routes, *control.routes()],
-        exception_handlers={ConfluenceError: _confluence_error, HTTPException: _http_error},
-    )
-    router.state.runtime = runtime
-    app = FaultMiddleware(AuthMiddleware(router, runtime), faults, _injected_error, seed=options.seed)
-    control.middleware = app
-    return ConfluenceSandbox(app, control, runtime, options)
+    handlers = {ConfluenceError: _confluence_error, HTTPException: _http_error}
+    built = assemble(options, generate, routes, handlers, AuthMiddleware, _injected_error)
+    return ConfluenceSandbox(built.app, built.control, built.runtime, options)

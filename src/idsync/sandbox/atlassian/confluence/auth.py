@@ -11,18 +11,15 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
-
+from idsync.sandbox.atlassian.common.asgi import (
+    ASGIApp,
+    Receive,
+    Scope,
+    Send,
+    authenticate,
+    header,
+)
 from idsync.sandbox.atlassian.confluence.web import Runtime
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 _FAILED_HTML = (
     b"<html><head><title>Unauthorized</title></head><body><h1>HTTP Status 401 - Unauthorized</h1>"
@@ -42,10 +39,10 @@ class AuthMiddleware:
             await self.app(scope, receive, send)
             return
         key: str | None = None
-        header = next((bytes(v) for k, v in scope["headers"] if k == b"authorization"), None)
-        if header is not None:
-            key = self._authenticate(header)
-            if key is None:
+        authorization = header(scope, b"authorization")
+        if authorization is not None:
+            user = authenticate(authorization, self.runtime.state.user_by_name, self._token_owner)
+            if user is None:
                 headers = [
                     (b"content-type", b"text/html;charset=UTF-8"),
                     (b"content-length", str(len(_FAILED_HTML)).encode()),
@@ -54,26 +51,11 @@ class AuthMiddleware:
                 await send({"type": "http.response.start", "status": 401, "headers": headers})
                 await send({"type": "http.response.body", "body": _FAILED_HTML})
                 return
+            key = user.key
         scope["confluence.user"] = key
         await self.app(scope, receive, send)
 
-    def _authenticate(self, header: bytes) -> str | None:
-        state = self.runtime.state
-        scheme, _, credentials = header.partition(b" ")
-        if scheme.lower() == b"bearer":
-            options = self.runtime.options
-            if credentials.strip().decode("latin-1") != options.token:
-                return None
-            user = state.user_by_name(options.username)
-            return user.key if user is not None and user.active else None
-        if scheme.lower() == b"basic":
-            try:
-                decoded = base64.b64decode(credentials.strip(), validate=True).decode("utf-8")
-            except (binascii.Error, UnicodeDecodeError):
-                return None
-            username, sep, password = decoded.partition(":")
-            user = state.user_by_name(username) if sep else None
-            if user is None or not user.active or user.password is None or user.password != password:
-                return None
-            return user.key
-        return None
+    def _token_owner(self, token: str) -> str | None:
+        # only the admin's own PAT: Confluence has no extra tokens here
+        options = self.runtime.options
+        return options.username if token == options.token else None

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass, field
 
+from idsync.sandbox.atlassian.common.options import OptionsError as OptionsError  # re-exported
+from idsync.sandbox.atlassian.common.options import (
+    admin_token,
+    check_count,
+    check_faults,
+    check_licensed_users,
+)
 from idsync.sandbox.atlassian.confluence.versions import RELEASES, Release
-
-
-class OptionsError(ValueError):
-    """A bad option: the message names the option, the value and what would be valid."""
 
 
 @dataclass
@@ -40,25 +42,12 @@ class ConfluenceOptions:
         if self.version not in RELEASES:
             valid = ", ".join(RELEASES)
             raise OptionsError(f"version: {self.version!r} is not supported; valid: {valid}")
-        if not isinstance(self.users, int) or self.users < 0:
-            raise OptionsError(f"users: {self.users!r} is invalid; valid: an integer >= 0")
-        for name in ("latency_ms", "jitter_ms", "delete_task_seconds"):
-            if getattr(self, name) < 0:
-                raise OptionsError(f"{name}: {getattr(self, name)!r} is invalid; valid: a number >= 0")
-        for name in ("read_fail_rate", "write_fail_rate"):
-            value = getattr(self, name)
-            if not 0.0 <= value <= 1.0:
-                raise OptionsError(f"{name}: {value!r} is invalid; valid: a probability 0.0–1.0")
-        if self.licensed_users is not None and self.licensed_users < 1:
-            raise OptionsError(
-                f"licensed_users: {self.licensed_users!r} is invalid; valid: >= 1, or None (unlimited)"
-            )
+        check_count("users", self.users)
+        check_faults(self, "delete_task_seconds")
+        check_licensed_users(self.licensed_users)
         if not self.username or self.username != self.username.strip().lower():
             raise OptionsError(f"username: {self.username!r} is invalid; valid: a lower-case login")
-        if self.token is None:
-            self.token = secrets.token_urlsafe(33)
-        elif not self.token:
-            raise OptionsError("token: '' is invalid; valid: a non-empty string, or omit it to generate one")
+        self.token = admin_token(self.token)
         self.failing_deletes = {name.lower() for name in self.failing_deletes}
 
     @property

@@ -18,9 +18,11 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
+from idsync.sandbox.atlassian.common.web import EmulatorRuntime, json_object
+from idsync.sandbox.atlassian.common.web import base_url as base_url  # re-exported for the routes
+from idsync.sandbox.atlassian.common.web import query_int as int_param
 from idsync.sandbox.atlassian.confluence.options import ConfluenceOptions
 from idsync.sandbox.atlassian.confluence.state import ConfluenceState, ConfluenceUser
-from idsync.sandbox.common.clock import Clock
 
 JSON = "application/json"
 API = "/rest/api"
@@ -67,47 +69,33 @@ def empty(status: int = 204) -> Response:
 
 async def body_object(request: Request) -> dict[str, Any]:
     """The request body as a JSON object, or a 400 naming what is wrong."""
-    raw = await request.body()
-    try:
-        data = orjson.loads(raw) if raw else None
-    except orjson.JSONDecodeError as exc:
-        raise ConfluenceError(
-            400, f"Unable to parse the request body as JSON: {exc.msg}", valid=False
-        ) from exc
-    if not isinstance(data, dict):
-        raise ConfluenceError(400, "The request body must be a JSON object.", valid=False)
-    return data
+    return json_object(
+        await request.body(),
+        lambda reason: ConfluenceError(
+            400, f"Unable to parse the request body as JSON: {reason}", valid=False
+        ),
+        lambda: ConfluenceError(400, "The request body must be a JSON object.", valid=False),
+    )
 
 
 def query_int(request: Request, name: str, default: int) -> int:
     """A non-negative integer query parameter, or a 400 naming the parameter and the value."""
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfluenceError(
-            400, f"Invalid value '{raw}' for query parameter '{name}'", valid=False
-        ) from None
-    if value < 0:
-        raise ConfluenceError(400, f"Query parameter '{name}' must not be negative: {raw}", valid=False)
-    return value
+    return int_param(
+        request,
+        name,
+        default,
+        0,
+        lambda raw: ConfluenceError(400, f"Invalid value '{raw}' for query parameter '{name}'", valid=False),
+        lambda raw: ConfluenceError(
+            400, f"Query parameter '{name}' must not be negative: {raw}", valid=False
+        ),
+    )
 
 
 def expansions(request: Request) -> frozenset[str]:
     """The comma-separated `expand` parameter as a set."""
     raw = request.query_params.get("expand", "")
     return frozenset(part.strip() for part in raw.split(",") if part.strip())
-
-
-def base_url(request: Request) -> str:
-    """scheme://host[:port] as the client addressed us, for `_links`."""
-    host = request.headers.get("host")
-    if host is None:
-        server = request.scope.get("server") or ("127.0.0.1", 80)
-        host = f"{server[0]}:{server[1]}"
-    return f"{request.scope.get('scheme', 'http')}://{host}"
 
 
 def page(request: Request, items: Sequence[T], render: Callable[[T], dict[str, Any]]) -> Response:
@@ -134,13 +122,8 @@ def page(request: Request, items: Sequence[T], render: Callable[[T], dict[str, A
     )  # fmt: skip
 
 
-class Runtime:
-    """What routes reach through `request.app.state.runtime`; `state` is swapped on reset."""
-
-    def __init__(self, options: ConfluenceOptions, clock: Clock, state: ConfluenceState) -> None:
-        self.options = options
-        self.clock = clock
-        self.state = state
+Runtime = EmulatorRuntime[ConfluenceOptions, ConfluenceState]
+"""What routes reach through `request.app.state.runtime`; `state` is swapped on reset."""
 
 
 def runtime_of(request: Request) -> Runtime:

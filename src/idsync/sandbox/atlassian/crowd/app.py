@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import orjson
-from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from idsync.sandbox.atlassian.common.app import assemble
 from idsync.sandbox.atlassian.crowd import groups, memberships, search, users
 from idsync.sandbox.atlassian.crowd.auth import AuthMiddleware
 from idsync.sandbox.atlassian.crowd.generator import generate
@@ -22,8 +22,7 @@ from idsync.sandbox.atlassian.crowd.options import CrowdOptions
 from idsync.sandbox.atlassian.crowd.state import CrowdState
 from idsync.sandbox.atlassian.crowd.web import JSON, CrowdError, Runtime, error_body
 from idsync.sandbox.common.admin import SandboxControl
-from idsync.sandbox.common.clock import Clock
-from idsync.sandbox.common.faults import FaultMiddleware, Faults
+from idsync.sandbox.common.faults import FaultMiddleware
 
 
 @dataclass
@@ -82,27 +81,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 def create_app(options: CrowdOptions) -> CrowdSandbox:
     """Generate the data for `options` and build the app around it."""
-    clock = Clock()
-    generated_at = clock.now()  # a reset regenerates exactly the same data, timestamps included
-    runtime = Runtime(options, clock, generate(options, generated_at))
-
-    def reset_state() -> None:
-        runtime.state = generate(options, generated_at)
-
-    faults = Faults(
-        latency_ms=options.latency_ms,
-        jitter_ms=options.jitter_ms,
-        read_fail_rate=options.read_fail_rate,
-        write_fail_rate=options.write_fail_rate,
-    )
-    control = SandboxControl(
-        faults, clock, lambda: orjson.loads(orjson.dumps(runtime.state.dump())), reset_state
-    )
-    routes = [*users.routes(), *groups.routes(), *memberships.routes(), *search.routes(), *control.routes()]
-    router = Starlette(
-        routes=routes, exception_handlers={CrowdError: _crowd_error, HTTPException: _http_error}
-    )
-    router.state.runtime = runtime
-    app = FaultMiddleware(AuthMiddleware(router, runtime), faults, _injected_error, seed=options.seed)
-    control.middleware = app
-    return CrowdSandbox(app, control, runtime, options)
+    routes = [*users.routes(), *groups.routes(), *memberships.routes(), *search.routes()]
+    handlers = {CrowdError: _crowd_error, HTTPException: _http_error}
+    built = assemble(options, generate, routes, handlers, AuthMiddleware, _injected_error)
+    return CrowdSandbox(built.app, built.control, built.runtime, options)

@@ -11,19 +11,19 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hmac
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
 
+from idsync.sandbox.atlassian.common.asgi import (
+    ASGIApp,
+    Receive,
+    Scope,
+    Send,
+    alias_latest,
+    basic_pair,
+    header,
+    send_response,
+)
 from idsync.sandbox.atlassian.crowd.web import Runtime, error_body
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 LATEST = "/rest/usermanagement/latest/"
 V1 = "/rest/usermanagement/1/"
@@ -40,16 +40,11 @@ class AuthMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        path: str = scope["path"]
-        if path.startswith(LATEST):
-            path = V1 + path[len(LATEST) :]
-            scope["path"] = path
-            scope["raw_path"] = path.encode()
-        if not path.startswith("/rest/"):
+        if not alias_latest(scope, LATEST, V1).startswith("/rest/"):
             await self.app(scope, receive, send)
             return
-        accept = _header(scope, b"accept")
-        application = self._authenticate(_header(scope, b"authorization"))
+        accept = _text(header(scope, b"accept"))
+        application = self._authenticate(_text(header(scope, b"authorization")))
         if application is None:
             body, media = error_body(
                 "APPLICATION_ACCESS_DENIED", "Application failed to authenticate", accept
@@ -58,7 +53,7 @@ class AuthMiddleware:
                 (b"content-type", media.encode()),
                 (b"www-authenticate", b'Basic realm="Crowd REST Service"'),
             ]
-            await _send(send, 401, body, headers)
+            await send_response(send, 401, body, headers)
             return
         allowed = self.runtime.options.remote_addresses
         client = (scope.get("client") or ("", 0))[0]
@@ -68,43 +63,28 @@ class AuthMiddleware:
                 f"{application}."
             )
             body, media = error_body("APPLICATION_ACCESS_DENIED", message, accept)
-            await _send(send, 403, body, [(b"content-type", media.encode())])
+            await send_response(send, 403, body, [(b"content-type", media.encode())])
             return
         scope["crowd.application"] = application
         await self.app(scope, receive, send)
 
-    def _authenticate(self, header: str | None) -> str | None:
-        if header is None:
+    def _authenticate(self, authorization: str | None) -> str | None:
+        if authorization is None:
             return None
-        scheme, _, credentials = header.partition(" ")
+        scheme, _, credentials = authorization.partition(" ")
         if scheme.lower() != "basic":
             return None
-        try:
-            decoded = base64.b64decode(credentials.strip(), validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
+        pair = basic_pair(credentials)
+        if pair is None:
             return None
-        name, sep, password = decoded.partition(":")
+        name, password = pair
         # Crowd application names are case-insensitive, like every other name in Crowd.
         known = {k.lower(): (k, v) for k, v in self.runtime.options.credentials().items()}
-        entry = known.get(name.lower()) if sep else None
+        entry = known.get(name.lower())
         if entry is None or not hmac.compare_digest(entry[1].encode(), password.encode()):
             return None
         return entry[0]
 
 
-def _header(scope: Scope, wanted: bytes) -> str | None:
-    for name, value in scope["headers"]:
-        if name == wanted:
-            return bytes(value).decode("latin-1")
-    return None
-
-
-async def _send(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [*headers, (b"content-length", str(len(body)).encode())],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+def _text(value: bytes | None) -> str | None:
+    return value.decode("latin-1") if value is not None else None

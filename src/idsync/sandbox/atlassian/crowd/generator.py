@@ -6,21 +6,21 @@ collisions happen and are resolved like a directory admin would (john.smith, joh
 from __future__ import annotations
 
 import random
-import unicodedata
 from datetime import datetime, timedelta
 
+from idsync.sandbox.atlassian.common.generator import (
+    spread_over_teams,
+    team_count,
+    team_name,
+    team_word,
+    unique_login,
+)
 from idsync.sandbox.atlassian.crowd.options import CrowdOptions
 from idsync.sandbox.atlassian.crowd.state import CrowdState
-from idsync.sandbox.common.names import DEPARTMENTS, FIRST_NAMES, LAST_NAMES, TEAM_WORDS
+from idsync.sandbox.common.names import DEPARTMENTS, FIRST_NAMES, LAST_NAMES
 
 ADMINISTRATORS = "crowd-administrators"
 INACTIVE_SHARE = 0.08
-USERS_PER_TEAM = 20
-
-
-def _ascii(text: str) -> str:
-    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return "".join(ch for ch in folded.lower() if ch.isalnum())
 
 
 def _internal_attributes(changed: datetime) -> dict[str, list[str]]:
@@ -45,13 +45,7 @@ def generate(options: CrowdOptions, now: datetime) -> CrowdState:
     users = []
     for _ in range(options.users):
         first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
-        base = f"{_ascii(first)}.{_ascii(last)}"
-        count = seen.get(base, 0) + 1
-        seen[base] = count
-        name = base if count == 1 else f"{base}{count}"
-        while state.user_by_name(name) is not None:
-            count += 1
-            name = f"{base}{count}"
+        name = unique_login(first, last, seen, lambda n: state.user_by_name(n) is not None)
         created = now - timedelta(days=rng.randint(1, 3000))
         user = state.add_user(name, first, last, f"{first} {last}", f"{name}@example.com", created,
                               active=rng.random() >= INACTIVE_SHARE)  # fmt: skip
@@ -59,18 +53,10 @@ def generate(options: CrowdOptions, now: datetime) -> CrowdState:
         users.append(user)
 
     teams = [
-        state.add_group(
-            f"team-{TEAM_WORDS[i % len(TEAM_WORDS)]}-{i // len(TEAM_WORDS) + 1}",
-            now,
-            f"Team {TEAM_WORDS[i % len(TEAM_WORDS)]}",
-        )
-        for i in range(len(users) // USERS_PER_TEAM)
+        state.add_group(team_name(i), now, f"Team {team_word(i)}") for i in range(team_count(len(users)))
     ]
+    spread_over_teams(rng, users, teams, state.add_member)
     if teams:
-        for user in users:
-            for _ in range(rng.choice((1, 1, 1, 2, 2, 3))):
-                index = min(len(teams) - 1, int(rng.paretovariate(1.2)) - 1)
-                state.add_member(teams[(index * 7919 + rng.randrange(3)) % len(teams)], user)
         departments = [state.add_group(d.lower().replace(" ", "-"), now, d) for d in DEPARTMENTS[:3]]
         for i, team in enumerate(teams):
             state.add_child(departments[i % len(departments)], team)

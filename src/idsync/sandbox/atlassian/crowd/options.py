@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from idsync.sandbox.atlassian.common.options import OptionsError as OptionsError  # re-exported
+from idsync.sandbox.atlassian.common.options import check_count, check_faults
+
 OPERATIONS = frozenset(
     {
         "CREATE_USER",
@@ -18,10 +21,6 @@ OPERATIONS = frozenset(
 )
 """Crowd's per-directory permissions of an application (its "Directories → Permissions" tab).
 Membership changes count as UPDATE_GROUP, as in Crowd."""
-
-
-class OptionsError(ValueError):
-    """A bad option: the message names the option, the value and what would be valid."""
 
 
 @dataclass
@@ -55,15 +54,8 @@ class CrowdOptions:
     """More applications: name → password (they share the permissions above)."""
 
     def __post_init__(self) -> None:
-        if not isinstance(self.users, int) or self.users < 0:
-            raise OptionsError(f"users: {self.users!r} is invalid; valid: an integer >= 0")
-        for name in ("latency_ms", "jitter_ms"):
-            if getattr(self, name) < 0:
-                raise OptionsError(f"{name}: {getattr(self, name)!r} is invalid; valid: a number >= 0")
-        for name in ("read_fail_rate", "write_fail_rate"):
-            value = getattr(self, name)
-            if not 0.0 <= value <= 1.0:
-                raise OptionsError(f"{name}: {value!r} is invalid; valid: a probability 0.0–1.0")
+        check_count("users", self.users)
+        check_faults(self)
         if not self.application or ":" in self.application or self.application != self.application.strip():
             raise OptionsError(
                 f"application: {self.application!r} is invalid; valid: a non-empty name without ':'"

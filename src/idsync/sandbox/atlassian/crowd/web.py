@@ -19,9 +19,11 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
+from idsync.sandbox.atlassian.common.web import EmulatorRuntime, json_object
+from idsync.sandbox.atlassian.common.web import base_url as base_url  # re-exported for the routes
+from idsync.sandbox.atlassian.common.web import query_int as int_param
 from idsync.sandbox.atlassian.crowd.options import CrowdOptions
 from idsync.sandbox.atlassian.crowd.state import CrowdGroup, CrowdState, CrowdUser
-from idsync.sandbox.common.clock import Clock
 
 JSON = "application/json"
 XML = "application/xml"
@@ -101,13 +103,11 @@ async def body_object(request: Request) -> dict[str, Any]:
     if raw and "json" not in content_type:
         raise CrowdError(415, "UNSUPPORTED_OPERATION", f"Unsupported request media type {content_type!r}; "
                          "this emulator accepts application/json bodies only")  # fmt: skip
-    try:
-        data = orjson.loads(raw) if raw else None
-    except orjson.JSONDecodeError as exc:
-        raise CrowdError(400, "ILLEGAL_ARGUMENT", f"Malformed JSON request body: {exc.msg}") from exc
-    if not isinstance(data, dict):
-        raise CrowdError(400, "ILLEGAL_ARGUMENT", "The request body must be a JSON object.")
-    return data
+    return json_object(
+        raw,
+        lambda reason: CrowdError(400, "ILLEGAL_ARGUMENT", f"Malformed JSON request body: {reason}"),
+        lambda: CrowdError(400, "ILLEGAL_ARGUMENT", "The request body must be a JSON object."),
+    )
 
 
 def required_param(request: Request, name: str) -> str:
@@ -120,16 +120,14 @@ def required_param(request: Request, name: str) -> str:
 
 def query_int(request: Request, name: str, default: int, minimum: int = 0) -> int:
     """An integer query parameter, or 400 naming the parameter and the value."""
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise CrowdError(400, "ILLEGAL_ARGUMENT", f"Invalid {name} '{raw}': expected an integer.") from None
-    if value < minimum:
-        raise CrowdError(400, "ILLEGAL_ARGUMENT", f"Invalid {name} '{raw}': must be >= {minimum}.")
-    return value
+    return int_param(
+        request,
+        name,
+        default,
+        minimum,
+        lambda raw: CrowdError(400, "ILLEGAL_ARGUMENT", f"Invalid {name} '{raw}': expected an integer."),
+        lambda raw: CrowdError(400, "ILLEGAL_ARGUMENT", f"Invalid {name} '{raw}': must be >= {minimum}."),
+    )
 
 
 def page(request: Request, items: list[Any]) -> list[Any]:
@@ -144,22 +142,8 @@ def expands(request: Request) -> set[str]:
     return {part.strip() for value in request.query_params.getlist("expand") for part in value.split(",")}
 
 
-def base_url(request: Request) -> str:
-    """scheme://host[:port] as the client addressed us, for `link` hrefs."""
-    host = request.headers.get("host")
-    if host is None:
-        server = request.scope.get("server") or ("127.0.0.1", 80)
-        host = f"{server[0]}:{server[1]}"
-    return f"{request.scope.get('scheme', 'http')}://{host}"
-
-
-class Runtime:
-    """What routes reach through `request.app.state.runtime`; `state` is swapped on reset."""
-
-    def __init__(self, options: CrowdOptions, clock: Clock, state: CrowdState) -> None:
-        self.options = options
-        self.clock = clock
-        self.state = state
+Runtime = EmulatorRuntime[CrowdOptions, CrowdState]
+"""What routes reach through `request.app.state.runtime`; `state` is swapped on reset."""
 
 
 def runtime_of(request: Request) -> Runtime:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass, field
 
-
-class OptionsError(ValueError):
-    """A bad option: the message names the option, the value and what would be valid."""
+from idsync.sandbox.atlassian.common.options import OptionsError as OptionsError  # re-exported
+from idsync.sandbox.atlassian.common.options import (
+    admin_token,
+    check_count,
+    check_faults,
+    check_login,
+    check_rate_limit,
+)
 
 
 @dataclass
@@ -40,37 +44,16 @@ class JiraOptions:
     def __post_init__(self) -> None:
         if self.version not in (9, 10):
             raise OptionsError(f"version: {self.version!r} is not supported; valid: 9 or 10")
-        for name in ("users", "projects"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or value < 0:
-                raise OptionsError(f"{name}: {value!r} is invalid; valid: an integer >= 0")
-        for name in ("latency_ms", "jitter_ms"):
-            if getattr(self, name) < 0:
-                raise OptionsError(f"{name}: {getattr(self, name)!r} is invalid; valid: a number >= 0")
-        for name in ("read_fail_rate", "write_fail_rate"):
-            value = getattr(self, name)
-            if not 0.0 <= value <= 1.0:
-                raise OptionsError(f"{name}: {value!r} is invalid; valid: a probability 0.0–1.0")
-        if self.rate_limit_requests is not None and self.rate_limit_requests <= 0:
-            raise OptionsError(
-                f"rate_limit_requests: {self.rate_limit_requests!r} is invalid; valid: > 0, or None (off)"
-            )
-        if self.rate_limit_max is not None and self.rate_limit_max < 1:
-            raise OptionsError(f"rate_limit_max: {self.rate_limit_max!r} is invalid; valid: >= 1, or None")
-        if self.rate_limit_interval_seconds < 1:
-            raise OptionsError(
-                f"rate_limit_interval_seconds: {self.rate_limit_interval_seconds!r} is invalid; valid: >= 1"
-            )
+        check_count("users", self.users)
+        check_count("projects", self.projects)
+        check_faults(self)
+        check_rate_limit(self.rate_limit_requests, self.rate_limit_max, self.rate_limit_interval_seconds)
         if self.deployment_type not in ("Server", "DataCenter"):
             raise OptionsError(
                 f"deployment_type: {self.deployment_type!r} is invalid; valid: 'Server' or 'DataCenter'"
             )
-        if not self.username or self.username != self.username.strip():
-            raise OptionsError(f"username: {self.username!r} is invalid; valid: a non-empty login")
-        if self.token is None:
-            self.token = secrets.token_urlsafe(33)
-        elif not self.token:
-            raise OptionsError("token: '' is invalid; valid: a non-empty string, or omit it to generate one")
+        check_login(self.username)
+        self.token = admin_token(self.token)
 
     @property
     def pat(self) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Protocol
 
 
 @dataclass
@@ -48,6 +49,11 @@ class RateLimiter:
         self.rejected += 1
         return False, 0, self._until_refill(bucket, now)
 
+    def admit(self, who: str, now: float) -> tuple[bool, list[tuple[bytes, bytes]]]:
+        """`take` one token of `who`: whether the request may go on, and the headers of its response."""
+        allowed, remaining, retry_after = self.take(who, now)
+        return allowed, self.headers(remaining, retry_after)
+
     def _until_refill(self, bucket: Bucket, now: float) -> int:
         return max(1, math.ceil(bucket.interval_start + self.interval - now))
 
@@ -62,3 +68,25 @@ class RateLimiter:
             (b"x-ratelimit-fillrate", fill_text.encode()),
             (b"retry-after", str(retry_after).encode()),
         ]
+
+
+class RateLimitOptions(Protocol):
+    """The rate-limit knobs of an emulator's options (Jira's and Bitbucket's)."""
+
+    @property
+    def rate_limit_requests(self) -> float | None: ...
+
+    @property
+    def rate_limit_max(self) -> int | None: ...
+
+    @property
+    def rate_limit_interval_seconds(self) -> int: ...
+
+
+def limiter_for(options: RateLimitOptions) -> RateLimiter | None:
+    """A fresh limiter for `options`, None when rate limiting is off. The bucket size defaults to the
+    requests allowed per interval."""
+    if options.rate_limit_requests is None:
+        return None
+    max_tokens = options.rate_limit_max or max(1, int(options.rate_limit_requests))
+    return RateLimiter(options.rate_limit_requests, max_tokens, options.rate_limit_interval_seconds)

@@ -12,9 +12,12 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
+from idsync.sandbox.atlassian.common.web import EmulatorRuntime, json_object
+from idsync.sandbox.atlassian.common.web import base_url as base_url  # re-exported for the routes
+from idsync.sandbox.atlassian.common.web import query_bool as query_bool
+from idsync.sandbox.atlassian.common.web import query_int as int_param
 from idsync.sandbox.atlassian.jira.options import JiraOptions
 from idsync.sandbox.atlassian.jira.state import JiraState, JiraUser
-from idsync.sandbox.common.clock import Clock
 
 JSON = "application/json;charset=UTF-8"
 
@@ -53,55 +56,27 @@ def empty(status: int) -> Response:
 
 async def body_object(request: Request) -> dict[str, Any]:
     """The request body as a JSON object, or a 400 naming what is wrong."""
-    raw = await request.body()
-    try:
-        data = orjson.loads(raw) if raw else None
-    except orjson.JSONDecodeError as exc:
-        raise JiraError(400, f"Unexpected character in the request body: {exc.msg}") from exc
-    if not isinstance(data, dict):
-        raise JiraError(400, "The request body must be a JSON object.")
-    return data
+    return json_object(
+        await request.body(),
+        lambda reason: JiraError(400, f"Unexpected character in the request body: {reason}"),
+        lambda: JiraError(400, "The request body must be a JSON object."),
+    )
 
 
 def query_int(request: Request, name: str, default: int, minimum: int = 0) -> int:
     """An integer query parameter, or a 400 naming the parameter and the value."""
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise JiraError(400, f"Invalid value '{raw}' for parameter '{name}': expected an integer.") from None
-    if value < minimum:
-        raise JiraError(400, f"Invalid value '{raw}' for parameter '{name}': must be >= {minimum}.")
-    return value
+    return int_param(
+        request,
+        name,
+        default,
+        minimum,
+        lambda raw: JiraError(400, f"Invalid value '{raw}' for parameter '{name}': expected an integer."),
+        lambda raw: JiraError(400, f"Invalid value '{raw}' for parameter '{name}': must be >= {minimum}."),
+    )
 
 
-def query_bool(request: Request, name: str, default: bool) -> bool:
-    """A boolean query parameter ("true"/"false", any case)."""
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return default
-    return raw.lower() == "true"
-
-
-def base_url(request: Request) -> str:
-    """scheme://host[:port] as the client addressed us, for `self` links."""
-    scope = request.scope
-    host = request.headers.get("host")
-    if host is None:
-        server = scope.get("server") or ("127.0.0.1", 80)
-        host = f"{server[0]}:{server[1]}"
-    return f"{scope.get('scheme', 'http')}://{host}"
-
-
-class Runtime:
-    """What routes reach through `request.app.state.runtime`; `state` is swapped on reset."""
-
-    def __init__(self, options: JiraOptions, clock: Clock, state: JiraState) -> None:
-        self.options = options
-        self.clock = clock
-        self.state = state
+Runtime = EmulatorRuntime[JiraOptions, JiraState]
+"""What routes reach through `request.app.state.runtime`; `state` is swapped on reset."""
 
 
 def runtime_of(request: Request) -> Runtime:
