@@ -80,7 +80,7 @@ def create_app(
             )
             parts.endpoints[f"{version}/{name}"] = endpoint
             routes.append(Mount(f"/scim/{version}/{name}", app=cast(ASGIApp, endpoint)))
-    routes.append(Mount(API_PREFIX, app=create_api(Context(config, store))))  # the REST API
+    routes.append(Mount(API_PREFIX, app=create_api(Context(config, store, own_loop=True))))  # the REST API
     # Okta Event Hooks and /metrics (metric labels name the connections of this config)
     parts.hooks = hooks or OktaHooks(config, store)
     routes.extend(hook_routes(parts.hooks))

@@ -26,7 +26,9 @@ def build(
     on_write = {name: provisioner.hook(name) for name in scim_connections(config)}
     settings = config.server or ServerSettings()
     # The scheduler runs every profile's `schedule:` while the server serves (see server/scheduler.py).
-    scheduled = scheduler.lifespan(Context(config, store), stop_grace=settings.stop_grace_seconds)
+    scheduled = scheduler.lifespan(
+        Context(config, store, own_loop=True), stop_grace=settings.stop_grace_seconds
+    )
     return create_app(config, store, on_write=on_write, lifespan=scheduled, hooks=hooks)
 
 

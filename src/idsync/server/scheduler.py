@@ -13,8 +13,10 @@ One asyncio task per scheduled profile, started and stopped with the server (`li
 - Catch-up: slots missed while idsync was down, or while the profile's previous run was still going,
   coalesce into one run: only the latest due slot is claimed, and only when it is newer than the
   profile's last claimed slot. A profile that was never claimed starts with its next slot.
-- Stopping (`stop`, from the lifespan on SIGTERM): no slot is claimed any more; a run in progress gets
-  `stop_grace` seconds to end, then it is cancelled and recorded as interrupted. The next start picks
+- Stopping (`stop`, from the lifespan on SIGTERM): no slot is claimed any more; a run in progress
+  starts no further item, and the items in flight finish and are recorded (the engine records the
+  run as interrupted); one still going after `stop_grace` seconds is cancelled and recorded as
+  interrupted here. The next start picks
   the schedule up again, with at most one catch-up run.
 
 Every store call goes through `asyncio.to_thread`: the same loop serves SCIM and API requests.
@@ -227,7 +229,7 @@ class Scheduler:
 
     async def _run(self, name: str, slot: datetime, missed: int) -> SlotOutcome:
         try:
-            result = await run_profile(self.ctx, name)
+            result = await run_profile(self.ctx, name, self._stop)
         except RunInProgress as exc:
             run_id = await asyncio.to_thread(
                 slots.record_skipped, self.ctx.store.engine, name, TRIGGER, str(exc)
@@ -256,9 +258,11 @@ class Scheduler:
             slots.set_slot_run(self.ctx.store.engine, name, slot, ids[-1])
 
 
-async def run_profile(ctx: Context, name: str) -> RunResult:
-    """The one place the scheduler starts a run: the service's sync with trigger "schedule"."""
-    return await runs.sync(ctx, name, trigger=TRIGGER)
+async def run_profile(ctx: Context, name: str, stop: asyncio.Event | None = None) -> RunResult:
+    """The one place the scheduler starts a run: the service's sync with trigger "schedule". When the
+    scheduler stops, the run starts no further item, lets those in flight finish and is recorded as
+    interrupted by the engine itself."""
+    return await runs.sync(ctx, name, trigger=TRIGGER, stop=stop)
 
 
 def _missed(schedule: Schedule, handled: datetime, slot: datetime) -> int:

@@ -8,10 +8,12 @@ secrets being set.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 from idsync.config.loader import config_path, load_config, load_database_url
 from idsync.config.model import IdsyncConfig
@@ -21,6 +23,8 @@ from idsync.engine.run import Engine
 from idsync.service.errors import UnknownName
 from idsync.store import Store
 
+T = TypeVar("T")
+
 
 @dataclass(frozen=True, slots=True)
 class Context:
@@ -29,10 +33,21 @@ class Context:
     config: IdsyncConfig
     store: Store
     path: Path | None = None
+    own_loop: bool = False
+    """Runs go to a worker thread with an event loop of their own (set by `idsync serve`): a large
+    run's CPU work then shares the interpreter with the server by time slices instead of queueing
+    behind, or in front of, every SCIM and API request on the server's loop."""
 
     def engine(self, progress: Progress = NO_PROGRESS) -> Engine:
         """An engine over this config and store."""
         return Engine(self.config, self.store, progress=progress)
+
+    async def call(self, make: Callable[[], Coroutine[Any, Any, T]]) -> T:
+        """Run the coroutine `make()` builds: on this loop, or (`own_loop`) on a loop of its own in a
+        worker thread. The coroutine is built in that thread, so nothing of it touches this loop."""
+        if not self.own_loop:
+            return await make()
+        return await asyncio.to_thread(lambda: asyncio.run(make()))
 
     def profile(self, name: str | None, *, field: str = "profile") -> tuple[str, Profile]:
         """The named profile, or the only one when `name` is None; UnknownName lists the profiles."""

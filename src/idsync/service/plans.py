@@ -35,7 +35,7 @@ async def make_plan(
     and return its id (for `apply_stored`)."""
     name, _ = ctx.profile(profile)
     request = RunRequest(name, str(trigger), allow_over_limit=allow_over_limit)
-    report = await ctx.engine(progress).plan(request)
+    report = await ctx.call(lambda: ctx.engine(progress).plan(request))
     plan_id = None
     if keep and report.plan is not None:
         plan_id = await asyncio.to_thread(stored.save, ctx.store.engine, report.plan)
@@ -90,7 +90,9 @@ async def apply_plan(
 ) -> RunResult:
     """Apply exactly `plan` (a saved file's, or a stored one); raises PlanStale when a target changed."""
     ctx.profile(plan.profile, field="plan.profile")
-    report = await ctx.engine(progress).apply_saved(plan, allow_over_limit=allow_over_limit, trigger=trigger)
+    report = await ctx.call(
+        lambda: ctx.engine(progress).apply_saved(plan, allow_over_limit=allow_over_limit, trigger=trigger)
+    )
     return RunResult(report)
 
 

@@ -72,9 +72,9 @@ class Provisioned:
 
 
 async def sync_once(engine: Engine, request: RunRequest) -> RunReport:
-    """The one place this worker starts a run (the service layer's sync takes its place when the
-    lead switches callers over to it)."""
-    return await engine.run(request)
+    """The one place this worker starts a run: on an event loop of its own in a worker thread, so a
+    provisioning run never holds up the SCIM requests the server's loop answers."""
+    return await asyncio.to_thread(lambda: asyncio.run(engine.run(request)))
 
 
 class Provisioner:

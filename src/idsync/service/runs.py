@@ -7,6 +7,7 @@ server's event loop is never blocked by the database.
 
 from __future__ import annotations
 
+import asyncio
 from enum import StrEnum
 
 from idsync.domain.progress import NO_PROGRESS, Progress
@@ -45,12 +46,14 @@ async def sync(
     user: str | None = None,
     progress: Progress = NO_PROGRESS,
     confirm: Confirm | None = None,
+    stop: asyncio.Event | None = None,
 ) -> RunResult:
     """Plan, check and (unless a dry run) apply one profile; `user` limits the run to that source login.
 
     Raises UnknownName for a profile that is not configured and RunInProgress when the profile is
-    running elsewhere; a guard refusal is a result (status refused), not an error."""
+    running elsewhere; a guard refusal is a result (status refused), not an error. Once `stop` is
+    set, no further item starts and the run is recorded as interrupted with what it applied."""
     name, _ = ctx.profile(profile)
     request = RunRequest(name, str(trigger), dry_run=dry_run, allow_over_limit=allow_over_limit, user=user)
-    report = await ctx.engine(progress).run(request, confirm=confirm)
+    report = await ctx.call(lambda: ctx.engine(progress).run(request, confirm=confirm, stop=stop))
     return RunResult(report)

@@ -207,3 +207,22 @@ async def _until(check: Callable[[], bool], hang_guard: float = 60.0) -> None:
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError("the condition did not come true")
         await asyncio.sleep(0.05)
+
+
+async def test_stopping_with_a_grace_lets_the_items_in_flight_finish(
+    okta_sandbox: Callable[..., RunningOkta], jira_sandbox: Callable[..., RunningJira],
+    open_stores: Callable[[], Store],
+) -> None:  # fmt: skip
+    okta = okta_sandbox(users=40, groups=2)
+    jira = jira_sandbox(latency_ms=30)
+    store = open_stores()
+    ctx = _context(store, okta, {"minutely": (jira, "interval: 1m")})
+    clock = ManualClock(at("2026-01-05 12:00:30"))
+    async with running(ctx, clock, "replica-a", stop_grace=60) as (scheduler, _outcomes):
+        await clock.step(1)
+        await _until(lambda: len(jira.sandbox.state.users) > 3)
+        await scheduler.stop()
+    (stopped,) = store.runs("minutely")
+    # the engine itself recorded the run: what was applied, and that the rest was not started
+    assert stopped.status == "partial"
+    assert (stopped.error or "").startswith("interrupted: idsync was stopping")
