@@ -14,7 +14,9 @@ from idsync.engine.diff import DiffResult, diff, state_query
 from idsync.engine.links import updated_links
 from idsync.rules.desired import desired_state
 
-JIRA = Capabilities(user_properties=True, leads=True)
+JIRA = Capabilities(user_properties=True, leads=True, user_groups=True)
+LEGACY = Capabilities(user_properties=True, leads=True)
+"""A target that cannot report a user's groups (single-user runs keep their older behaviour)."""
 
 
 @dataclass
@@ -54,6 +56,11 @@ class World:
             if u.key in query.user_keys or u.username.casefold() in names
             or (u.email is not None and u.email.casefold() in emails)
         }
+        member_of = {n.casefold() for n in query.member_of}
+        for key, user in found.items():
+            if user.username.casefold() in member_of:
+                name = user.username.casefold()
+                found[key] = replace(user, groups=frozenset(g for g, m in self.groups.items() if name in m))
         groups = {g: (frozenset(self.groups[g]) if g in self.groups else None) for g in query.groups}
         return TargetState(self.target, found, groups, tuple(self.leads) if query.leads else ())
 

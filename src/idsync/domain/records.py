@@ -8,6 +8,7 @@ user across renames. All records are frozen: stages never mutate each other's da
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -117,6 +118,37 @@ class Dispute:
 
 
 @dataclass(frozen=True, slots=True)
+class GroupRule:
+    """Which target group names the profile's group rules manage, told from the name alone (no source
+    read): what a single-user run needs to remove the person from a managed group they left, which
+    its snapshot does not hold. Built by `idsync.rules.groups`; protected groups are never managed."""
+
+    names: frozenset[str] = frozenset()
+    """Case-folded target groups managed by name: mapping targets (mode manual), all_users defaults."""
+    by_pattern: bool = False
+    """Mode on_the_fly without a rename: a name passing `include` / `exclude` is managed (the source
+    group of that name would map to it)."""
+    include: tuple[re.Pattern[str], ...] = ()
+    exclude: tuple[re.Pattern[str], ...] = ()
+    protected: frozenset[str] = frozenset()
+    """Case-folded safety.protected_groups."""
+
+    def manages(self, name: str) -> bool:
+        """Whether the rules manage the target group `name` (compared case-insensitively, as the
+        Atlassian products do; the patterns match the name as the target spells it)."""
+        folded = name.casefold()
+        if folded in self.protected:
+            return False
+        if folded in self.names:
+            return True
+        if not self.by_pattern:
+            return False
+        if self.include and not any(p.search(name) for p in self.include):
+            return False
+        return not any(p.search(name) for p in self.exclude)
+
+
+@dataclass(frozen=True, slots=True)
 class DesiredState:
     """The rules' verdict for one profile: everything the diff compares against the target."""
 
@@ -138,6 +170,8 @@ class DesiredState:
     are still in the source: the diff never treats them as gone."""
     notes: tuple[str, ...] = ()
     """Decisions a reviewer should see that are not items (protected groups left out, skipped users)."""
+    group_rule: GroupRule = GroupRule()
+    """The group rules in compiled form, for target groups the snapshot does not name (single-user)."""
 
 
 # --- what a target holds -------------------------------------------------------------------------
@@ -213,6 +247,9 @@ class Capabilities:
     """Deactivation is licence removal: the target has no deactivate, a licence comes from membership
     of licence-granting groups (Bitbucket), and the target reports those per user in
     `TargetUser.licence_groups`. The diff plans REVOKE_LICENCE / RESTORE_LICENCE items instead."""
+    user_groups: bool = False
+    """The target reports a user's groups in one read (`StateQuery.member_of` → `TargetUser.groups`),
+    so a single-user run can see a managed group the person left in the source."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,6 +266,9 @@ class TargetUser:
     licence_groups: frozenset[str] = frozenset()
     """For targets with `Capabilities.licence_groups`: the licence-granting groups the user is a
     direct member of (and `active` is whether the user holds a licence at all)."""
+    groups: frozenset[str] | None = None
+    """Names of the groups the user is a direct member of, read only for users in
+    `StateQuery.member_of` (None: not read)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,6 +298,9 @@ class StateQuery:
     """Groups whose existence and members to read."""
     property_keys: frozenset[str] = frozenset()
     leads: bool = False
+    member_of: frozenset[str] = frozenset()
+    """Usernames whose current groups the target must report (`TargetUser.groups`; targets with
+    `Capabilities.user_groups` only): the user of a single-user run."""
 
 
 @dataclass(frozen=True, slots=True)

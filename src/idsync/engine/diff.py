@@ -95,6 +95,7 @@ def state_query(
     gone = _gone_to_read(desired, links, profile)
     user_keys.update(link.target_key for link in gone)
     may_deactivate = (may_deactivate and profile.users.sync_status) or bool(gone)
+    member_of = _single_user_reads(desired, links, capabilities, user_keys)
     return StateQuery(
         user_keys=frozenset(user_keys),
         usernames=frozenset(usernames),
@@ -103,7 +104,27 @@ def state_query(
         property_keys=frozenset(profile.users.custom_attributes) if capabilities.user_properties
         else frozenset(),
         leads=capabilities.leads and may_deactivate,
+        member_of=member_of,
     )
+
+
+def _single_user_reads(
+    desired: DesiredState, links: Mapping[str, Link], capabilities: Capabilities,
+    user_keys: set[str],
+) -> frozenset[str]:
+    """In a single-user run on a target that reports a user's groups: the person's usernames (desired
+    and linked) whose current groups to read, so groups they left in the source are seen. The person
+    is read by key even when their fingerprint is unchanged (an unlinked one is looked up by
+    username already)."""
+    sid = desired.single_user
+    if sid is None or not capabilities.user_groups or sid not in desired.users:
+        return frozenset()
+    names = {desired.users[sid].username}
+    link = links.get(sid)
+    if link is not None:
+        names.add(link.username)
+        user_keys.add(link.target_key)
+    return frozenset(names)
 
 
 def _differ(current: str, wanted: str, capabilities: Capabilities) -> bool:

@@ -7,7 +7,9 @@ mapped across the plan's renames before comparing, so a rename never shows up as
 Removal follows `groups.keep_existing_memberships`: true → only users idsync links and that are in
 scope (it never touches memberships it does not manage; users who left the scope are handled by
 `when_removed` instead); false → idsync is authoritative and removes every other member. Protected
-users and users in a dispute are never touched. A single-user run plans only that user's memberships.
+users and users in a dispute are never touched. A single-user run plans only that user's memberships;
+on a target that reports the user's groups it also removes the user from managed groups they left
+(the snapshot does not name those: `GroupRule` tells them from the target group's name).
 
 Default groups for new users (`default_groups.new_users`) are granted once, when idsync creates the
 user, and the link remembers the grant. From then on the membership is desired state, not drift:
@@ -43,7 +45,9 @@ def plan_memberships(ctx: DiffContext, verdicts: list[UserVerdict]) -> None:
         ctx.fold(v.name_after): v for v in verdicts
         if v.name_after is not None and v.situation in _IN_TARGET and v.situation is not Situation.CREATED
     }
-    single = next((ctx.fold(v.name_after) for v in verdicts if v.name_after), None) \
+    # A single-user run may touch only that user's memberships: none at all when the user will not be
+    # in the target (absent, protected, disputed), never "everyone's" for want of a name.
+    single = {ctx.fold(v.name_after) for v in verdicts if v.name_after} \
         if ctx.desired.single_user is not None else None
     keep_existing = ctx.profile.groups.keep_existing_memberships
     created_groups: set[str] = set()
@@ -78,7 +82,7 @@ def plan_memberships(ctx: DiffContext, verdicts: list[UserVerdict]) -> None:
                     ctx.notes.append(f"user {member!r} is protected (safety.protected_users): not removed "
                                      f"from {name!r}")
                 continue
-            if single is not None and member != single:
+            if single is not None and member not in single:
                 continue
             if member in held.get(name, ()):
                 continue  # idsync granted it as a default group for new users: desired, never drift
@@ -92,8 +96,46 @@ def plan_memberships(ctx: DiffContext, verdicts: list[UserVerdict]) -> None:
             ctx.add(Action.REMOVE_MEMBER, reason, user=member, group=name,
                     user_key=known.key if known else None, source_id=known.user.source_id if known else None)
 
+    _left_groups(ctx, verdicts, held)
     _new_user_groups(ctx, verdicts, created_groups)
     _grants(ctx, verdicts, created_groups)
+
+
+def _left_groups(ctx: DiffContext, verdicts: list[UserVerdict], held: dict[str, set[str]]) -> None:
+    """Single-user run: remove the person from managed target groups they left in the source.
+
+    The snapshot names only the groups the person is in now, so a group they left is not among the
+    desired groups; the target reports the person's current groups instead (`TargetUser.groups`,
+    targets with `Capabilities.user_groups`), and each one the group rules manage but that no longer
+    holds the person is a removal, by the same rules as a full run. In a single-user run the person
+    is linked or claimed and in scope, so idsync manages them under keep_existing_memberships too."""
+    if ctx.desired.single_user is None:
+        return
+    verdict = next((v for v in verdicts if v.user.source_id == ctx.desired.single_user), None)
+    if verdict is None or verdict.name_after is None or verdict.key is None \
+            or verdict.situation not in _IN_TARGET or verdict.situation is Situation.CREATED:
+        return
+    existing = ctx.state.users.get(verdict.key)
+    if existing is None or existing.groups is None:
+        return
+    member = ctx.fold(verdict.name_after)
+    if member in ctx.hands_off:
+        return
+    desired_groups = {ctx.fold(name) for name in ctx.desired.groups}
+    granted = {ctx.fold(group) for group, holders in held.items() if member in holders}
+    keep_existing = ctx.profile.groups.keep_existing_memberships
+    for name in sorted(existing.groups):
+        if ctx.fold(name) in desired_groups or ctx.fold(name) in granted:
+            continue  # diffed with the desired groups above / idsync's own grant: desired, never drift
+        if not ctx.desired.group_rule.manages(name):
+            continue
+        who = verdict.name_after
+        reason = (Reason("groups.keep_existing_memberships", f"{who!r} is managed by idsync and no longer "
+                         f"in a source group that maps to {name!r} (single-user sync)") if keep_existing else
+                  Reason("groups.authoritative", f"the rules do not put {who!r} in {name!r}: no longer in a "
+                         "source group that maps to it (single-user sync)"))
+        ctx.add(Action.REMOVE_MEMBER, reason, user=verdict.name_after, group=name, user_key=verdict.key,
+                source_id=verdict.user.source_id)
 
 
 def _after_plan(ctx: DiffContext, username: str) -> str:

@@ -113,6 +113,9 @@ def desired_state(snapshot: Snapshot, profile: Profile) -> DesiredState:
         skipped = {k: v for k, v in skipped.items() if k == only}
 
     notes = [*mapper.notes(), *(skipped[k] for k in sorted(skipped))]
+    rename_note = mapper.rename_note() if snapshot.single_user is not None else None
+    if rename_note is not None:
+        notes.append(rename_note)
     return DesiredState(
         users=desired,
         groups=dict(sorted(managed.items())),
@@ -123,6 +126,7 @@ def desired_state(snapshot: Snapshot, profile: Profile) -> DesiredState:
         single_user=snapshot.single_user,
         skipped=skipped,
         notes=tuple(notes),
+        group_rule=mapper.rule(profile.groups.default_groups.all_users),
     )
 
 

@@ -10,6 +10,10 @@
 Default groups (`default_groups.all_users`, `new_users`) are independent of the mode. Protected groups
 (`safety.protected_groups`, compared case-insensitively as Jira does) are never managed: every rule
 that would produce one drops it, and the drop is reported once as a note.
+
+`GroupMapper.rule()` answers the reverse question without the source — is this *target* group
+managed? — for a single-user run, whose snapshot names only the groups the person is in now. A rename
+cannot be inverted, so with `rename` only the all_users defaults are known to be managed.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from idsync.config.profiles import Profile
-from idsync.domain.records import Reason
+from idsync.domain.records import GroupRule, Reason
 from idsync.rules.rewrite import Rewrite, compile_rewrite
 
 ALL_USERS_REASON = Reason("groups.default_groups.all_users", "default group for every user in scope")
@@ -65,6 +69,27 @@ class GroupMapper:
                     "groups.mapping", f"member of source group {source_group!r}, mapped to {name!r}"
                 )
         return self._without_protected(found)
+
+    def rule(self, all_users: Iterable[str]) -> GroupRule:
+        """The target groups these rules manage, as a frozen record the diff can ask by name."""
+        names = {name.casefold() for name in all_users}
+        if self.mode == "manual":
+            names.update(name.casefold() for targets in self.mapping.values() for name in targets)
+        return GroupRule(
+            names=frozenset(names),
+            by_pattern=self.mode == "on_the_fly" and self.rename is None,
+            include=self.include if self.mode == "on_the_fly" else (),
+            exclude=self.exclude if self.mode == "on_the_fly" else (),
+            protected=self.protected,
+        )
+
+    def rename_note(self) -> str | None:
+        """For a single-user run: why groups the person left are not seen when `rename` is set."""
+        if self.mode != "on_the_fly" or self.rename is None:
+            return None
+        return ("groups.rename cannot be inverted, so a single-user sync cannot tell which target groups "
+                "the rename produced: the person is removed from a renamed group they left only by a "
+                "full run")
 
     def defaults(self, names: Iterable[str], reason: Reason) -> dict[str, Reason]:
         """Default groups with their reason, protected ones left out."""

@@ -252,7 +252,11 @@ class Scheduler:
             with self.ctx.store.profile_lock(name, self.holder):
                 ids = slots.mark_stopped(self.ctx.store.engine, name, reason)
         except RunInProgress:
-            # Someone else runs the profile now: its start already marked our run as interrupted.
+            # The run still holds the lock: it goes on in its own thread, starts no further item and
+            # records itself as interrupted. The slot still names it.
+            latest = self.ctx.store.runs(name, 1)
+            if latest and latest[0].trigger == TRIGGER:
+                slots.set_slot_run(self.ctx.store.engine, name, slot, latest[0].id)
             return
         if ids:
             slots.set_slot_run(self.ctx.store.engine, name, slot, ids[-1])

@@ -5,11 +5,15 @@ Okta POSTs batches of System Log events to `/hooks/okta/<connection>` of `idsync
 event means and queues the syncs on a `Provisioner` with trigger "hook":
 
     user lifecycle, status and profile events      → a single-user sync of that user (by Okta id)
-    a user added to a group or assigned to the app → that user's sync
-    a user removed from a group or the app, a group
-    created, renamed or deleted, a group assigned
-    to or removed from an app, a user deleted
-    (Okta then has no user to read)                → a full reconcile of the profile
+    a user added to or removed from a group or the
+    app                                            → that user's sync
+    a group created, renamed or deleted, a group
+    assigned to or removed from an app, a user
+    deleted (Okta then has no user to read)        → a full reconcile of the profile
+
+A single-user read of Okta names only the groups the user is in now; the run sees a group the user
+left because the target reports the user's current groups (`Capabilities.user_groups`). A profile
+with a target that cannot (Bitbucket) reconciles in full on a removal instead.
 
 for every profile whose source is that connection. Okta delivers at least once and may repeat an
 event: events are remembered by their `uuid` (a bounded window per connection) and a repeat is
@@ -31,6 +35,7 @@ import structlog
 from idsync import metrics
 from idsync.config.connections import EventHooks, OktaConnection
 from idsync.config.model import IdsyncConfig
+from idsync.connectors import target_capabilities
 from idsync.domain.errors import BadRequestError, ConfigError, ConnectorError
 from idsync.service.provisioning import ALL, Key, Provisioner, user_key
 from idsync.sources.okta.client import OktaClient
@@ -51,15 +56,17 @@ USER_EVENTS = frozenset({
     "user.account.reset_password",
     "user.account.expire_password",
     "group.user_membership.add",
+    "group.user_membership.remove",
     "application.user_membership.add",
     "application.user_membership.update",
+    "application.user_membership.remove",
 })  # fmt: skip
 """Events about one user: that user's sync (membership and assignment events name the user too)."""
 LEFT_GROUP_EVENTS = frozenset({"group.user_membership.remove", "application.user_membership.remove"})
-"""A user left a group or the app. A single-user run reads only the groups the user is in now, so it
-cannot see the one they left: these reconcile in full (the Okta membership cache keeps that to the
-changed group's members) until single-user runs also look at the user's current target groups."""
-RECONCILE_EVENTS = LEFT_GROUP_EVENTS | frozenset({
+"""A user left a group or the app. The single-user run sees the group they left through the target's
+report of the user's groups; for a profile with a target that cannot report them these reconcile in
+full (the Okta membership cache keeps that to the changed group's members)."""
+RECONCILE_EVENTS = frozenset({
     "user.lifecycle.delete.initiated",
     "group.lifecycle.create",
     "group.lifecycle.delete",
@@ -157,10 +164,24 @@ class OktaHooks:
         self.provisioner = provisioner or Provisioner(config, store, trigger="hook")
         self._seen: dict[str, OrderedDict[str, None]] = {name: OrderedDict() for name in self.connections}
         self._capacity = seen_per_connection
+        self._sees_left_groups: dict[str, bool] = {}
 
     def profiles_for(self, connection: str) -> list[str]:
         """The profiles an event of `connection` syncs."""
         return self.provisioner.profiles_for(connection)
+
+    def key_for(self, profile: str, event: HookEvent) -> Key | None:
+        """The sync `event` asks of `profile`: a user who left a group reconciles in full when one of
+        the profile's targets cannot report a user's groups (a single-user run could not see it)."""
+        if event.event_type not in LEFT_GROUP_EVENTS or event.key in (None, ALL):
+            return event.key
+        sees = self._sees_left_groups.get(profile)
+        if sees is None:
+            targets = self.config.profiles[profile].targets
+            sees = self._sees_left_groups[profile] = all(
+                target_capabilities(self.config, target).user_groups for target in targets
+            )
+        return event.key if sees else ALL
 
     def accept(self, connection: str, envelope: Any) -> Accepted:
         """Queue the syncs a delivery asks for (on the server's event loop, after the 200 went out)."""
@@ -178,7 +199,11 @@ class OktaHooks:
             if event.key is None or not profiles:
                 results.append("ignored")
                 continue
-            added = [self.provisioner.enqueue(profile, event.key) for profile in profiles]
+            added = [
+                self.provisioner.enqueue(profile, key)
+                for profile in profiles
+                if (key := self.key_for(profile, event)) is not None
+            ]
             results.append("queued" if any(added) else "coalesced")
         metrics.record_hook_events(connection, results)
         accepted = Accepted(

@@ -51,9 +51,9 @@ def test_suspension_profile_change_and_group_removal_reach_jira_with_no_run_star
     runs = world.settled_runs(trigger="hook")
     assert [r.trigger for r in world.runs()] == ["manual"] + ["hook"] * len(runs)
     assert len(runs) == 3 and all(r.status == "succeeded" for r in runs)
-    # The suspension and the profile change are single-user syncs; leaving a group reconciles in
-    # full (a single-user read sees only the groups the user is in now).
-    assert [r.source_users for r in runs] == [1, 1, 3]
+    # All three are single-user syncs: leaving a group too (Jira reports the user's current groups,
+    # so the run sees the one carol left although Okta's single-user read names only those she is in).
+    assert [r.source_users for r in runs] == [1, 1, 1]
     assert [dict(r.counts_by_action) for r in runs] == [
         {"deactivate_user": 1}, {"update_user": 1}, {"remove_member": 1}
     ]

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from idsync.config.loader import ConfigFileError, parse_config
-from idsync.service.hooks import ALL, EVENT_TYPES, events_of, hook_uri
+from idsync.service.hooks import ALL, EVENT_TYPES, OktaHooks, events_of, hook_uri
+from idsync.store import Store
 
 USER = {"id": "00u1", "type": "User", "alternateId": "a@example.com"}
 GROUP = {"id": "00g1", "type": "UserGroup", "displayName": "team-eng"}
@@ -23,7 +24,8 @@ def _envelope(*events: dict[str, object]) -> dict[str, object]:
         ("user.lifecycle.suspend", [USER], ("user", "00u1")),
         ("user.account.update_profile", [USER], ("user", "00u1")),
         ("group.user_membership.add", [GROUP, USER], ("user", "00u1")),  # the User target, in any order
-        ("group.user_membership.remove", [USER, GROUP], ALL),
+        ("group.user_membership.remove", [USER, GROUP], ("user", "00u1")),  # the target reports groups
+        ("application.user_membership.remove", [USER], ("user", "00u1")),
         ("group.lifecycle.create", [GROUP], ALL),
         ("group.profile.update", [GROUP], ALL),
         ("user.lifecycle.delete.initiated", [USER], ALL),
@@ -46,6 +48,29 @@ def test_every_subscribed_event_type_is_acted_on() -> None:
     for event_type in EVENT_TYPES:
         (event,) = events_of(_envelope({"uuid": "u", "eventType": event_type, "target": [USER, GROUP]}))
         assert event.key is not None, event_type
+
+
+def test_leaving_a_group_reconciles_in_full_where_a_target_cannot_report_user_groups(tmp_path: Path) -> None:
+    text = """
+connections:
+  okta: {type: okta, url: https://x.okta.com, token: t}
+  jira: {type: jira, url: https://jira.example.com, token: t}
+  crowd: {type: crowd, url: https://crowd.example.com, application: a, password: p}
+  bitbucket: {type: bitbucket, url: https://bitbucket.example.com, token: t}
+profiles:
+  atlassian: {source: okta, targets: [jira, crowd]}
+  code: {source: okta, targets: [jira, bitbucket]}
+"""
+    config = parse_config(text, base_dir=tmp_path, env={})
+    with Store.open(f"sqlite:///{tmp_path / 'idsync.db'}") as store:
+        hooks = OktaHooks(config, store)
+        for event_type in ("group.user_membership.remove", "application.user_membership.remove"):
+            (left,) = events_of(_envelope({"uuid": "u", "eventType": event_type, "target": [USER, GROUP]}))
+            assert hooks.key_for("atlassian", left) == ("user", "00u1")
+            assert hooks.key_for("code", left) == ALL  # Bitbucket cannot report a user's groups
+        (joined,) = events_of(_envelope({"uuid": "v", "eventType": "group.user_membership.add",
+                                         "target": [USER, GROUP]}))
+        assert hooks.key_for("code", joined) == ("user", "00u1")
 
 
 def test_hook_uri_appends_the_receiver_path_once() -> None:

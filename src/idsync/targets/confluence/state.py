@@ -1,5 +1,6 @@
-"""Reading what the diff needs from Confluence: users (by key, by username, by email), and the direct
-members of managed groups. Confluence has no custom-attribute store and no leads, so nothing else.
+"""Reading what the diff needs from Confluence: users (by key, by username, by email), the direct
+groups of the users in `StateQuery.member_of` (`/user/memberof`), and the direct members of managed
+groups. Confluence has no custom-attribute store and no leads, so nothing else.
 
 A read is complete or it raises: a 404 that means "absent" is named here, every other
 failure propagates as the ConnectorError the HttpClient mapped. Pages are followed by `_links.next`
@@ -11,21 +12,39 @@ until it is absent; a page that is empty but promises more, or a `next` that rep
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TypeVar
 from urllib.parse import quote
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from idsync.domain.errors import ConnectorError, NotFoundError
 from idsync.domain.progress import Progress
 from idsync.domain.records import StateQuery, TargetState, TargetUser
 from idsync.http import HttpClient
-from idsync.targets.confluence.client import API, MemberPage, Person, PersonPage
+from idsync.targets.confluence.client import API, MemberPage, PageLinks, Person, PersonPage
 from idsync.targets.confluence.quirks import is_active
 from idsync.targets.jira.state import bounded_map
 
 PERSON_EXPAND = "status,details.personal"
 """What a user read must expand: `status` (enabled or not) and `details.personal` (the email)."""
 
-P = TypeVar("P", MemberPage, PersonPage)
+
+
+class _GroupName(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    name: str
+
+
+class _GroupPage(BaseModel):
+    """One page of GET /user/memberof (group results)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+    results: list[_GroupName]
+    links: PageLinks = Field(default_factory=PageLinks, alias="_links")
+
+
+P = TypeVar("P", MemberPage, PersonPage, _GroupPage)
 
 
 class StateReader:
@@ -63,7 +82,24 @@ class StateReader:
                     user = _target_user(person)
                     found[user.key] = user
             bar.advance()
+        member_of = {n.lower() for n in query.member_of}
+        theirs = [user for user in found.values() if user.username in member_of]
+        for user, groups in zip(theirs, await bounded_map(theirs, self._groups_of, self.concurrency),
+                                strict=True):
+            found[user.key] = replace(user, groups=groups)
         return found
+
+    async def _groups_of(self, user: TargetUser) -> frozenset[str]:
+        """The user's direct groups, every page of /user/memberof."""
+        names: set[str] = set()
+        first = f"{API}/user/memberof?username={quote(user.username, safe='')}&limit={self.page_size}&start=0"
+        try:
+            await self._pages(first, f"{API}/user/memberof", _GroupPage.model_validate_json,
+                              lambda page: names.update(g.name for g in page.results))
+        except _FirstPageMissing:
+            raise ConnectorError(f"GET {API}/user/memberof: Confluence has no user {user.username!r}, "
+                                 "which it has just returned") from None
+        return frozenset(names)
 
     async def _user(self, lookup: tuple[str, str]) -> Person | None:
         param, value = lookup

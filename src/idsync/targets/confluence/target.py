@@ -27,7 +27,8 @@ from idsync.targets.confluence.state import StateReader
 from idsync.targets.confluence.writes import ConfluenceWriter
 
 CONFLUENCE_CAPABILITIES = Capabilities(
-    user_properties=False, deactivate=True, delete=True, rename=False, leads=False, licence_groups=False
+    user_properties=False, deactivate=True, delete=True, rename=False, leads=False, licence_groups=False,
+    user_groups=True,  # GET /user/memberof lists the user's direct groups
 )
 DELETE_TASK_TIMEOUT = 120.0
 """Seconds to wait for a user deletion's long task before reporting it as still running."""

@@ -1,5 +1,6 @@
 """Reading what the diff needs from Crowd: users by key, by username and by email (with the custom
-attributes the query names), and the direct members of the groups it names.
+attributes the query names), the direct groups of the users in `StateQuery.member_of`
+(GET /user/group/direct), and the direct members of the groups it names.
 
 Requests are saved where Crowd allows it: usernames and emails are looked up in batches through
 GET /search with a CQL `or` restriction (one request per batch instead of one per user), a user read by
@@ -15,10 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from pydantic import BaseModel, ConfigDict
+
 from idsync.domain.progress import Progress
 from idsync.domain.records import StateQuery, TargetState, TargetUser
 from idsync.http import HttpClient
-from idsync.targets.crowd.client import API, AttributeList, CrowdUser, NameList, UserList
+from idsync.targets.crowd.client import API, AttributeList, CrowdUser, NameList, NameRef, UserList
 from idsync.targets.crowd.quirks import attribute_value, cql_any, cql_safe, is_reason, refine
 from idsync.targets.jira.state import bounded_map
 
@@ -26,6 +29,13 @@ PAGE_SIZE = 1000
 """`max-results` of paged reads: Crowd's documented default for list and search endpoints."""
 SEARCH_BATCH = 40
 """Values per CQL `or` search: keeps the request URL well under common 8 KiB proxy limits."""
+
+
+class _GroupNames(BaseModel):
+    """`{"expand": "group", "groups": [{"name"}]}` (a user's direct groups, not expanded)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    groups: list[NameRef] = []
 
 
 def _chunks(values: Sequence[str], size: int) -> list[list[str]]:
@@ -55,6 +65,10 @@ class StateReader:
         users = await self._users(query, bool(keys), progress)
         attributes = await self._attributes(list(users.values()), keys, progress)
         groups = await self._groups(sorted(query.groups), progress)
+        member_of = {n.lower() for n in query.member_of}
+        theirs = [user for user in users.values() if user.name.lower() in member_of]
+        groups_of = dict(zip((u.key for u in theirs),
+                             await bounded_map(theirs, self._groups_of, self.concurrency), strict=True))
         return TargetState(
             target=self.target,
             users={
@@ -65,6 +79,7 @@ class StateReader:
                     display_name=user.display_name or None,
                     active=user.active,
                     properties={k: attribute_value(attributes.get(key, {}).get(k)) for k in keys},
+                    groups=groups_of.get(key),
                 )
                 for key, user in users.items()
             },
@@ -174,6 +189,24 @@ class StateReader:
         bar = progress.task(f"{self.target}: group members", total=len(names))
         members = await bounded_map(names, self._members, self.concurrency, bar)
         return dict(zip(names, members, strict=True))
+
+    async def _groups_of(self, user: CrowdUser) -> frozenset[str]:
+        """The user's direct groups, every page. (For a user that has just been read: Crowd answers a
+        missing user here with an empty list, CWD-4433, which could not be told from "no groups".)"""
+        names: set[str] = set()
+        start = 0
+        while True:
+            response = await self.http.request(
+                "GET",
+                f"{API}/user/group/direct",
+                params={"username": user.name, "start-index": start, "max-results": self.page_size},
+                ok=(200,),
+            )
+            page = _GroupNames.model_validate_json(response.content).groups
+            names.update(group.name for group in page)
+            if len(page) < self.page_size:
+                return frozenset(names)
+            start += len(page)
 
     async def _members(self, group: str) -> frozenset[str] | None:
         names: set[str] = set()

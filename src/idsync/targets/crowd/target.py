@@ -26,6 +26,7 @@ CROWD_CAPABILITIES = Capabilities(
     rename=True,  # POST /user/rename
     leads=False,
     licence_groups=False,
+    user_groups=True,  # GET /user/group/direct?username= lists the user's direct groups
 )
 
 

@@ -1,5 +1,6 @@
 """Reading what the diff needs from Jira: users (by key, username, email), their managed user
-properties, members of managed groups, and project / component leads.
+properties, the groups of the users in `StateQuery.member_of` (the user lookup with `expand=groups`),
+members of managed groups, and project / component leads.
 
 A read is complete or it raises: every 404 that means "absent" is named here, any
 other failure propagates as the ConnectorError the HttpClient mapped. Usernames are compared
@@ -13,6 +14,8 @@ import json
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TypeVar
 from urllib.parse import quote
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from idsync.domain.errors import ConnectorError, NotFoundError
 from idsync.domain.progress import Progress, ProgressTask
@@ -28,6 +31,34 @@ from idsync.targets.jira.client import (
     JiraUser,
     MemberPage,
 )
+
+
+class _GroupName(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    name: str
+
+
+class _GroupList(BaseModel):
+    """The `groups` SimpleListWrapper of a UserBean: `items` only with `expand=groups`."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    size: int = 0
+    items: list[_GroupName] = Field(default_factory=list)
+
+
+class _UserGroups(BaseModel):
+    """The part of GET /user?expand=groups that JiraUser does not carry."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    groups: _GroupList | None = None
+
+    def names(self) -> frozenset[str] | None:
+        """The user's group names; None when the list is missing or cut short (size > items), which
+        proves nothing about a group left out."""
+        if self.groups is None or self.groups.size > len(self.groups.items):
+            return None
+        return frozenset(g.name for g in self.groups.items)
+
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -78,7 +109,7 @@ class StateReader:
 
     async def read(self, query: StateQuery, progress: Progress) -> TargetState:
         """Read everything `query` asks for (see StateQuery), concurrently within the connection's cap."""
-        users, unresolved = await self._users(query, progress)
+        users, member_groups, unresolved = await self._users(query, progress)
         properties = await self._properties(list(users.values()), sorted(query.property_keys), progress)
         groups = await self._groups(sorted(query.groups), progress)
         leads = await self._leads(progress) if query.leads else ()
@@ -92,6 +123,7 @@ class StateReader:
                     display_name=user.display_name,
                     active=user.active,
                     properties=properties.get(key, {}),
+                    groups=member_groups.get(key),
                 )
                 for key, user in users.items()
             },
@@ -104,15 +136,27 @@ class StateReader:
 
     async def _users(
         self, query: StateQuery, progress: Progress
-    ) -> tuple[dict[str, JiraUser], frozenset[str]]:
-        lookups: list[tuple[str, str]] = [("key", k) for k in sorted(query.user_keys)]
-        lookups += [("username", name) for name in sorted({n.lower() for n in query.usernames})]
+    ) -> tuple[dict[str, JiraUser], dict[str, frozenset[str] | None], frozenset[str]]:
+        """Users by key, username and email; for those in `query.member_of`, their groups by key."""
+        expand = bool(query.member_of)  # a single-user run: one or two lookups, each with its groups
+        usernames = {n.lower() for n in query.usernames}
+        lookups: list[tuple[str, str, bool]] = [("key", k, expand) for k in sorted(query.user_keys)]
+        lookups += [("username", name, expand) for name in sorted(usernames)]
         emails = sorted({e.lower() for e in query.emails})
         bar = progress.task(f"{self.target}: users", total=len(lookups) + len(emails))
         found: dict[str, JiraUser] = {}
-        for user in await bounded_map(lookups, self._user, self.concurrency, bar):
+        groups_of: dict[str, frozenset[str] | None] = {}
+        for user, groups in await bounded_map(lookups, self._user, self.concurrency, bar):
             if user is not None:
                 found[user.key] = user
+                groups_of[user.key] = groups
+        member_of = {n.lower() for n in query.member_of}
+        missing = member_of - usernames - {u.name.lower() for u in found.values()}
+        extra = [("username", name, True) for name in sorted(missing)]
+        for user, groups in await bounded_map(extra, self._user, self.concurrency):
+            if user is not None:
+                found[user.key] = user
+                groups_of[user.key] = groups
         unresolved: set[str] = set()
         for email, (matches, complete) in zip(
             emails, await bounded_map(emails, self._users_by_email, self.concurrency, bar), strict=True
@@ -121,17 +165,24 @@ class StateReader:
                 found[user.key] = user
             if not complete:
                 unresolved.add(email)
-        return found, frozenset(unresolved)
+        member_groups = {
+            key: groups_of.get(key) for key, user in found.items() if user.name.lower() in member_of
+        }
+        return found, member_groups, frozenset(unresolved)
 
-    async def _user(self, lookup: tuple[str, str]) -> JiraUser | None:
-        param, value = lookup
+    async def _user(self, lookup: tuple[str, str, bool]) -> tuple[JiraUser | None, frozenset[str] | None]:
+        """GET /user by key or username (None: no such user), with its groups when `expand`."""
+        param, value, expand = lookup
+        params = {param: value, "expand": "groups"} if expand else {param: value}
         try:
             response = await self.http.request(
-                "GET", f"{API}/user", params={param: value}, ok=(200,), label=f"{API}/user"
+                "GET", f"{API}/user", params=params, ok=(200,), label=f"{API}/user"
             )
         except NotFoundError:
-            return None
-        return JiraUser.model_validate_json(response.content)
+            return None, None
+        user = JiraUser.model_validate_json(response.content)
+        groups = _UserGroups.model_validate_json(response.content).names() if expand else None
+        return user, groups
 
     async def _users_by_email(self, email: str) -> tuple[list[JiraUser], bool]:
         """Target users with exactly this e-mail, and whether the search was complete.

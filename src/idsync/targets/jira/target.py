@@ -20,6 +20,7 @@ JIRA_CAPABILITIES = Capabilities(
     delete=True,
     rename=True,
     leads=True,
+    user_groups=True,  # GET /user?expand=groups lists the user's groups
     # POST /user answers 400 without an e-mail address or a full name, for a field over 255
     # characters, and for '<', '>' or '&' in the username.
     requirements=UserRequirements(email=True, display_name=True, max_length=255, forbidden_in_username="<>&"),
