@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from idsync.config.connections import SOURCE_TYPES
-from idsync.connectors import build_source, build_target
+from idsync.connectors import build_source, build_target, target_notes
 from idsync.domain.errors import IdsyncError
 from idsync.service.context import Context
 from idsync.service.results import CheckResult, ConnectionCheck
@@ -29,4 +29,5 @@ async def check(ctx: Context) -> CheckResult:
         finally:
             await connector.aclose()
     notices = next_run_notes(ctx.config)  # when `idsync serve` runs each scheduled profile next
+    notices += target_notes(ctx.config)  # what a profile sets that a target has no place for
     return CheckResult(tuple(rows), tuple(notices), len(ctx.config.profiles))
