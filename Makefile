@@ -14,7 +14,7 @@ demo: deps
 test: deps
 	$(UV) run ruff check src tests bench
 	$(UV) run mypy
-	$(UV) run pytest -q -p no:cacheprovider
+	$(UV) run pytest -q -p no:cacheprovider -n 2
 
 lint: deps
 	$(UV) run ruff check src tests bench
