@@ -215,13 +215,21 @@ def _profile_of(engine: Engine, request: RunRequest, report: RunReport | None) -
 
 def record_run(engine: Engine, request: RunRequest, report: RunReport, seconds: float) -> None:
     """Count a finished run and its items, and log it (one event per run and per failed item)."""
-    profile = _profile_of(engine, request, report)
+    record_finished(_profile_of(engine, request, report), request, report, seconds)
+
+
+def record_finished(
+    profile: str, request: RunRequest, report: RunReport, seconds: float, *, log: bool = True
+) -> None:
+    """`record_run` by profile name; `log=False` for a run another process made and logged already
+    (its report came back here to be counted)."""
     RUNS.labels(profile, request.trigger, report.status.value).inc()
     RUN_SECONDS.labels(profile, request.trigger).observe(seconds)
     items = report.plan.items if report.plan is not None else ()
     for result in report.results:
         ITEMS.labels(profile, items[result.index].action.value, result.outcome.value).inc()
-    logs.run_finished(profile, request, report, seconds)
+    if log:
+        logs.run_finished(profile, request, report, seconds)
 
 
 def record_run_error(engine: Engine, request: RunRequest, error: BaseException, seconds: float) -> None:

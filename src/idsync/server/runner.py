@@ -27,7 +27,7 @@ def build(
     settings = config.server or ServerSettings()
     # The scheduler runs every profile's `schedule:` while the server serves (see server/scheduler.py).
     scheduled = scheduler.lifespan(
-        Context(config, store, own_loop=True), stop_grace=settings.stop_grace_seconds
+        Context(config, store, own_loop=True), stop_grace=settings.stop_grace_seconds, isolate=True
     )
     return create_app(config, store, on_write=on_write, lifespan=scheduled, hooks=hooks)
 

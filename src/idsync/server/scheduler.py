@@ -38,8 +38,10 @@ import structlog
 
 from idsync import metrics
 from idsync.domain.errors import RunInProgress
+from idsync.engine.run import RunRequest
 from idsync.service import runs
 from idsync.service.context import Context
+from idsync.service.isolated import ProcessRunner
 from idsync.service.results import RunResult
 from idsync.service.schedule import Schedule, schedules
 from idsync.store import schedule as slots
@@ -119,6 +121,7 @@ class Scheduler:
         holder: str | None = None,
         stop_grace: float = DEFAULT_STOP_GRACE,
         on_done: Callable[[SlotOutcome], None] | None = None,
+        processes: ProcessRunner | None = None,
     ) -> None:
         if stop_grace < 0:
             raise ValueError(f"stop_grace must be >= 0 seconds, got {stop_grace}")
@@ -128,6 +131,9 @@ class Scheduler:
         self.holder = holder or replica_name()
         self.stop_grace = stop_grace
         self.on_done = on_done
+        self.processes = processes
+        """Under `idsync serve`: runs go to worker processes, so a large one neither slows the
+        server's requests nor is slowed by them (see idsync.service.isolated)."""
         self._stop = asyncio.Event()
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._running: dict[str, datetime] = {}
@@ -157,8 +163,11 @@ class Scheduler:
         """Claim nothing more; give runs in progress `stop_grace` seconds, then cancel them and record
         them as interrupted."""
         self._stop.set()
+        if self.processes is not None:
+            self.processes.stop()
         tasks = list(self._tasks.values())
         if not tasks:
+            await self._close_processes()
             return
         _done, pending = await asyncio.wait(tasks, timeout=self.stop_grace)
         interrupted = dict(self._running)
@@ -167,7 +176,12 @@ class Scheduler:
         await asyncio.gather(*tasks, return_exceptions=True)
         for name, slot in interrupted.items():
             await asyncio.to_thread(self._record_interrupted, name, slot)
+        await self._close_processes()
         log.info("scheduler stopped", interrupted=sorted(interrupted))
+
+    async def _close_processes(self) -> None:
+        if self.processes is not None:
+            await asyncio.to_thread(self.processes.close)
 
     # --- one profile ------------------------------------------------------------------------------
 
@@ -229,7 +243,11 @@ class Scheduler:
 
     async def _run(self, name: str, slot: datetime, missed: int) -> SlotOutcome:
         try:
-            result = await run_profile(self.ctx, name, self._stop)
+            if self.processes is not None:
+                self.ctx.profile(name)
+                result = RunResult(await self.processes.run(RunRequest(name, TRIGGER)))
+            else:
+                result = await run_profile(self.ctx, name, self._stop)
         except RunInProgress as exc:
             run_id = await asyncio.to_thread(
                 slots.record_skipped, self.ctx.store.engine, name, TRIGGER, str(exc)
@@ -280,11 +298,18 @@ def _missed(schedule: Schedule, handled: datetime, slot: datetime) -> int:
     return count
 
 
-def lifespan(ctx: Context, **options: Any) -> Callable[[Any], AbstractAsyncContextManager[None]]:
-    """A Starlette lifespan that runs a `Scheduler(ctx, **options)` for as long as the app serves."""
+def lifespan(
+    ctx: Context, *, isolate: bool = False, **options: Any
+) -> Callable[[Any], AbstractAsyncContextManager[None]]:
+    """A Starlette lifespan that runs a `Scheduler(ctx, **options)` for as long as the app serves;
+    with `isolate`, scheduled runs go to worker processes (`idsync serve`)."""
 
     @asynccontextmanager
     async def scheduled(_app: Any) -> AsyncIterator[None]:
+        if isolate and schedules(ctx.config):
+            processes = ProcessRunner(ctx.config)
+            await asyncio.to_thread(processes.wait_ready)
+            options["processes"] = processes
         scheduler = Scheduler(ctx, **options)
         scheduler.start()
         try:
