@@ -47,7 +47,7 @@ class Context:
         worker thread. The coroutine is built in that thread, so nothing of it touches this loop."""
         if not self.own_loop:
             return await make()
-        return await asyncio.to_thread(lambda: asyncio.run(make()))
+        return await in_own_loop(make)
 
     def profile(self, name: str | None, *, field: str = "profile") -> tuple[str, Profile]:
         """The named profile, or the only one when `name` is None; UnknownName lists the profiles."""
@@ -62,6 +62,12 @@ class Context:
         if name not in profiles:
             raise UnknownName(field, name, profiles, what="profile")
         return name, profiles[name]
+
+
+async def in_own_loop(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run the coroutine `make()` builds on an event loop of its own in a worker thread (the coroutine
+    is built in that thread, so nothing of it touches the caller's loop)."""
+    return await asyncio.to_thread(lambda: asyncio.run(make()))
 
 
 def load(path: Path | None = None) -> IdsyncConfig:

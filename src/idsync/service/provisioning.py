@@ -36,6 +36,7 @@ from idsync.config.model import IdsyncConfig
 from idsync.connectors import build_source
 from idsync.domain.errors import RunInProgress
 from idsync.engine.run import Engine, RunReport, RunRequest
+from idsync.service.context import in_own_loop
 from idsync.sources.base import Source
 from idsync.sources.scim.inbox_source import ScimInboxSource
 from idsync.store import Store
@@ -74,7 +75,7 @@ class Provisioned:
 async def sync_once(engine: Engine, request: RunRequest) -> RunReport:
     """The one place this worker starts a run: on an event loop of its own in a worker thread, so a
     provisioning run never holds up the SCIM requests the server's loop answers."""
-    return await asyncio.to_thread(lambda: asyncio.run(engine.run(request)))
+    return await in_own_loop(lambda: engine.run(request))
 
 
 class Provisioner:
