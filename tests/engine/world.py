@@ -15,6 +15,11 @@ from idsync.engine.links import updated_links
 from idsync.rules.desired import desired_state
 
 JIRA = Capabilities(user_properties=True, leads=True, user_groups=True)
+SCIM = Capabilities(user_properties=True, group_sources=True)
+"""A SCIM target: stores source group ids on groups (externalId) and renames groups in place."""
+CLOUD = Capabilities(user_properties=True, group_sources=True, group_rename=False, max_users=150_000,
+                     max_group_members=35_000)
+"""Atlassian Cloud: cannot rename a group; users per directory and per group are limited."""
 LEGACY = Capabilities(user_properties=True, leads=True)
 """A target that cannot report a user's groups (single-user runs keep their older behaviour)."""
 
@@ -29,6 +34,8 @@ class World:
     links: dict[str, Link] = field(default_factory=dict)
     target: str = "jira"
     queries: list[StateQuery] = field(default_factory=list)
+    external_ids: dict[str, str] = field(default_factory=dict)
+    """Group name → the source group id stored on it (targets with Capabilities.group_sources)."""
     _next: int = 10000
 
     def add_user(self, username: str, email: str | None = None, display_name: str | None = None,
@@ -62,7 +69,11 @@ class World:
                 name = user.username.casefold()
                 found[key] = replace(user, groups=frozenset(g for g, m in self.groups.items() if name in m))
         groups = {g: (frozenset(self.groups[g]) if g in self.groups else None) for g in query.groups}
-        return TargetState(self.target, found, groups, tuple(self.leads) if query.leads else ())
+        sources = {sid: name for name, sid in self.external_ids.items() if sid in query.group_sources}
+        for name in sources.values():
+            groups.setdefault(name, frozenset(self.groups[name]))
+        return TargetState(self.target, found, groups, tuple(self.leads) if query.leads else (),
+                           group_sources=sources, user_count=len(self.users))
 
     def sync(self, snapshot: Snapshot, profile: Profile, caps: Capabilities = JIRA) -> DiffResult:
         """Rules → query → read → diff, as a run does (without applying)."""
@@ -104,6 +115,15 @@ class World:
         match item.action:
             case Action.CREATE_GROUP:
                 self.groups[item.group or ""] = set()
+                if item.source_id:
+                    self.external_ids[item.group or ""] = item.source_id
+            case Action.RENAME_GROUP:
+                old = str(item.changes[0].old)
+                self.groups[item.group or ""] = self.groups.pop(old)
+                self.external_ids[item.group or ""] = self.external_ids.pop(old)
+            case Action.DELETE_GROUP:
+                del self.groups[item.group or ""]
+                self.external_ids.pop(item.group or "", None)
             case Action.CREATE_USER:
                 created = self.add_user(item.user or "", str(new.get("email") or "") or None,
                                         str(new.get("display_name") or "") or None)

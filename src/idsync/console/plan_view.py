@@ -23,9 +23,13 @@ DEFAULT_LIMIT = 20
 
 _SIGNS: Mapping[Action, tuple[str, str]] = {
     Action.CREATE_GROUP: ("+", "green"),
+    Action.RENAME_GROUP: ("~", "yellow"),
     Action.CREATE_USER: ("+", "green"),
     Action.LINK_USER: ("+", "green"),
     Action.ADD_MEMBER: ("+", "green"),
+    Action.CREATE_CUSTOMER: ("+", "green"),
+    Action.ADD_CUSTOMER: ("+", "green"),
+    Action.REMOVE_CUSTOMER: ("-", "red"),
     Action.RENAME_USER: ("~", "yellow"),
     Action.UPDATE_USER: ("~", "yellow"),
     Action.SET_USER_PROPERTY: ("~", "yellow"),
@@ -36,9 +40,11 @@ _SIGNS: Mapping[Action, tuple[str, str]] = {
     Action.REVOKE_LICENCE: ("-", "red"),
     Action.DEACTIVATE_USER: ("-", "red"),
     Action.DELETE_USER: ("-", "red"),
+    Action.DELETE_GROUP: ("-", "red"),
 }
 _TITLES: Mapping[Action, str] = {
     Action.CREATE_GROUP: "Create groups",
+    Action.RENAME_GROUP: "Rename groups (renamed in the source)",
     Action.CREATE_USER: "Create users",
     Action.LINK_USER: "Link existing users",
     Action.RENAME_USER: "Rename users",
@@ -47,27 +53,42 @@ _TITLES: Mapping[Action, str] = {
     Action.UPDATE_USER: "Update users",
     Action.SET_USER_PROPERTY: "Set user properties",
     Action.ADD_MEMBER: "Add memberships",
+    Action.CREATE_CUSTOMER: "Create portal customers (service desks)",
+    Action.ADD_CUSTOMER: "Add customers to service desks",
+    Action.REMOVE_CUSTOMER: "Remove customers from service desks",
     Action.HAND_OVER_LEAD: "Hand over leads",
     Action.REMOVE_MEMBER: "Remove memberships",
     Action.REVOKE_LICENCE: "Take licences away (licence-granting groups)",
     Action.DEACTIVATE_USER: "Deactivate users",
     Action.DELETE_USER: "Delete users",
+    Action.DELETE_GROUP: "Delete groups (replaced under their new name)",
 }
 _SUMMARY: tuple[tuple[str, tuple[Action, ...]], ...] = (
     ("to create", (Action.CREATE_USER, Action.CREATE_GROUP)),
     ("to link", (Action.LINK_USER,)),
-    ("to update", (Action.UPDATE_USER, Action.RENAME_USER, Action.SET_USER_PROPERTY)),
+    ("to update", (Action.UPDATE_USER, Action.RENAME_USER, Action.SET_USER_PROPERTY, Action.RENAME_GROUP)),
     ("to reactivate", (Action.REACTIVATE_USER, Action.RESTORE_LICENCE)),
     ("lead handovers", (Action.HAND_OVER_LEAD,)),
     ("to deactivate", (Action.DEACTIVATE_USER, Action.REVOKE_LICENCE)),
-    ("to delete", (Action.DELETE_USER,)),
+    ("to delete", (Action.DELETE_USER, Action.DELETE_GROUP)),
     ("membership changes", (Action.ADD_MEMBER, Action.REMOVE_MEMBER)),
+    ("service desk customer changes", (Action.CREATE_CUSTOMER, Action.ADD_CUSTOMER, Action.REMOVE_CUSTOMER)),
 )
 _OUTCOME_STYLES: Mapping[Outcome, str] = {
     Outcome.APPLIED: "green",
     Outcome.FAILED: "bold red",
     Outcome.SKIPPED: "yellow",
 }
+
+
+def action_title(action: Action) -> str:
+    """The heading of an action's group, e.g. "Create users" (the web UI uses the same words)."""
+    return _TITLES[action]
+
+
+def action_sign(action: Action) -> tuple[str, str]:
+    """An action's sign and colour name, e.g. ("+", "green")."""
+    return _SIGNS[action]
 
 
 def sign(action: Action) -> Text:

@@ -22,6 +22,8 @@ class Action(StrEnum):
     """Every change idsync can make. The order of the members is the order of application phases."""
 
     CREATE_GROUP = "create_group"
+    RENAME_GROUP = "rename_group"
+    """A group renamed in the source, renamed in place (targets with `Capabilities.group_rename`)."""
     CREATE_USER = "create_user"
     LINK_USER = "link_user"
     """Claim an existing target user (`users.match_existing_by`): no write to the target, a link row
@@ -34,13 +36,24 @@ class Action(StrEnum):
     UPDATE_USER = "update_user"
     SET_USER_PROPERTY = "set_user_property"
     ADD_MEMBER = "add_member"
+    CREATE_CUSTOMER = "create_customer"
+    """Create a portal-only customer account (Jira Service Management: servicedeskapi) for a person a
+    mapped source group makes a customer of a service desk. `user` is the e-mail address."""
+    ADD_CUSTOMER = "add_customer"
+    """Make an account a customer of one service desk (`group` carries the desk's project key)."""
     HAND_OVER_LEAD = "hand_over_lead"
     REMOVE_MEMBER = "remove_member"
+    REMOVE_CUSTOMER = "remove_customer"
+    """Take a customer idsync added off one service desk (`group`: its project key) after the person
+    left the mapped source group."""
     REVOKE_LICENCE = "revoke_licence"
     """Take a user out of one licence-granting group: how a target without a deactivate (Bitbucket)
     stops a person from using the product. The link records the group so the user gets it back."""
     DEACTIVATE_USER = "deactivate_user"
     DELETE_USER = "delete_user"
+    DELETE_GROUP = "delete_group"
+    """Remove a group idsync made from a source group that was renamed, on a target that cannot rename
+    groups (Atlassian Cloud): its members were moved to the group under the new name first."""
 
     @property
     def phase(self) -> int:
@@ -52,7 +65,9 @@ class Action(StrEnum):
     def destructive(self) -> bool:
         """Whether guards count this action as damage if the source had a bad day."""
         return self in (
-            Action.REMOVE_MEMBER, Action.REVOKE_LICENCE, Action.DEACTIVATE_USER, Action.DELETE_USER
+            Action.REMOVE_MEMBER, Action.REVOKE_LICENCE, Action.DEACTIVATE_USER, Action.DELETE_USER,
+            Action.REMOVE_CUSTOMER,
+            Action.DELETE_GROUP,
         )
 
 
@@ -98,7 +113,8 @@ class PlanItem:
         if self.action is Action.HAND_OVER_LEAD and self.lead is not None:
             return f"{self.lead.kind} {self.lead.name}"
         if self.group is not None and self.user is not None:
-            arrow = "→" if self.action in (Action.ADD_MEMBER, Action.RESTORE_LICENCE) else "⨯"
+            arrow = "→" if self.action in (Action.ADD_MEMBER, Action.RESTORE_LICENCE, Action.ADD_CUSTOMER) \
+                else "⨯"
             return f"{self.user} {arrow} {self.group}"
         return self.user or self.group or "?"
 
@@ -126,6 +142,18 @@ class ItemResult:
 
 
 @dataclass(frozen=True, slots=True)
+class TargetLimit:
+    """A size limit of the target the plan would break (Atlassian Cloud: 150,000 users per directory,
+    35,000 per group): what it holds after the plan against what it accepts. The guards refuse it."""
+
+    target: str
+    subject: str
+    """"users" for the directory's user count, else the group's name."""
+    after: int
+    allowed: int
+
+
+@dataclass(frozen=True, slots=True)
 class Plan:
     """Everything one run intends to do, and the facts it was computed from."""
 
@@ -138,10 +166,12 @@ class Plan:
     scope: str = "all"
     disputes: tuple[Dispute, ...] = ()
     unsyncable: tuple[Unsyncable, ...] = ()
+    """People in scope a target cannot accept as the rules make them (the reason says why)."""
     unread_targets: Mapping[str, str] = field(default_factory=dict)
     """Targets of the profile whose state could not be read (target → the error): nothing is planned
     for them this run, and the run ends PARTIAL; the other targets go ahead."""
-    """People in scope a target cannot accept as the rules make them (the reason says why)."""
+    limits: tuple[TargetLimit, ...] = ()
+    """Target size limits the plan would break (see TargetLimit)."""
     target_fingerprints: Mapping[str, str] = field(default_factory=dict)
     """Per target: a hash of the target state the plan was computed from (a saved plan is refused when
     the target changed since)."""

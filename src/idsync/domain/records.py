@@ -105,6 +105,10 @@ class DesiredGroup:
     create: bool
     """Create the group when the target lacks it (`groups.create_missing`)."""
     reason: Reason
+    source_id: str | None = None
+    """The source group this target group is made from, when exactly one maps to it (mode
+    on_the_fly). Targets with `Capabilities.group_sources` store it on the group (SCIM `externalId`),
+    so a group renamed in the source is found under its old name and renamed (or replaced)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,6 +254,18 @@ class Capabilities:
     user_groups: bool = False
     """The target reports a user's groups in one read (`StateQuery.member_of` → `TargetUser.groups`),
     so a single-user run can see a managed group the person left in the source."""
+    group_sources: bool = False
+    """The target stores the source group id on the groups idsync creates (SCIM `externalId`) and
+    reports it (`StateQuery.group_sources` → `TargetState.group_sources`): a group renamed in the
+    source is then renamed in the target, or, where `group_rename` is false, replaced (create the new
+    group, move the members, delete the old one)."""
+    group_rename: bool = True
+    """A group can be renamed in place (generic SCIM: PATCH displayName). Atlassian Cloud cannot."""
+    max_users: int | None = None
+    """The most users the target accepts (Atlassian Cloud: 150,000 per directory); the guard refuses a
+    plan that would exceed it. The target reports its current count in `TargetState.user_count`."""
+    max_group_members: int | None = None
+    """The most members one group may have (Atlassian Cloud: 35,000 synced users per group)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,6 +317,10 @@ class StateQuery:
     member_of: frozenset[str] = frozenset()
     """Usernames whose current groups the target must report (`TargetUser.groups`; targets with
     `Capabilities.user_groups` only): the user of a single-user run."""
+    group_sources: frozenset[str] = frozenset()
+    """Source group ids whose target group the target must report by the id it stored
+    (`TargetState.group_sources`; targets with `Capabilities.group_sources` only), with that group's
+    members in `TargetState.groups` when its name is not the desired one (a rename to carry out)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,6 +338,11 @@ class TargetState:
     """Lower-case emails of the query whose search the target could not complete (its search caps
     its results): the users found for them prove neither that nobody else has the address nor that
     nobody has it. The diff never creates or claims by such an email."""
+    group_sources: Mapping[str, str] = field(default_factory=dict)
+    """Source group id → the name of the target group that carries it (for the query's
+    `group_sources`; ids no target group carries are absent)."""
+    user_count: int | None = None
+    """How many users the target holds in all (targets with `Capabilities.max_users`)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -127,6 +127,8 @@ class _TargetRun:
     failed_users: dict[str, str] = field(default_factory=dict)
     """User id (see _user_ids) → "create_user of jdoe" (the gate that failed)."""
     failed_groups: dict[str, str] = field(default_factory=dict)
+    failed_adds: dict[str, str] = field(default_factory=dict)
+    """Group → the first failed ADD_MEMBER into it (a group it replaces is then not deleted)."""
 
     async def run(self, items: list[tuple[int, PlanItem]]) -> None:
         """Apply phase after phase; `items` are in plan order (phase, then position)."""
@@ -224,14 +226,23 @@ class _TargetRun:
             gate = self.failed_groups.get(item.group)
             if gate is not None:
                 return f"depends on failed {gate}"
+        if item.action is Action.DELETE_GROUP:
+            # The group is replaced by one under its new name: deleted only once every member is there.
+            replacement = next((str(c.new) for c in item.changes if c.field == "name"), None)
+            gate = self.failed_groups.get(replacement) or self.failed_adds.get(replacement) \
+                if replacement else None
+            if gate is not None:
+                return f"depends on failed {gate}"
         return None
 
     def _failed(self, index: int, item: PlanItem, error: str, retries: int, started: float) -> ItemResult:
         if item.action in USER_GATES:
             for user_id in _user_ids(item):
                 self.failed_users.setdefault(user_id, f"{item.action} of {item.subject}")
-        if item.action is Action.CREATE_GROUP and item.group is not None:
+        if item.action in (Action.CREATE_GROUP, Action.RENAME_GROUP) and item.group is not None:
             self.failed_groups.setdefault(item.group, f"{item.action} of {item.group}")
+        if item.action is Action.ADD_MEMBER and item.group is not None:
+            self.failed_adds.setdefault(item.group, f"{item.action} of {item.subject}")
         return ItemResult(
             index,
             Outcome.FAILED,

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from idsync.config.profiles import Profile
-from idsync.domain.plan import PlanItem
+from idsync.domain.plan import PlanItem, TargetLimit
 from idsync.domain.records import (
     Capabilities,
     DesiredState,
@@ -24,6 +24,7 @@ from idsync.domain.records import (
 )
 from idsync.engine.diff_context import DiffContext
 from idsync.engine.diff_groups import plan_memberships
+from idsync.engine.diff_limits import broken_limits
 from idsync.engine.diff_users import plan_gone, plan_users
 from idsync.engine.links import fingerprint
 
@@ -43,6 +44,8 @@ class DiffResult:
     new fingerprint; a gone user already inactive gets active=False. Save after the run."""
     link_deletes: tuple[str, ...] = ()
     """Source ids whose link to delete because their target user no longer exists."""
+    limits: tuple[TargetLimit, ...] = ()
+    """Target size limits the items would break (the guards refuse them)."""
 
 
 def _gone_to_read(desired: DesiredState, links: Mapping[str, Link], profile: Profile) -> list[Link]:
@@ -71,7 +74,8 @@ def state_query(
     """What `diff` needs the target to read: linked users whose fingerprint changed or who left the
     scope, usernames (and emails when claiming by email) of unlinked users and of renames' new
     names, the managed and default groups (and groups granted at creation whose add is pending), the
-    custom property keys and, when someone may be deactivated or deleted, the lead roles."""
+    custom property keys and, when someone may be deactivated or deleted, the lead roles; on a target
+    that stores source group ids, the managed groups' source ids (to find groups renamed in the source)."""
     user_keys: set[str] = set()
     usernames: set[str] = set()
     emails: set[str] = set()
@@ -105,6 +109,8 @@ def state_query(
         else frozenset(),
         leads=capabilities.leads and may_deactivate,
         member_of=member_of,
+        group_sources=frozenset(g.source_id for g in desired.groups.values() if g.source_id)
+        if capabilities.group_sources else frozenset(),
     )
 
 
@@ -156,4 +162,5 @@ def diff(
         unsyncable=tuple(ctx.unsyncable),
         link_upserts=tuple(ctx.link_upserts),
         link_deletes=tuple(ctx.link_deletes),
+        limits=broken_limits(items, state, capabilities),
     )

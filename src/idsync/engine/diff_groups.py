@@ -24,11 +24,13 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import replace
 
-from idsync.domain.plan import Action
+from idsync.domain.plan import Action, Change
 from idsync.domain.records import Reason
 from idsync.engine.diff_context import DiffContext, Situation, UserVerdict
 from idsync.rules.groups import NEW_USERS_REASON
 
+_MOVED = Reason("groups.rename", "member of the group this one replaces (renamed in the source): moved, "
+                "so deleting the old group loses no membership")
 _IN_TARGET = (Situation.UNCHANGED, Situation.UPDATED, Situation.CLAIMED, Situation.CREATED)
 
 
@@ -60,6 +62,9 @@ def plan_memberships(ctx: DiffContext, verdicts: list[UserVerdict]) -> None:
             ctx.notes.append(f"group {name!r} was not read from {ctx.target}: its memberships are left alone")
             continue
         current = ctx.state.groups[name]
+        moved: frozenset[str] = frozenset()
+        if current is None and ctx.desired.single_user is None:
+            current, moved = _renamed(ctx, name, created_groups)
         if current is None:
             if ctx.desired.single_user is not None and not wanted:
                 continue
@@ -68,7 +73,7 @@ def plan_memberships(ctx: DiffContext, verdicts: list[UserVerdict]) -> None:
                                  "is off: its memberships are not synced")
                 continue
             ctx.add(Action.CREATE_GROUP, Reason("groups.create_missing", f"{group.reason.detail}; "
-                    f"{ctx.target} has no group {name!r}"), group=name)
+                    f"{ctx.target} has no group {name!r}"), group=name, source_id=group.source_id)
             created_groups.add(ctx.fold(name))
             current = frozenset()
         members = {ctx.renames.get(ctx.fold(m), ctx.fold(m)) for m in current}
@@ -76,6 +81,12 @@ def plan_memberships(ctx: DiffContext, verdicts: list[UserVerdict]) -> None:
             verdict = wanted[member]
             ctx.add(Action.ADD_MEMBER, verdict.user.groups[name], user=verdict.name_after,
                     user_key=verdict.key, source_id=verdict.user.source_id, group=name)
+        for member in sorted(moved - set(wanted) - members):
+            if not keep_existing or member in managed or member in ctx.hands_off:
+                continue  # one the rules would remove (or must not touch) is not moved: only others' members
+            known = managed.get(member)
+            ctx.add(Action.ADD_MEMBER, _MOVED, user=member, group=name,
+                    user_key=known.key if known else None, source_id=known.user.source_id if known else None)
         for member in sorted(members - set(wanted)):
             if member in ctx.hands_off:
                 if ctx.is_protected(member):
@@ -99,6 +110,45 @@ def plan_memberships(ctx: DiffContext, verdicts: list[UserVerdict]) -> None:
     _left_groups(ctx, verdicts, held)
     _new_user_groups(ctx, verdicts, created_groups)
     _grants(ctx, verdicts, created_groups)
+
+
+def _renamed(
+    ctx: DiffContext, name: str, created_groups: set[str]
+) -> tuple[frozenset[str] | None, frozenset[str]]:
+    """A managed group missing under its desired name that the target holds under an older name (the
+    source group was renamed; the target stored its source id): (the members to diff against, the
+    members to move). Renamed in place where the target can (RENAME_GROUP: its members stay); else
+    replaced — created under the new name, every member moved, the old group deleted last
+    (Atlassian Cloud cannot rename a group). (None, ∅) when there is no such group."""
+    group = ctx.desired.groups[name]
+    if group.source_id is None or not ctx.capabilities.group_sources:
+        return None, frozenset()
+    old = ctx.state.group_sources.get(group.source_id)
+    if old is None or ctx.fold(old) == ctx.fold(name):
+        return None, frozenset()
+    old_members = ctx.state.groups.get(old)
+    if old_members is None:
+        ctx.notes.append(f"group {old!r} in {ctx.target} was made from the source group now mapped to "
+                         f"{name!r}, but its members were not read: it is left alone")
+        return None, frozenset()
+    if old in ctx.desired.groups:
+        return None, frozenset()  # the old name is still wanted (another source group maps to it)
+    detail = f"the source group was renamed: {ctx.target} group {old!r} becomes {name!r}"
+    if ctx.capabilities.group_rename:
+        ctx.add(Action.RENAME_GROUP, Reason("groups.rename", detail), group=name,
+                changes=(Change("name", old, name),), source_id=group.source_id)
+        return old_members, frozenset()
+    if not group.create:
+        ctx.notes.append(f"{detail}, but {ctx.target} cannot rename groups and groups.create_missing is "
+                         "off: nothing is changed")
+        return None, frozenset()
+    why = f"{detail}; {ctx.target} cannot rename groups: created under the new name, members moved, " \
+          f"{old!r} deleted"
+    ctx.add(Action.CREATE_GROUP, Reason("groups.rename", why), group=name, source_id=group.source_id)
+    ctx.add(Action.DELETE_GROUP, Reason("groups.rename", why), group=old,
+            changes=(Change("name", old, name),), source_id=group.source_id)
+    created_groups.add(ctx.fold(name))
+    return frozenset(), frozenset(_after_plan(ctx, m) for m in old_members)
 
 
 def _left_groups(ctx: DiffContext, verdicts: list[UserVerdict], held: dict[str, set[str]]) -> None:

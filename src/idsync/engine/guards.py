@@ -88,7 +88,27 @@ def check(
     violations += _protected(plan, safety)
     for target in _targets(plan):
         violations += _limits(plan, safety, target)
+    violations += _target_limits(plan)
     return GuardReport(tuple(violations), allow_over_limit=allow_over_limit)
+
+
+def _target_limits(plan: Plan) -> list[Violation]:
+    """The target's own size limits (Atlassian Cloud: users per directory, users per group): refused
+    before apply, since the target would refuse the excess halfway through. --allow-over-limit lifts
+    it, for the case the limit was raised for this organisation; the target then refuses the excess."""
+    violations = []
+    for limit in plan.limits:
+        if limit.subject == "users":
+            what, key = f"{limit.after} users in all", "max_users"
+        else:
+            what, key = f"{limit.after} members in group {limit.subject!r}", "max_group_members"
+        violations.append(Violation(
+            limit=f"target.{key}", actual=limit.after, allowed=limit.allowed, target=limit.target,
+            message=(f"refused: after this plan target {limit.target!r} would hold {what}, over its limit "
+                     f"of {limit.allowed:,} (the target refuses more). Shrink the scope or the mapping, or "
+                     "if the limit was raised for your organisation, re-run with --allow-over-limit."),
+        ))
+    return violations
 
 
 def _targets(plan: Plan) -> list[str]:

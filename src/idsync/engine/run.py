@@ -22,11 +22,12 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from idsync.config.expiry import expiries
 from idsync.config.model import IdsyncConfig
 from idsync.config.profiles import Profile
 from idsync.connectors import build_source, build_target
 from idsync.domain.errors import ConfigError, ConnectorError, PlanStale, SourceReadError
-from idsync.domain.plan import ItemResult, Outcome, Plan, PlanItem
+from idsync.domain.plan import ItemResult, Outcome, Plan, PlanItem, TargetLimit
 from idsync.domain.progress import NO_PROGRESS, Progress
 from idsync.domain.records import DesiredState, Dispute, Link, Snapshot, StateQuery, TargetState, Unsyncable
 from idsync.engine.apply import apply_plan
@@ -226,7 +227,9 @@ class Engine:
         items: list[PlanItem] = []
         disputes: list[Dispute] = list(desired.disputes)
         unsyncable: list[Unsyncable] = []
-        notes: list[str] = []
+        limits: list[TargetLimit] = []
+        # Every run records how long its connections' credentials have left (where the config states it).
+        notes = [e.describe() for e in expiries(self.config, [profile.source, *profile.targets])]
         queries: dict[str, StateQuery] = {}
         fingerprints: dict[str, str] = {}
         managed: dict[str, int] = {}
@@ -256,6 +259,7 @@ class Engine:
             disputes.extend(d for d in result.disputes if d not in disputes)
             notes.extend(result.notes)
             unsyncable.extend(result.unsyncable)
+            limits.extend(result.limits)
             queries[target_name] = query
             fingerprints[target_name] = state_fingerprint(state)
             managed[target_name] = sum(1 for link in target_links.values() if link.active)
@@ -265,7 +269,7 @@ class Engine:
         timings["diff"] = diff_time
 
         plan = _make_plan(name, snapshot, items, disputes, notes, queries, fingerprints, managed)
-        plan = replace(plan, unsyncable=tuple(unsyncable), unread_targets=unread)
+        plan = replace(plan, unsyncable=tuple(unsyncable), unread_targets=unread, limits=tuple(limits))
         previous = (await asyncio.to_thread(self.store.last_source_users, name)
                     if not snapshot.single_user else None)
         guard = check(

@@ -10,6 +10,7 @@ so a dispute with another user is still seen — and then only that user is kept
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 
 from idsync.config.profiles import Profile
 from idsync.domain.records import (
@@ -45,13 +46,22 @@ def desired_state(snapshot: Snapshot, profile: Profile) -> DesiredState:
     managed: dict[str, DesiredGroup] = {}
     create = profile.groups.create_missing
     group_targets: dict[str, dict[str, Reason]] = {}
+    made_from: dict[str, set[str]] = defaultdict(set)
     for group in sorted(snapshot.groups.values(), key=lambda g: (g.name, g.id)):
         targets = mapper.targets(group.name)
         group_targets[group.id] = targets
         for name, reason in targets.items():
             managed.setdefault(name, DesiredGroup(name, create, reason))
+            made_from[name].add(group.id)
         for member in group.member_ids:
             member_of[member].append(group)
+    if profile.groups.mode == "on_the_fly":
+        # A target group made from exactly one source group follows that group's id, so a rename in the
+        # source is a rename in the target (on targets that store the id). Manual mappings name their
+        # target groups themselves: a source rename does not move them.
+        for name, sources in made_from.items():
+            if len(sources) == 1:
+                managed[name] = replace(managed[name], source_id=next(iter(sources)))
     all_users = mapper.defaults(profile.groups.default_groups.all_users, ALL_USERS_REASON)
     for name, reason in all_users.items():
         managed.setdefault(name, DesiredGroup(name, create, reason))
