@@ -259,8 +259,24 @@ class HttpClient:
     ) -> Response:
         """Send one request, retrying transient failures. Returns the response when its status is in
         `ok`; otherwise raises the mapped ConnectorError. `url` may be absolute (Link headers)."""
-        accepted = frozenset(ok)
         idempotent = method.upper() in _IDEMPOTENT
+        try:
+            return await self._request(method, url, params, json, frozenset(ok), label, idempotent)
+        except TransientError as error:
+            if not (idempotent or error.unsent or error.status in (429, 503)):
+                error.outcome_unknown = True
+            raise
+
+    async def _request(
+        self,
+        method: str,
+        url: str,
+        params: Mapping[str, Any] | None,
+        json: Any,
+        accepted: frozenset[int],
+        label: str | None,
+        idempotent: bool,
+    ) -> Response:
         policy = self._retry
         # The first attempt runs without tenacity: almost every request succeeds at once, and the
         # retry machinery's per-call set-up was a measurable share of a large apply's CPU.

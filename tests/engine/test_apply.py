@@ -173,9 +173,11 @@ async def test_failed_create_skips_that_users_and_groups_dependents(
 ) -> None:
     jira = jira_sandbox(users=10, seed=2)
     taken = plain_users(jira, 1)[0].name
-    jira.sandbox.control.faults.rules = [FaultRule(path="/rest/api/2/group", method="POST", count=1)]
+    # a refusal (400), not a 500: a create whose outcome is unknown is read back and done again
+    jira.sandbox.control.faults.rules = [
+        FaultRule(path="/rest/api/2/group", method="POST", count=1, status=400)]
     items = [
-        item(Action.CREATE_GROUP, group="broken"),  # first POST /group: injected 500
+        item(Action.CREATE_GROUP, group="broken"),  # first POST /group: injected 400
         item(Action.CREATE_GROUP, group="fine"),
         new_user(taken),  # exists already: ConflictError
         new_user("ok.user"),

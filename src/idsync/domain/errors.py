@@ -43,6 +43,10 @@ class TransientError(ConnectorError):
 
     unsent = False
     """True when the request never reached the server, so even a POST may be repeated."""
+    outcome_unknown = False
+    """True when a write that is not safe to repeat (a POST) reached the server and failed without a
+    verdict (a 5xx other than 503, a timeout, a cut connection): it may or may not have happened.
+    Apply then reads the target before doing it again (idsync.engine.resolve)."""
 
 
 class NotFoundError(ConnectorError):

@@ -6,7 +6,11 @@ items of one phase run concurrently up to the target's `max_concurrency`; target
 Policy by error type, so one bad item never stops the others:
 
     BadRequestError, NotFoundError, ConflictError → FAILED with the message, go on
-    TransientError                                → already retried by idsync.http; FAILED, go on
+    TransientError                                → already retried by idsync.http where that is
+                                                    safe; a write whose outcome is unknown (a POST
+                                                    that got a 5xx or lost its connection) is judged
+                                                    by reading the target (engine.resolve) and done
+                                                    again only if it did not happen; else FAILED
     StopSyncError                                 → FAILED, and that target halts: its remaining
                                                     items are SKIPPED with the reason
     any other exception                           → FAILED with its type and message, go on
@@ -28,9 +32,10 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import groupby
 
-from idsync.domain.errors import ConnectorError, StopSyncError
+from idsync.domain.errors import ConnectorError, StopSyncError, TransientError
 from idsync.domain.plan import Action, ItemResult, Outcome, Plan, PlanItem
-from idsync.domain.progress import Progress, ProgressTask
+from idsync.domain.progress import NO_PROGRESS, Progress, ProgressTask
+from idsync.engine.resolve import RESOLVABLE, happened, query_for
 from idsync.http import retry_counter
 from idsync.targets.base import BatchingTarget, Target
 
@@ -38,7 +43,14 @@ USER_GATES = frozenset({Action.CREATE_USER, Action.RENAME_USER, Action.LINK_USER
 """When one of these fails, the user's later items cannot be right: they are skipped."""
 
 
+_UNKNOWN_OUTCOME_TRIES = 3
+"""Writes per item when each fails with its outcome unknown and the target shows it did not happen."""
+
 STOPPED = "not started: idsync was stopping (the next run does it)"
+_KEYED = frozenset({Action.CREATE_USER, Action.LINK_USER, Action.CREATE_CUSTOMER, Action.ADD_CUSTOMER,
+                    Action.REMOVE_CUSTOMER})
+"""Items whose result records the key the target returned: a created or linked user's key, the
+account a service-desk customer item concerned (a Cloud accountId is only learnt by the write)."""
 
 
 async def apply_plan(
@@ -197,7 +209,7 @@ class _TargetRun:
         token = retry_counter.set(retries)
         started = time.perf_counter()
         try:
-            key = await self.target.execute(item)
+            key = await self._execute(item, retries)
         except StopSyncError as exc:
             self.halted = f"halted after {item.action} of {item.subject} failed: {exc}"
             return self._failed(index, item, str(exc), retries[0], started)
@@ -210,10 +222,30 @@ class _TargetRun:
         return ItemResult(
             index,
             Outcome.APPLIED,
-            target_key=key if item.action in (Action.CREATE_USER, Action.LINK_USER) else None,
+            target_key=key if item.action in _KEYED else None,
             attempts=1 + retries[0],
             duration_ms=(time.perf_counter() - started) * 1000.0,
         )
+
+    async def _execute(self, item: PlanItem, retries: list[int]) -> str | None:
+        """The item's write; when it fails with its outcome unknown (a 5xx, a timeout, a dropped
+        connection after the request went out), the target is read to see whether it happened, and
+        the write is repeated only if it did not. Never a blind repeat of a POST."""
+        for attempt in range(1, _UNKNOWN_OUTCOME_TRIES + 1):
+            try:
+                return await self.target.execute(item)
+            except TransientError as exc:
+                last = attempt == _UNKNOWN_OUTCOME_TRIES
+                if item.action not in RESOLVABLE or not exc.outcome_unknown or last:
+                    raise
+                state = await self.target.read_state(query_for([item]), NO_PROGRESS)
+                verdict = happened(item, state, self.target.capabilities)
+                if verdict.done is None:
+                    raise
+                if verdict.done:
+                    return verdict.key
+                retries[0] += 1  # it did not happen: do it again
+        raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
     def _blocked(self, item: PlanItem) -> str | None:
         if self.halted is not None:

@@ -40,6 +40,9 @@ class FaultRule:
     count: int = 1
     status: int = 500
     seen: int = 0
+    after: bool = False
+    """Carry the request out first, then lose its response (the 500 or the drop replaces it): the
+    client cannot tell whether its write happened, as when a proxy times out on a slow backend."""
 
     def matches(self, method: str, path: str) -> bool:
         """Whether a request is one this rule counts."""
@@ -66,6 +69,9 @@ class Faults:
     fail_status: int = 500
     drop_rate: float = 0.0
     """Probability that a request's connection is cut before a complete response."""
+    lost_rate: float = 0.0
+    """Probability that a write is carried out but its response is lost (a `fail_status` instead, or
+    a cut connection when `fail_status` is 0): the outcome the client sees is unknown."""
     rules: list[FaultRule] = field(default_factory=list)
 
     def update(self, changes: MutableMapping[str, Any]) -> None:
@@ -109,12 +115,15 @@ class FaultMiddleware:
         for rule in faults.rules:
             if rule.matches(method, scope["path"]) and rule.fires():
                 self.requests[f"{method} {scope['path']} (rule {rule.status or 'drop'})"] += 1
-                if rule.status == 0:
-                    await _drop(send)
-                else:
-                    body, headers = self.error_body(rule.status)
-                    await _respond(send, rule.status, body, headers)
+                if rule.after:
+                    await self.app(scope, receive, _swallow)
+                await self._fail(send, rule.status)
                 return
+        if faults.lost_rate and method not in _READ_METHODS and self.random.random() < faults.lost_rate:
+            self.requests[f"{method} {scope['path']} (response lost)"] += 1
+            await self.app(scope, receive, _swallow)
+            await self._fail(send, faults.fail_status)
+            return
         rate = faults.read_fail_rate if method in _READ_METHODS else faults.write_fail_rate
         if faults.drop_rate and self.random.random() < faults.drop_rate:
             self.requests[f"{method} {scope['path']} (dropped)"] += 1
@@ -129,6 +138,19 @@ class FaultMiddleware:
         route = scope.get("route")
         template = getattr(route, "path", None) or scope["path"]
         self.requests[f"{method} {template}"] += 1
+
+
+    async def _fail(self, send: Send, status: int) -> None:
+        """Answer with the vendor's error body for `status`, or cut the connection when it is 0."""
+        if status == 0:
+            await _drop(send)
+            return
+        body, headers = self.error_body(status)
+        await _respond(send, status, body, headers)
+
+
+async def _swallow(message: Message) -> None:
+    """A `send` that discards the app's response (it is replaced by an injected fault)."""
 
 
 async def _respond(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:

@@ -1,0 +1,92 @@
+"""Did it happen? Items whose outcome is unknown, told by reading the target. Pure.
+
+A POST that timed out, got a 500 or lost its connection may or may not have been carried out, and
+repeating it blindly can create a second user or fail on the first. Two places need the answer:
+apply, when such a write fails within a run (it reads, then retries only if the write did not
+happen), and recovery, when a killed run left items without an outcome (idsync.engine.recovery). Both
+ask the target for exactly the objects concerned (`query_for`) and judge each item against what it
+reports (`happened`), so the verdict comes from the target, never from a guess.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from idsync.domain.plan import Action, PlanItem
+from idsync.domain.records import Capabilities, StateQuery, TargetState, TargetUser
+
+RESOLVABLE = frozenset({
+    Action.CREATE_USER, Action.CREATE_GROUP, Action.ADD_MEMBER, Action.REMOVE_MEMBER,
+    Action.RENAME_USER, Action.UPDATE_USER, Action.DEACTIVATE_USER, Action.REACTIVATE_USER,
+})
+"""Actions whose effect a target read can see. The others (user properties, leads, licences,
+customers) stay unknown when their outcome was lost."""
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What the target shows about one item: `done` True (it happened; `key` is a created user's key),
+    False (it did not), or None (the read cannot tell)."""
+
+    done: bool | None
+    key: str | None = None
+
+
+UNKNOWN = Verdict(None)
+
+
+def query_for(items: Iterable[PlanItem]) -> StateQuery:
+    """The one read that shows whether each of `items` happened."""
+    keys: set[str] = set()
+    names: set[str] = set()
+    groups: set[str] = set()
+    for item in items:
+        if item.action not in RESOLVABLE:
+            continue
+        if item.action in (Action.CREATE_GROUP, Action.ADD_MEMBER, Action.REMOVE_MEMBER) and item.group:
+            groups.add(item.group)
+        elif item.action in (Action.CREATE_USER, Action.RENAME_USER) and item.user:
+            names.add(item.user)
+        elif item.user_key:
+            keys.add(item.user_key)
+    return StateQuery(user_keys=frozenset(keys), usernames=frozenset(names), groups=frozenset(groups))
+
+
+def happened(item: PlanItem, state: TargetState, capabilities: Capabilities) -> Verdict:
+    """Whether `item` is in effect in `state` (read for `query_for` of it)."""
+    def fold(name: str) -> str:
+        return name if capabilities.case_sensitive_names else name.casefold()
+
+    match item.action:
+        case Action.CREATE_GROUP if item.group is not None:
+            return Verdict(state.groups.get(item.group) is not None)
+        case Action.ADD_MEMBER | Action.REMOVE_MEMBER if item.group is not None and item.user is not None:
+            members = state.groups.get(item.group)
+            if members is None:
+                return Verdict(False) if item.action is Action.ADD_MEMBER else Verdict(True)
+            inside = fold(item.user) in {fold(m) for m in members}
+            return Verdict(inside if item.action is Action.ADD_MEMBER else not inside)
+        case Action.CREATE_USER | Action.RENAME_USER if item.user is not None:
+            user = _named(state, fold(item.user), fold)
+            if item.action is Action.RENAME_USER:
+                return Verdict(user is not None and (item.user_key is None or user.key == item.user_key))
+            return Verdict(user is not None, user.key if user is not None else None)
+        case Action.UPDATE_USER | Action.DEACTIVATE_USER | Action.REACTIVATE_USER if item.user_key:
+            user = state.users.get(item.user_key)
+            if user is None:
+                return UNKNOWN
+            if item.action is Action.DEACTIVATE_USER:
+                return Verdict(not user.active)
+            if item.action is Action.REACTIVATE_USER:
+                return Verdict(user.active)
+            wanted = {c.field: c.new for c in item.changes}
+            have = {"email": user.email, "display_name": user.display_name}
+            if not wanted or any(f not in have for f in wanted):
+                return UNKNOWN
+            return Verdict(all(have[f] == v for f, v in wanted.items()))
+    return UNKNOWN
+
+
+def _named(state: TargetState, folded: str, fold: Callable[[str], str]) -> TargetUser | None:
+    return next((u for u in state.users.values() if fold(u.username) == folded), None)
