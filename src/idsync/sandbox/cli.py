@@ -8,6 +8,7 @@ from idsync.sandbox.atlassian.bitbucket.cli import bitbucket
 from idsync.sandbox.atlassian.cli import jira
 from idsync.sandbox.atlassian.confluence.cli import confluence
 from idsync.sandbox.atlassian.crowd.cli import crowd
+from idsync.sandbox.cloud.cli import cloud
 from idsync.sandbox.okta.cli import okta
 
 app = typer.Typer(
@@ -19,3 +20,4 @@ app.command("jira")(jira)
 app.command("crowd")(crowd)
 app.command("confluence")(confluence)
 app.command("bitbucket")(bitbucket)
+app.command("cloud")(cloud)
