@@ -6,12 +6,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from idsync.config.connections import (
+    AtlassianCloudConnection,
     BitbucketConnection,
     ConfluenceConnection,
     CrowdConnection,
+    JiraCloudConnection,
     JiraConnection,
     LdapConnection,
     OktaConnection,
+    ScimConnection,
     ScimInboundConnection,
 )
 from idsync.domain.errors import ConfigError
@@ -64,11 +67,32 @@ def build_target(config: IdsyncConfig, name: str) -> Target:
         from idsync.targets.crowd.target import CrowdTarget
 
         return CrowdTarget(name, conn)
+    if isinstance(conn, JiraCloudConnection):
+        # only ever opened as a profile's service_desks.connection (the config refuses it in targets:)
+        from idsync.targets.jira_cloud.target import JiraCloudTarget
+
+        return JiraCloudTarget(name, conn)
+    if isinstance(conn, ScimConnection):
+        from idsync.targets.scim.target import ScimTarget, generic_flavour
+
+        return ScimTarget(name, conn, flavour=generic_flavour(conn),
+                          custom_attributes=_custom_attributes(config, name))  # fmt: skip
+    if isinstance(conn, AtlassianCloudConnection):
+        from idsync.targets.cloud.target import cloud_target
+
+        return cloud_target(name, conn, custom_attributes=_custom_attributes(config, name))
     kind = getattr(conn, "type", "?")
     raise ConfigError(
         f"connection {name!r} (type {kind!r}) cannot be a target; "
-        "targets are jira, confluence, bitbucket, crowd"
+        "targets are jira, confluence, bitbucket, crowd, scim, atlassian_cloud"
     )
+
+
+def _custom_attributes(config: IdsyncConfig, target: str) -> frozenset[str]:
+    """The `users.custom_attributes` keys of every profile writing to `target` (a SCIM target checks
+    them against the server's schemas in `idsync check`)."""
+    return frozenset(key for profile in config.profiles.values() if target in profile.targets
+                     for key in profile.users.custom_attributes)
 
 
 def target_capabilities(config: IdsyncConfig, name: str) -> Capabilities:
@@ -90,6 +114,14 @@ def target_capabilities(config: IdsyncConfig, name: str) -> Capabilities:
         from idsync.targets.crowd.target import CROWD_CAPABILITIES
 
         return CROWD_CAPABILITIES
+    if isinstance(conn, ScimConnection):
+        from idsync.targets.scim.target import generic_flavour
+
+        return generic_flavour(conn).capabilities()
+    if isinstance(conn, AtlassianCloudConnection):
+        from idsync.targets.cloud.target import CLOUD_CAPABILITIES
+
+        return CLOUD_CAPABILITIES
     kind = getattr(conn, "type", "?")
     raise ConfigError(f"connection {name!r} (type {kind!r}) is not a target")
 

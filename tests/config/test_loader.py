@@ -210,20 +210,14 @@ connections:
     assert any(line.startswith(f"{name}: connections.jira: needs token:") for line in lines)
 
 
-def test_unsupported_and_unknown_connection_types(tmp_path: Path) -> None:
+def test_unknown_connection_types(tmp_path: Path) -> None:
     text = """\
 connections:
-  cloud: {type: atlassian_cloud, url: https://api.atlassian.com/scim/directory/d1, token: x}
-  sc: {type: scim, url: https://app.example.com/scim/v2, token: x}
   typo: {type: jirra, url: https://j.example.com}
   untyped: {url: https://j.example.com}
 """
     lines = problems(write(tmp_path, text))
-    valid = "bitbucket, confluence, crowd, jira, ldap, okta, scim_inbound"
-    available = f"available: {valid}"
-    assert any(line.endswith(f"connections.cloud.type: connection type 'atlassian_cloud' is not available "
-                             f"yet in this version; {available}") for line in lines)
-    assert any("connections.sc.type: connection type 'scim' is not available yet" in line for line in lines)
+    valid = "atlassian_cloud, bitbucket, confluence, crowd, jira, jira_cloud, ldap, okta, scim, scim_inbound"
     typo = f"connections.typo.type: 'jirra' is not a connection type; valid: {valid}"
     assert any(line.endswith(f"{typo} — did you mean 'jira'?") for line in lines)
     assert any(line.endswith(f"connections.untyped: missing key 'type'; valid: {valid}") for line in lines)
@@ -244,7 +238,7 @@ def test_cross_checks_name_the_wrong_connection_and_list_valid_ones(tmp_path: Pa
         f"{name}: profiles.backwards.source: connection 'jira' has type 'jira', which is not a source "
         "(ldap, okta, scim_inbound); source connections: okta-prod",
         f"{name}: profiles.backwards.targets[0]: connection 'okta-prod' has type 'okta', which is not a "
-        "target (bitbucket, confluence, crowd, jira); target connections: jira",
+        "target (atlassian_cloud, bitbucket, confluence, crowd, jira, scim); target connections: jira",
         f"{name}: profiles.backwards.targets[1]: no connection named 'jira-test'; target connections: jira",
         f"{name}: profiles.ghost.source: no connection named 'okta-test'; source connections: okta-prod",
         f"{name}: profiles.ghost.targets[1]: target 'jira' is listed twice",
@@ -303,7 +297,8 @@ def test_cross_checks_reported_together_with_field_errors(tmp_path: Path) -> Non
     name = str(tmp_path / "idsync.yaml")
     assert lines == [
         f"{name}: connections.untyped: missing key 'type'; "
-        "valid: bitbucket, confluence, crowd, jira, ldap, okta, scim_inbound",
+        "valid: atlassian_cloud, bitbucket, confluence, crowd, jira, jira_cloud, ldap, okta, scim, "
+        "scim_inbound",
         f"{name}: profiles.okta-to-jira.users.when_removed: 'disable' is not valid; "
         "valid: deactivate, delete, ignore",
         f"{name}: profiles.okta-to-jira.targets[1]: no connection named 'wiki'; target connections: jira",

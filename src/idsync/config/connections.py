@@ -32,7 +32,8 @@ class _ConnectionBase(_Strict):
     """Keys every connection type accepts."""
 
     expires_at: date | None = Field(
-        None, description="when this connection's credential expires (metric idsync_credential_days_left)"
+        None, description="when this connection's credential expires: idsync check warns 30 days before "
+        "and fails after; runs record the days left (metric idsync_credential_days_left)"
     )
 
 
@@ -162,6 +163,101 @@ class CrowdConnection(HttpConnection):
     password: SecretStr
 
 
+class _ScimTargetConnection(HttpConnection):
+    """A SCIM 2.0 service provider idsync writes to, with a bearer token. What the server supports
+    (PATCH, filters, page size, extensions) is discovered from its /ServiceProviderConfig,
+    /ResourceTypes and /Schemas; the keys here are what discovery cannot tell."""
+
+    token: SecretStr = Field(description="the bearer token, sent as `Authorization: Bearer <token>`")
+    page_size: int | None = Field(
+        None,
+        ge=1,
+        le=10_000,
+        description="count= of paged /Users and /Groups reads; unset: the server's filter.maxResults "
+        "from discovery (100 when it states none)",
+    )
+
+
+class ScimConnection(_ScimTargetConnection):
+    """Any SCIM 2.0 service provider (RFC 7643 / RFC 7644) as a target."""
+
+    type: Literal["scim"]
+    group_rename: bool = Field(
+        True,
+        description="the server lets a group's displayName change (PATCH); false: a group renamed in "
+        "the source is replaced (create, move members, delete)",
+    )
+
+
+_CLOUD_HOST = "api.atlassian.com"
+_CLOUD_DIRECTORY = re.compile(r"/scim/directory/[^/]+")
+
+
+class AtlassianCloudConnection(_ScimTargetConnection):
+    """An Atlassian Cloud organisation's user provisioning (SCIM) directory, with its directory API
+    key. The URL is the directory base URL Atlassian shows when the key is created."""
+
+    type: Literal["atlassian_cloud"]
+    concurrency: int = Field(4, ge=1, le=64, description="requests in flight at once")
+    max_users: int = Field(
+        150_000, ge=1, description="users the directory accepts (Atlassian's documented limit; the "
+        "guard refuses a plan past it — raise it only if Atlassian raised it for your organisation)"
+    )
+    max_group_members: int = Field(
+        35_000, ge=1, description="users one synced group accepts (Atlassian's documented limit)"
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _directory_url(cls, value: str) -> str:
+        value = https_url(value)
+        parts = urlsplit(value)
+        if parts.hostname in _LOCAL_HOSTS:
+            return value  # the sandbox may serve the directory under any path
+        if parts.hostname != _CLOUD_HOST or not _CLOUD_DIRECTORY.fullmatch(parts.path):
+            raise ValueError(
+                "must be the directory base URL https://api.atlassian.com/scim/directory/<directory id> "
+                f"shown when the directory's API key was created, got {value!r}"
+            )
+        return value
+
+
+_CLOUD_SITE = re.compile(r"[a-z0-9][a-z0-9-]*\.atlassian\.net")
+
+
+class JiraCloudConnection(HttpConnection):
+    """A Jira Cloud site (https://<site>.atlassian.net), used for Jira Service Management customers
+    (a profile's `service_desks`); Basic auth with an Atlassian account's e-mail and API token. Cloud
+    accounts themselves are provisioned through the organisation's SCIM directory (`atlassian_cloud`),
+    so this connection is not a `targets:` entry."""
+
+    type: Literal["jira_cloud"]
+    email: str = Field(description="the Atlassian account the API token belongs to (a Jira administrator)")
+    api_token: SecretStr = Field(description="an API token of that account (id.atlassian.com)")
+    concurrency: int = Field(4, ge=1, le=64, description="requests in flight at once")
+    page_size: int = Field(50, ge=1, le=1000, description="limit= of servicedeskapi pages (Cloud's default)")
+
+    @field_validator("url")
+    @classmethod
+    def _site(cls, value: str) -> str:
+        value = https_url(value)
+        parts = urlsplit(value)
+        if parts.hostname in _LOCAL_HOSTS:
+            return value  # the sandbox
+        if not _CLOUD_SITE.fullmatch(parts.hostname or "") or parts.path not in ("", "/"):
+            raise ValueError(
+                f"must be a Jira Cloud site URL such as https://example.atlassian.net, got {value!r}"
+            )
+        return value
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        if "@" not in value.strip("@") or any(ch.isspace() for ch in value):
+            raise ValueError(f"must be the e-mail address of an Atlassian account, got {value!r}")
+        return value
+
+
 class LdapAttributeNames(_Strict):
     """Per-connection overrides of the flavour's default attribute names."""
 
@@ -230,9 +326,14 @@ Connection = Annotated[
     | ConfluenceConnection
     | BitbucketConnection
     | CrowdConnection
+    | ScimConnection
+    | AtlassianCloudConnection
     | LdapConnection
-    | ScimInboundConnection,
+    | ScimInboundConnection
+    | JiraCloudConnection,
     Field(discriminator="type"),
 ]
 SOURCE_TYPES = frozenset({"okta", "ldap", "scim_inbound"})
-TARGET_TYPES = frozenset({"jira", "confluence", "bitbucket", "crowd"})
+TARGET_TYPES = frozenset({"jira", "confluence", "bitbucket", "crowd", "scim", "atlassian_cloud"})
+SERVICE_DESK_TYPES = frozenset({"jira", "jira_cloud"})
+"""Connection types a profile's `service_desks.connection` may name (Jira Service Management)."""

@@ -19,7 +19,6 @@ from pydantic_core import ErrorDetails
 
 from idsync.config.model import (
     CROSS_REFERENCE_ERROR,
-    PLANNED_CONNECTION_TYPES,
     SUPPORTED_CONNECTION_TYPES,
     IdsyncConfig,
 )
@@ -208,8 +207,6 @@ def _types() -> str:
 
 
 def _connection_type(tag: str) -> str:
-    if tag in PLANNED_CONNECTION_TYPES:
-        return f"connection type {tag!r} is not available yet in this version; available: {_types()}"
-    nearest = _suggest(tag, sorted(SUPPORTED_CONNECTION_TYPES | PLANNED_CONNECTION_TYPES))
+    nearest = _suggest(tag, sorted(SUPPORTED_CONNECTION_TYPES))
     hint = f" — did you mean {nearest!r}?" if nearest else ""
     return f"{show(tag)} is not a connection type; valid: {_types()}{hint}"

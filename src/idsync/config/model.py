@@ -17,12 +17,10 @@ from pydantic_core import PydanticCustomError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from idsync.config.connections import SOURCE_TYPES, TARGET_TYPES, Connection
+from idsync.config.connections import SERVICE_DESK_TYPES, SOURCE_TYPES, TARGET_TYPES, Connection
 from idsync.config.profiles import Profile
 
-PLANNED_CONNECTION_TYPES = frozenset({"atlassian_cloud", "scim"})
-"""Connection types the design names that this version cannot use yet: named as such instead of "invalid"."""
-SUPPORTED_CONNECTION_TYPES = SOURCE_TYPES | TARGET_TYPES
+SUPPORTED_CONNECTION_TYPES = SOURCE_TYPES | TARGET_TYPES | SERVICE_DESK_TYPES
 DEFAULT_DATABASE = "sqlite:///idsync.db"
 CROSS_REFERENCE_ERROR = "cross_reference"
 BASE_DIR_CONTEXT = "base_dir"
@@ -109,10 +107,30 @@ def _names(names: set[str] | frozenset[str]) -> str:
 
 def cross_reference_problems(config: IdsyncConfig) -> list[tuple[str, str]]:
     """Every profile reference that names a missing connection or one of the wrong kind."""
-    return reference_problems(
-        {name: connection.type for name, connection in config.connections.items()},
-        {name: (profile.source, profile.targets) for name, profile in config.profiles.items()},
+    types: dict[str, str | None] = {name: connection.type for name, connection in config.connections.items()}
+    problems = reference_problems(
+        types, {name: (profile.source, profile.targets) for name, profile in config.profiles.items()},
     )
+    for name, profile in config.profiles.items():
+        if profile.service_desks is not None:
+            problems += service_desk_problems(types, name, profile.service_desks.connection)
+    return problems
+
+
+def service_desk_problems(
+    types: Mapping[str, str | None], profile: str, connection: str
+) -> list[tuple[str, str]]:
+    """A profile's `service_desks.connection` must name a jira or jira_cloud connection."""
+    path = f"profiles.{profile}.service_desks.connection"
+    desks = {name for name, kind in types.items() if kind in SERVICE_DESK_TYPES}
+    if connection not in types:
+        return [(path, f"no connection named {connection!r}; jira and jira_cloud connections: "
+                 f"{_names(desks)}")]
+    kind = types[connection]
+    if kind is not None and kind not in SERVICE_DESK_TYPES:
+        return [(path, f"connection {connection!r} has type {kind!r}, which holds no service desks "
+                 f"(valid: {_names(SERVICE_DESK_TYPES)}); jira and jira_cloud connections: {_names(desks)}")]
+    return []
 
 
 def reference_problems(
@@ -144,7 +162,9 @@ def reference_problems(
             elif types[target] is not None and target not in targets:
                 problems.append((where, f"connection {target!r} has type {types[target]!r}, which is "
                                  f"not a target ({_names(TARGET_TYPES)}); target connections: "
-                                 f"{_names(targets)}"))
+                                 f"{_names(targets)}"
+                                 + ("; a jira_cloud connection serves only service_desks.connection"
+                                    if types[target] == "jira_cloud" else "")))
     return problems
 
 
