@@ -4,7 +4,9 @@ pytest_plugins = [
     "tests.fixtures.sandbox",
     "tests.fixtures.bitbucket",
     "tests.fixtures.confluence",
+    "tests.fixtures.cloud",
     "tests.fixtures.crowd",
+    "tests.fixtures.jira_cloud",
     "tests.fixtures.postgres",
     "tests.fixtures.slapd",
 ]

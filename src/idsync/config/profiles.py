@@ -159,6 +159,10 @@ class SafetyRules(_Strict):
     protected_groups: list[str] = Field(default_factory=list)
     refuse_empty_source: bool = True
     """Refuse a plan when the source returned no users although the previous run saw some."""
+    over_seats: Literal["refuse", "hold_new_users"] = "refuse"
+    """When a target's licence has fewer seats left than the plan gives out (new, returning and newly
+    licensed users): refuse that target's items, or hold back the users who do not fit (in username
+    order) and apply the rest."""
 
 
 class ScheduleRules(_Strict):
@@ -185,20 +189,54 @@ class ScheduleRules(_Strict):
         return self
 
 
+_PROJECT_KEY = re.compile(r"[A-Z][A-Z0-9_]*")
+"""Jira's default project key pattern: an upper-case letter, then upper-case letters, digits or _."""
+
+
+class ServiceDeskRules(_Strict):
+    """Jira Service Management portal customers by source group: the members of each mapped source
+    group become customers of the service desks (by project key) it names, and stop being customers
+    when they leave it. Agents and licensed users are never made customers nor removed."""
+
+    connection: str
+    """A `jira` (Data Center) or `jira_cloud` connection; it need not be one of the profile's targets."""
+    mapping: dict[str, list[str]] = Field(min_length=1)
+    """Source group name → project keys of the service desks its members are customers of."""
+
+    @field_validator("mapping")
+    @classmethod
+    def _keys(cls, mapping: dict[str, list[str]]) -> dict[str, list[str]]:
+        for group, keys in mapping.items():
+            if not keys:
+                raise ValueError(f"group {group!r} maps to no service desk; give at least one project key")
+            for key in keys:
+                if not _PROJECT_KEY.fullmatch(key):
+                    raise ValueError(
+                        f"{key!r} (for group {group!r}) is not a Jira project key; valid: an upper-case "
+                        "letter followed by upper-case letters, digits or _, e.g. ITH"
+                    )
+        return mapping
+
+
 class Profile(_Strict):
     """One sync profile."""
 
     source: str
-    targets: list[str] = Field(min_length=1)
+    targets: list[str] = Field(default_factory=list)
+    """At least one, unless the profile only manages service-desk customers (`service_desks`)."""
     scope: ScopeRules = ScopeRules()
     users: UsersRules = UsersRules()
     groups: GroupsRules = GroupsRules()
     leads: LeadRules = LeadRules()
     safety: SafetyRules = SafetyRules()
     schedule: ScheduleRules | None = None
+    service_desks: ServiceDeskRules | None = None
 
     @model_validator(mode="after")
     def _defaults_name_targets(self) -> Profile:
+        if not self.targets and self.service_desks is None:
+            raise ValueError("targets: needs at least one target connection (or a service_desks: section "
+                             "for a profile that only manages service-desk customers)")
         for key, named in (("groups.default_groups.new_users_by_target",
                             self.groups.default_groups.new_users_by_target),
                            ("leads.by_target", self.leads.by_target)):

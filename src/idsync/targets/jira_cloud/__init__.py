@@ -1,0 +1,1 @@
+"""A Jira Cloud site, for Jira Service Management customers only (`service_desks.connection`)."""

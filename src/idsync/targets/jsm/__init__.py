@@ -1,0 +1,1 @@
+"""Jira Service Management: the servicedeskapi code Jira Data Center and Jira Cloud share."""
