@@ -38,6 +38,13 @@ def jira(
     jitter_ms: JitterMs = 0.0,
     fail_rate: FailRate = 0.0,
     rate_limit: RateLimit = None,
+    service_desk: Annotated[
+        list[str] | None,
+        typer.Option(help="Project key of a Jira Service Management service desk (repeat for more)."),
+    ] = None,
+    licensed_users: Annotated[
+        int | None, typer.Option(min=1, help="Seats of the Jira Software role (default: unlimited).")
+    ] = None,
 ) -> None:
     """Start the Jira emulator, print its URL and sandbox credentials, serve until Ctrl-C."""
     from idsync.sandbox.atlassian.jira.app import create_app
@@ -57,6 +64,8 @@ def jira(
         read_fail_rate=fail_rate,
         write_fail_rate=fail_rate,
         rate_limit_requests=rate_limit,
+        service_desks=tuple(service_desk or ()),
+        licensed_users=licensed_users,
     )
     sandbox = create_app(options)
     state = sandbox.state
@@ -65,7 +74,10 @@ def jira(
     serve(sandbox.app, host, port, [
         f"Jira {options.version} emulator: {base_url}/rest/api/2/",
         f"  users: {len(state.users)}  groups: {len(state.groups)}  projects: {len(state.projects)}",
+        f"  Jira Software seats: {licensed_users or 'unlimited'}",
         f"  Basic auth:  {sandbox.username} / {sandbox.password}",
         f"  PAT (Bearer): {sandbox.token}",
+        *([f"  service desks: {', '.join(options.service_desks)} ({base_url}/rest/servicedeskapi/)"]
+          if options.service_desks else []),
         f"  admin API:   {base_url}/_sandbox/state",
     ])  # fmt: skip

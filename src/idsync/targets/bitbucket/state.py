@@ -29,6 +29,7 @@ from idsync.targets.bitbucket.client import (
     read_all,
 )
 from idsync.targets.bitbucket.quirks import LICENSING_PERMISSIONS
+from idsync.targets.bitbucket.seats import POOL_KEY, read_pool
 from idsync.targets.jira.state import bounded_map
 
 FULL_LISTING_AFTER = 50
@@ -48,8 +49,9 @@ class StateReader:
         """Read everything `query` asks for (see StateQuery), concurrently within the connection's cap."""
         users = await self._users(query, progress)
         users_out: dict[str, TargetUser] = {}
+        none: frozenset[str] = frozenset()
+        licence_groups, direct = await self._licences() if users or query.seats else (none, none)
         if users:
-            licence_groups, direct = await self._licences()
             bar = progress.task(f"{self.target}: users' groups", total=len(users))
             ordered = sorted(users.values(), key=lambda u: u.id)
             memberships = await bounded_map(ordered, self._groups_of, self.concurrency, bar)
@@ -63,9 +65,14 @@ class StateReader:
                     # a seat needs an active directory account as well (Bitbucket does not count others)
                     active=user.active and (bool(held) or user.name.lower() in direct),
                     licence_groups=held,
+                    seats=(frozenset({POOL_KEY}) if held or user.name.lower() in direct else frozenset())
+                    if query.seats else None,
                 )
         groups = await self._groups(sorted(query.groups), progress)
-        return TargetState(target=self.target, users=users_out, groups=groups)
+        pools, unread = await read_pool(self.http, licence_groups) if query.seats else ((), None)
+        return TargetState(
+            target=self.target, users=users_out, groups=groups, seats=pools, seats_unread=unread
+        )
 
     # --- users -----------------------------------------------------------------------------------
 

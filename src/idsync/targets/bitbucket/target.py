@@ -23,7 +23,8 @@ from idsync.targets.bitbucket.state import StateReader
 from idsync.targets.bitbucket.writes import BitbucketWriter
 
 BITBUCKET_CAPABILITIES = Capabilities(
-    deactivate=False, licence_groups=True, user_properties=False, leads=False, rename=True, delete=True
+    deactivate=False, licence_groups=True, user_properties=False, leads=False, rename=True, delete=True,
+    licence_seats=True,  # GET /admin/license (targets/bitbucket/seats.py)
 )
 
 

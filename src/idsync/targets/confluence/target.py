@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import replace
 
 import httpx
 
@@ -23,12 +24,14 @@ from idsync.domain.progress import Progress
 from idsync.domain.records import Capabilities, StateQuery, TargetState
 from idsync.targets.confluence import quirks
 from idsync.targets.confluence.client import API, MANIFEST, Manifest, Person, make_http
+from idsync.targets.confluence.seats import read_pool
 from idsync.targets.confluence.state import StateReader
 from idsync.targets.confluence.writes import ConfluenceWriter
 
 CONFLUENCE_CAPABILITIES = Capabilities(
     user_properties=False, deactivate=True, delete=True, rename=False, leads=False, licence_groups=False,
     user_groups=True,  # GET /user/memberof lists the user's direct groups
+    licence_seats=True,  # /rest/license/1.0/license/remainingSeats (targets/confluence/seats.py)
 )
 DELETE_TASK_TIMEOUT = 120.0
 """Seconds to wait for a user deletion's long task before reporting it as still running."""
@@ -89,7 +92,11 @@ class ConfluenceTarget:
         try:
             await self._require([quirks.LIST_USERS] if query.emails else [])
             reader = StateReader(self.http, self.name, self.max_concurrency, self._page_size)
-            return await reader.read(query, progress)
+            state = await reader.read(query, progress)
+            if query.seats:
+                pools, unread = await read_pool(self.http)
+                state = replace(state, seats=pools, seats_unread=unread)
+            return state
         except ConnectorError as exc:
             # a failed read fails the run: its message must say which connection failed
             raise type(exc)(f"Confluence connection {self.name!r}: {exc}", status=exc.status) from exc

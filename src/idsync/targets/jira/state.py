@@ -31,6 +31,7 @@ from idsync.targets.jira.client import (
     JiraUser,
     MemberPage,
 )
+from idsync.targets.jira.seats import read_pools, seats_of
 
 
 class _GroupName(BaseModel):
@@ -109,10 +110,11 @@ class StateReader:
 
     async def read(self, query: StateQuery, progress: Progress) -> TargetState:
         """Read everything `query` asks for (see StateQuery), concurrently within the connection's cap."""
-        users, member_groups, unresolved = await self._users(query, progress)
+        users, member_groups, unresolved, groups_of = await self._users(query, progress)
         properties = await self._properties(list(users.values()), sorted(query.property_keys), progress)
         groups = await self._groups(sorted(query.groups), progress)
         leads = await self._leads(progress) if query.leads else ()
+        pools, seats_unread = await read_pools(self.http) if query.seats else ((), None)
         return TargetState(
             target=self.target,
             users={
@@ -124,21 +126,27 @@ class StateReader:
                     active=user.active,
                     properties=properties.get(key, {}),
                     groups=member_groups.get(key),
+                    seats=seats_of(groups_of.get(key), pools) if query.seats else None,
                 )
                 for key, user in users.items()
             },
             groups=groups,
             leads=leads,
             unresolved_emails=unresolved,
+            seats=pools,
+            seats_unread=seats_unread,
         )
 
     # --- users -----------------------------------------------------------------------------------
 
     async def _users(
         self, query: StateQuery, progress: Progress
-    ) -> tuple[dict[str, JiraUser], dict[str, frozenset[str] | None], frozenset[str]]:
-        """Users by key, username and email; for those in `query.member_of`, their groups by key."""
-        expand = bool(query.member_of)  # a single-user run: one or two lookups, each with its groups
+    ) -> tuple[dict[str, JiraUser], dict[str, frozenset[str] | None], frozenset[str],
+               dict[str, frozenset[str] | None]]:
+        """Users by key, username and email; for those in `query.member_of`, their groups by key (and
+        every looked-up user's groups, when the seats are read: the groups give the licences)."""
+        # a single-user run: one or two lookups, each with its groups
+        expand = bool(query.member_of) or query.seats
         usernames = {n.lower() for n in query.usernames}
         lookups: list[tuple[str, str, bool]] = [("key", k, expand) for k in sorted(query.user_keys)]
         lookups += [("username", name, expand) for name in sorted(usernames)]
@@ -168,7 +176,7 @@ class StateReader:
         member_groups = {
             key: groups_of.get(key) for key, user in found.items() if user.name.lower() in member_of
         }
-        return found, member_groups, frozenset(unresolved)
+        return found, member_groups, frozenset(unresolved), groups_of
 
     async def _user(self, lookup: tuple[str, str, bool]) -> tuple[JiraUser | None, frozenset[str] | None]:
         """GET /user by key or username (None: no such user), with its groups when `expand`."""

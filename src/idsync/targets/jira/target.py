@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 
 import httpx
 
 from idsync.config.connections import JiraConnection
+from idsync.domain.customers import AccountQuery, Accounts, ServiceDesk
 from idsync.domain.plan import PlanItem
 from idsync.domain.progress import Progress
 from idsync.domain.records import Capabilities, StateQuery, TargetState, UserRequirements
+from idsync.targets.atlassian import token_or_basic_headers
 from idsync.targets.jira.client import API, ServerInfo, UserRef, make_http
 from idsync.targets.jira.state import StateReader
 from idsync.targets.jira.writes import JiraWriter
+from idsync.targets.jsm.accounts import DataCenterAccounts
+from idsync.targets.jsm.client import make_desk_http
+from idsync.targets.jsm.desks import CUSTOMER_ACTIONS, ServiceDesks
+from idsync.targets.jsm.quirks import DATA_CENTER
 
 JIRA_CAPABILITIES = Capabilities(
     user_properties=True,
@@ -21,6 +28,7 @@ JIRA_CAPABILITIES = Capabilities(
     rename=True,
     leads=True,
     user_groups=True,  # GET /user?expand=groups lists the user's groups
+    licence_seats=True,  # GET /applicationrole: seats per application role (targets/jira/seats.py)
     # POST /user answers 400 without an e-mail address or a full name, for a field over 255
     # characters, and for '<', '>' or '&' in the username.
     requirements=UserRequirements(email=True, display_name=True, max_length=255, forbidden_in_username="<>&"),
@@ -41,6 +49,12 @@ class JiraTarget:
         self._member_page_size = conn.member_page_size
         self.http = make_http(conn, transport)
         self._writer = JiraWriter(self.http)
+        # Jira Service Management on the same server: servicedeskapi calls get a client of their own
+        # (the opt-in header on every call), the user lookups go through the platform client.
+        self.desks = ServiceDesks(
+            name, make_desk_http(conn, token_or_basic_headers(conn), transport),
+            DataCenterAccounts(self.http), DATA_CENTER, concurrency=conn.concurrency,
+        )
 
     @property
     def requests(self) -> Counter[str]:
@@ -53,8 +67,19 @@ class JiraTarget:
         return await reader.read(query, progress)
 
     async def execute(self, item: PlanItem) -> str | None:
-        """Carry out one item; returns the user key of a created (or linked) user."""
+        """Carry out one item; returns the user key of a created (or linked) user, or the account of
+        a service-desk customer item."""
+        if item.action in CUSTOMER_ACTIONS:
+            return await self.desks.execute(item)
         return await self._writer.execute(item)
+
+    async def read_desks(self, keys: frozenset[str]) -> Mapping[str, ServiceDesk | None]:
+        """Service desks by project key with their customers (Jira Service Management)."""
+        return await self.desks.read_desks(keys)
+
+    async def read_accounts(self, query: AccountQuery) -> Accounts:
+        """Accounts that may become customers, with their application access."""
+        return await self.desks.read_accounts(query)
 
     async def check(self) -> str:
         """Authenticate and identify the server: "Jira 9.12.5 at <url>: authenticated as admin"."""
@@ -67,3 +92,4 @@ class JiraTarget:
     async def aclose(self) -> None:
         """Close pooled connections."""
         await self.http.aclose()
+        await self.desks.http.aclose()

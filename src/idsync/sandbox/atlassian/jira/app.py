@@ -2,7 +2,8 @@
 
 FaultMiddleware (latency, injected 5xx in Jira's error format, drops, request counts)
 └── AuthMiddleware (latest→2 alias, Basic / PAT, optional per-user rate limit)
-    └── Starlette router: /rest/api/2/... and the shared /_sandbox/ admin routes
+    └── Starlette router: /rest/api/2/..., /rest/servicedeskapi/... (servicedesk.py) and the shared
+        /_sandbox/ admin routes
 """
 
 from __future__ import annotations
@@ -14,7 +15,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from idsync.sandbox.atlassian.common.app import assemble, injected_text, jersey_text
-from idsync.sandbox.atlassian.jira import groups, projects, server, user_properties, user_search, users
+from idsync.sandbox.atlassian.common.servicedesk import ServiceDeskError, render_error
+from idsync.sandbox.atlassian.jira import (
+    groups,
+    licences,
+    projects,
+    server,
+    servicedesk,
+    user_properties,
+    user_search,
+    users,
+)
 from idsync.sandbox.atlassian.jira.auth import AuthMiddleware
 from idsync.sandbox.atlassian.jira.generator import generate
 from idsync.sandbox.atlassian.jira.options import JiraOptions
@@ -90,7 +101,12 @@ def create_app(options: JiraOptions) -> JiraSandbox:
         *user_properties.routes(),
         *groups.routes(),
         *projects.routes(),
+        *licences.routes(),
+        *servicedesk.routes(),
     ]
-    handlers = {JiraError: _jira_error, HTTPException: _http_error}
+    handlers = {
+        JiraError: _jira_error, HTTPException: _http_error,
+        ServiceDeskError: render_error, servicedesk.Unlicensed: servicedesk.render_unlicensed,
+    }
     built = assemble(options, generate, routes, handlers, AuthMiddleware, _injected_error, fresh_buckets)
     return JiraSandbox(built.app, built.control, built.runtime, options, built.auth)

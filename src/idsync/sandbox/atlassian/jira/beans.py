@@ -10,6 +10,18 @@ from urllib.parse import quote
 from idsync.sandbox.atlassian.jira.state import Component, JiraGroup, JiraState, JiraUser, Project
 
 API = "/rest/api/2"
+ACCESS_GROUPS = {
+    "jira-software-users": ("jira-software", "Jira Software"),
+    "jira-servicedesk-users": ("jira-servicedesk", "Jira Service Management"),
+}
+"""Default access group → the application role its members hold (a user in none has no application
+access: a portal-only customer)."""
+
+
+def application_roles(user: JiraUser) -> list[dict[str, str]]:
+    """The application roles the user's groups grant, as `applicationRoles.items` lists them."""
+    return [{"key": key, "name": name}
+            for group, (key, name) in ACCESS_GROUPS.items() if group in user.groups]
 
 
 @lru_cache(maxsize=64)
@@ -33,6 +45,7 @@ def user_self(base: str, user: JiraUser) -> str:
 
 def user_bean(base: str, user: JiraUser, state: JiraState, expand: str = "") -> dict[str, Any]:
     """UserBean as GET /user, /user/search and /user/list return it."""
+    roles = application_roles(user)
     bean: dict[str, Any] = {
         "self": user_self(base, user),
         "key": user.key,
@@ -45,7 +58,7 @@ def user_bean(base: str, user: JiraUser, state: JiraState, expand: str = "") -> 
         "timeZone": user.time_zone,
         "locale": user.locale,
         "groups": {"size": len(user.groups), "items": []},
-        "applicationRoles": {"size": 1 if "jira-software-users" in user.groups else 0, "items": []},
+        "applicationRoles": {"size": len(roles), "items": []},
         "expand": "groups,applicationRoles",
     }
     if user.last_login is not None:
@@ -53,8 +66,8 @@ def user_bean(base: str, user: JiraUser, state: JiraState, expand: str = "") -> 
     if "groups" in expand:
         names = sorted(state.groups[g].name for g in user.groups)
         bean["groups"]["items"] = [{"name": n, "self": group_self(base, n)} for n in names]
-    if "applicationRoles" in expand and bean["applicationRoles"]["size"]:
-        bean["applicationRoles"]["items"] = [{"key": "jira-software", "name": "Jira Software"}]
+    if "applicationRoles" in expand:
+        bean["applicationRoles"]["items"] = roles
     return bean
 
 

@@ -9,11 +9,14 @@ import random
 from datetime import datetime, timedelta
 
 from idsync.sandbox.atlassian.common.generator import spread_over_teams, team_count, team_name, unique_login
+from idsync.sandbox.atlassian.jira.licences import default_roles
 from idsync.sandbox.atlassian.jira.options import JiraOptions
-from idsync.sandbox.atlassian.jira.state import Component, JiraState, Project
+from idsync.sandbox.atlassian.jira.state import Component, JiraState, Project, ServiceDesk
 from idsync.sandbox.common.names import FIRST_NAMES, LAST_NAMES, TEAM_WORDS
 
 SOFTWARE_USERS = "jira-software-users"
+SERVICEDESK_USERS = "jira-servicedesk-users"
+"""The default access group of application role jira-servicedesk: its members are agents."""
 ADMINISTRATORS = "jira-administrators"
 INACTIVE_SHARE = 0.08
 
@@ -21,7 +24,7 @@ INACTIVE_SHARE = 0.08
 def generate(options: JiraOptions, now: datetime) -> JiraState:
     """Build the initial state for `options` (same seed → same data)."""
     rng = random.Random(options.seed)
-    state = JiraState()
+    state = JiraState(roles=default_roles(options))
     admin = state.add_user(
         options.username,
         "Administrator",
@@ -78,4 +81,22 @@ def generate(options: JiraOptions, now: datetime) -> JiraState:
             )
             state.components[component.id] = component
             state.next_component_id += 1
+    _service_desks(options, state, admin.key)
     return state
+
+
+def _service_desks(options: JiraOptions, state: JiraState, admin: str) -> None:
+    """A service desk (ids 1, 2, …) on each project of `options.service_desks`, and the agents'
+    access group with the admin in it."""
+    if not options.service_desks:
+        return
+    agents = state.add_group(SERVICEDESK_USERS)
+    state.add_member(agents, state.users[admin])
+    for number, key in enumerate(options.service_desks, start=1):
+        project = state.projects.get(key)
+        if project is None:
+            project = Project(state.next_project_id, key, f"{key} Service Desk", admin)
+            state.next_project_id += 1
+            state.projects[key] = project
+        project.project_type_key = "service_desk"
+        state.service_desks[number] = ServiceDesk(number, key)

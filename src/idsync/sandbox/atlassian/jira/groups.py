@@ -13,6 +13,7 @@ from starlette.routing import Route
 
 from idsync.sandbox.atlassian.jira.beans import API, group_bean, member_bean
 from idsync.sandbox.atlassian.jira.generator import ADMINISTRATORS, SOFTWARE_USERS
+from idsync.sandbox.atlassian.jira.licences import check_join
 from idsync.sandbox.atlassian.jira.state import JiraGroup
 from idsync.sandbox.atlassian.jira.users import NO_SUCH_USER
 from idsync.sandbox.atlassian.jira.web import (
@@ -144,6 +145,7 @@ async def add_user(request: Request) -> Response:
     if user.key in group.members:
         # Jira Cloud's text (issue AX-17; Cloud shares DC's code lineage); DC's wording is not documented.
         raise JiraError(400, f"Cannot add user. User is already a member of '{group.name}'")
+    check_join(state, group, user)
     state.add_member(group, user)
     return json(group_bean(base_url(request), group), status=201)
 

@@ -9,6 +9,7 @@ from idsync.sandbox.atlassian.common.options import (
     admin_token,
     check_count,
     check_faults,
+    check_licensed_users,
     check_login,
     check_rate_limit,
 )
@@ -40,6 +41,20 @@ class JiraOptions:
     deployment_type: str = "DataCenter"
     extra_tokens: dict[str, str] = field(default_factory=dict)
     """More PATs: token → username of its owner (the owner must exist, e.g. created by a test)."""
+    licensed_users: int | None = None
+    """Seats of the Jira Software application role (None: unlimited); active members of
+    jira-software-users take them."""
+    create_unlicensed: bool = False
+    """A creation that would take a seat of a full role succeeds without that role (201), instead of
+    being refused with 400."""
+    service_desks: tuple[str, ...] = ()
+    """Project keys that are Jira Service Management service desks (a project is made for a key the
+    generated ones lack); agents are the members of jira-servicedesk-users."""
+    desk_customer_listing: bool = True
+    """Serve GET and DELETE on a desk's customers. The DC 10.x/11.x spec has only POST there, yet
+    atlassian-python-api calls them: on by default, off answers 405 as for a method a path lacks."""
+    jsm_licensed: bool = True
+    """Off: every /rest/servicedeskapi call but /info answers 403 with an HTML page (JSM unlicensed)."""
 
     def __post_init__(self) -> None:
         if self.version not in (9, 10):
@@ -47,12 +62,18 @@ class JiraOptions:
         check_count("users", self.users)
         check_count("projects", self.projects)
         check_faults(self)
+        check_licensed_users(self.licensed_users)
         check_rate_limit(self.rate_limit_requests, self.rate_limit_max, self.rate_limit_interval_seconds)
         if self.deployment_type not in ("Server", "DataCenter"):
             raise OptionsError(
                 f"deployment_type: {self.deployment_type!r} is invalid; valid: 'Server' or 'DataCenter'"
             )
         check_login(self.username)
+        for key in self.service_desks:
+            if not isinstance(key, str) or not key.isalnum() or not key[:1].isalpha() or key != key.upper():
+                raise OptionsError(
+                    f"service_desks: {key!r} is invalid; valid: upper-case project keys like ITH"
+                )
         self.token = admin_token(self.token)
 
     @property

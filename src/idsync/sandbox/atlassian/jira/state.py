@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from idsync.sandbox.atlassian.jira.licences import ApplicationRole
 
 
 def user_id(key: str) -> int:
@@ -89,6 +92,15 @@ class Component:
 
 
 @dataclass
+class ServiceDesk:
+    """A Jira Service Management service desk on a project; `customers` holds user keys."""
+
+    id: int
+    project_key: str
+    customers: set[str] = field(default_factory=set)
+
+
+@dataclass
 class JiraState:
     """Everything the emulator holds; routes read and change it through these methods."""
 
@@ -101,6 +113,10 @@ class JiraState:
     projects: dict[str, Project] = field(default_factory=dict)
     """By project key."""
     components: dict[int, Component] = field(default_factory=dict)
+    service_desks: dict[int, ServiceDesk] = field(default_factory=dict)
+    """By serviceDeskId."""
+    roles: dict[str, ApplicationRole] = field(default_factory=dict)
+    """Application roles by key, with their seats (see licences.py)."""
     next_user_id: int = 10000
     next_project_id: int = 10000
     next_component_id: int = 10000
@@ -150,6 +166,8 @@ class JiraState:
         for component in self.components.values():
             if component.lead == user.key:
                 component.lead = None
+        for desk in self.service_desks.values():
+            desk.customers.discard(user.key)
         del self.by_name[user.name]
         del self.users[user.key]
         self.users_changed()
@@ -255,5 +273,10 @@ class JiraState:
                     "lead": self.users[c.lead].name if c.lead else None,
                 }
                 for c in self.components.values()
+            ],
+            "serviceDesks": [
+                {"id": d.id, "projectKey": d.project_key,
+                 "customers": sorted(self.users[k].name for k in d.customers)}
+                for d in self.service_desks.values()
             ],
         }

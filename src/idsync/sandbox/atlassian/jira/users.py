@@ -11,7 +11,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from idsync.sandbox.atlassian.jira.beans import user_bean
-from idsync.sandbox.atlassian.jira.generator import SOFTWARE_USERS
+from idsync.sandbox.atlassian.jira.licences import grant, roles_for_new_user
 from idsync.sandbox.atlassian.jira.state import JiraState, JiraUser
 from idsync.sandbox.atlassian.jira.web import (
     JiraError,
@@ -116,6 +116,7 @@ async def create_user(request: Request) -> Response:
         errors["password"] = "The password must be a string."
     if errors:
         raise JiraError(400, errors=errors)
+    roles = roles_for_new_user(request, body.get("applicationKeys"))  # refused before anything is created
     user = state.add_user(
         body["name"],
         body["displayName"],
@@ -123,12 +124,8 @@ async def create_user(request: Request) -> Response:
         runtime_of(request).clock.now(),
         password=password or None,
     )
-    # New users join the default group of the application they get (jira-software unless told otherwise).
-    keys = body.get("applicationKeys")
-    if keys is None or "jira-software" in keys:
-        software = state.group(SOFTWARE_USERS)
-        if software is not None:
-            state.add_member(software, user)
+    # New users join the default groups of the applications they get (see licences.py).
+    grant(state, user, roles)
     return json(user_bean(base_url(request), user, state), status=201)
 
 

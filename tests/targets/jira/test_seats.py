@@ -1,0 +1,82 @@
+"""JiraTarget's licence seats against the Jira emulator: one pool per application role from
+/applicationrole (remaining seats, access groups, granted on creation when selected by default), each
+user read with the roles its groups give; a non-admin connection leaves the seats unread; past the
+last seat Jira refuses the item, which is what the guard prevents."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from idsync.config.connections import JiraConnection
+from idsync.domain.errors import BadRequestError
+from idsync.domain.plan import Action, Change, PlanItem
+from idsync.domain.progress import NO_PROGRESS
+from idsync.domain.records import Reason, SeatPool, StateQuery
+from idsync.engine.diff_seats import seat_counts
+from idsync.targets.jira.target import JIRA_CAPABILITIES, JiraTarget
+from tests.fixtures.sandbox import RunningJira
+
+WHY = Reason("test", "built by hand")
+
+
+def _connect(jira: RunningJira, **auth: Any) -> JiraTarget:
+    fields: dict[str, Any] = {"type": "jira", "url": jira.url}
+    fields.update(auth or {"token": jira.token})
+    return JiraTarget("jira", JiraConnection.model_validate(fields))
+
+
+def _create(name: str) -> PlanItem:
+    changes = (Change("email", None, f"{name}@x.io"), Change("display_name", None, name.title()))
+    return PlanItem(Action.CREATE_USER, "jira", WHY, user=name, source_id=f"u-{name}", changes=changes)
+
+
+async def test_roles_become_seat_pools_and_users_carry_their_roles(jira_sandbox: Any) -> None:
+    jira = jira_sandbox(licensed_users=3, service_desks=("ITH",))
+    state_of = jira.sandbox.state
+    target = _connect(jira)
+    try:
+        await target.execute(_create("ann"))
+        ann = state_of.user_by_name("ann")
+        state_of.remove_member(state_of.group("jira-software-users"), ann)  # unlicensed by hand
+        await target.execute(_create("bob"))
+        query = StateQuery(usernames=frozenset({"ann", "bob", "cid"}), seats=True)
+        state = await target.read_state(query, NO_PROGRESS)
+        assert state.seats == (
+            SeatPool("jira-servicedesk", "Jira Service Management", None,
+                     frozenset({"jira-servicedesk-users"})),
+            SeatPool("jira-software", "Jira Software", 1, frozenset({"jira-software-users"}), on_create=True),
+        )
+        assert {u.username: u.seats for u in state.users.values()} == {
+            "ann": frozenset(), "bob": frozenset({"jira-software"})}
+        items = (
+            _create("cid"),
+            PlanItem(Action.ADD_MEMBER, "jira", WHY, user="ann", user_key=ann.key, source_id="u-ann",
+                     group="jira-software-users"),
+            PlanItem(Action.ADD_MEMBER, "jira", WHY, user="bob", source_id="u-bob",
+                     group="jira-servicedesk-users"),
+        )
+        counts = seat_counts(items, state, JIRA_CAPABILITIES)
+        assert [(c.licence, c.needed, c.left, c.users) for c in counts] == [
+            ("jira-servicedesk", 1, None, ("bob",)), ("jira-software", 2, 1, ("ann", "cid"))]
+
+        await target.execute(_create("cid"))  # the last seat
+        with pytest.raises(BadRequestError, match="exceed the number of allowed users"):
+            await target.execute(items[1])
+    finally:
+        await target.aclose()
+
+
+async def test_a_connection_that_may_not_read_the_roles_leaves_the_seats_unread(jira_sandbox: Any) -> None:
+    jira = jira_sandbox()
+    with jira.client() as http:
+        http.post("/rest/api/2/user", json={"name": "ann", "password": "pw-ann", "emailAddress": "a@x.io",
+                                            "displayName": "Ann"})
+    target = _connect(jira, username="ann", password="pw-ann")
+    try:
+        state = await target.read_state(StateQuery(seats=True), NO_PROGRESS)
+    finally:
+        await target.aclose()
+    assert state.seats == ()
+    assert state.seats_unread is not None and state.seats_unread.startswith("GET /rest/api/2/applicationrole")
