@@ -99,6 +99,8 @@ def render_run(console: Console, detail: RunDetail, *, max_items: int | None = D
     header.add_row("Run", Text(run.id))
     header.add_row("Profile", Text(run.profile))
     header.add_row("Trigger", Text(run.trigger))
+    if detail.undo_of:
+        header.add_row("Undoes", Text(f"run {detail.undo_of} (idsync history {detail.undo_of})"))
     header.add_row("Status", status_text(run.status, dry_run=run.dry_run))
     header.add_row("Started", Text(_time(run.started_at) + " UTC"))
     header.add_row("Finished", Text(_time(run.finished_at) + " UTC" if run.finished_at else "-"))

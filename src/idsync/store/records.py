@@ -10,6 +10,7 @@ from typing import Any
 
 from idsync.domain.errors import IdsyncError
 from idsync.domain.plan import Change
+from idsync.domain.records import LeadRole
 
 
 class RunStatus(StrEnum):
@@ -125,6 +126,9 @@ class RunItemRecord:
     target_key: str | None
     attempts: int
     duration_ms: float
+    lead: LeadRole | None = None
+    """HAND_OVER_LEAD: the role and who led it before (None for other items, and for hand-overs
+    recorded before history kept it)."""
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-compatible dict."""
@@ -145,6 +149,9 @@ class RunItemRecord:
             "target_key": self.target_key,
             "attempts": self.attempts,
             "duration_ms": self.duration_ms,
+            "lead": None if self.lead is None else {
+                "kind": self.lead.kind, "id": self.lead.id, "name": self.lead.name, "lead": self.lead.lead,
+            },
         }
 
 
@@ -160,6 +167,8 @@ class RunDetail:
     disputes: tuple[Mapping[str, Any], ...]
     managed_users: Mapping[str, int]
     items: tuple[RunItemRecord, ...]
+    undo_of: str | None = None
+    """For a run of `idsync undo`: the run it reverses."""
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-compatible dict (for `idsync history RUN_ID --json`)."""
@@ -171,5 +180,6 @@ class RunDetail:
             "notes": list(self.notes),
             "disputes": [dict(d) for d in self.disputes],
             "managed_users": dict(self.managed_users),
+            "undo_of": self.undo_of,
             "items": [item.to_dict() for item in self.items],
         }

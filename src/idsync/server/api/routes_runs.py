@@ -10,12 +10,15 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
+from fastapi.responses import JSONResponse
 
 from idsync.domain.plan import Action
-from idsync.server.api.deps import blocking, context
-from idsync.service import history
+from idsync.server.api.deps import SyncBody, blocking, context
+from idsync.server.api.errors import refusal
+from idsync.service import history, undo
 from idsync.service.context import Context
 from idsync.service.history import MAX_LIMIT
+from idsync.service.results import RunResult
 from idsync.service.runs import Trigger
 from idsync.store.records import RunStatus
 
@@ -61,3 +64,17 @@ async def get_run(
         offset=offset,
     )  # fmt: skip
     return view.to_dict()
+
+
+@router.post("/runs/{run_id}/undo", summary="Undo a run: apply the inverse of what it changed",
+             response_model=None)
+async def undo_run(
+    ctx: Ctx, run_id: Annotated[str, Path(description="The run to undo.")], body: SyncBody | None = None
+) -> dict[str, Any] | JSONResponse:
+    """The inverse plan of the run (created users deactivated, not deleted; `refusals`: items whose
+    target changed since, each named with why), applied as a run with trigger `undo` unless `dry_run`.
+    422 when a guard refuses it, 409 when the target changed while it was being applied."""
+    options = body or SyncBody()
+    result = await undo.undo(ctx, run_id, dry_run=options.dry_run, allow_over_limit=options.allow_over_limit)
+    run = result.applied or RunResult(result.prepared.report)
+    return refusal(run) if run.refused else result.to_dict()
