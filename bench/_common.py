@@ -187,6 +187,7 @@ class Bench:
                 "plan": dict(report.plan.counts()) if report.plan else {},
                 "applied_by_target": applied_by_target,
                 "failed": failures(report),
+                "retries": sum(max(0, r.attempts - 1) for r in report.results),
             },
         )
 

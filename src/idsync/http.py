@@ -280,13 +280,18 @@ class HttpClient:
         policy = self._retry
         # The first attempt runs without tenacity: almost every request succeeds at once, and the
         # retry machinery's per-call set-up was a measurable share of a large apply's CPU.
+        # Failures other than 429 so far: a 429 is waited out within the time budget and does not use
+        # up the retries of the transient failures (5xx, drops) a request may also meet.
+        failures = [0]
         try:
             return await self._send_once(method, url, params, json, accepted, label)
         except TransientError as first:
             if not (idempotent or first.status in (429, 503) or first.unsent):
                 raise
-            if first.status != 429 and policy.attempts <= 1:
-                raise
+            if first.status != 429:
+                failures[0] += 1
+                if policy.attempts <= 1:
+                    raise
             await asyncio.sleep(self._backoff(first, 1))
 
         def should_retry(state: RetryCallState) -> bool:
@@ -299,7 +304,8 @@ class HttpClient:
             error = state.outcome.exception() if state.outcome else None
             if isinstance(error, TransientError) and error.status == 429:
                 return (state.seconds_since_start or 0.0) >= policy.rate_limit_budget
-            return bool(state.attempt_number + 1 >= policy.attempts)  # +1: the first attempt above
+            failures[0] += 1
+            return failures[0] >= policy.attempts
 
         def wait(state: RetryCallState) -> float:
             error = state.outcome.exception() if state.outcome else None

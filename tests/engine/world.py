@@ -9,7 +9,16 @@ from dataclasses import dataclass, field, replace
 
 from idsync.config.profiles import Profile
 from idsync.domain.plan import Action, ItemResult, Outcome, PlanItem
-from idsync.domain.records import Capabilities, LeadRole, Link, Snapshot, StateQuery, TargetState, TargetUser
+from idsync.domain.records import (
+    Capabilities,
+    LeadRole,
+    Link,
+    SeatPool,
+    Snapshot,
+    StateQuery,
+    TargetState,
+    TargetUser,
+)
 from idsync.engine.diff import DiffResult, diff, state_query
 from idsync.engine.links import updated_links
 from idsync.rules.desired import desired_state
@@ -36,6 +45,8 @@ class World:
     queries: list[StateQuery] = field(default_factory=list)
     external_ids: dict[str, str] = field(default_factory=dict)
     """Group name → the source group id stored on it (targets with Capabilities.group_sources)."""
+    pools: tuple[SeatPool, ...] = ()
+    """Licences with their seats left (targets with Capabilities.licence_seats), as a read reports them."""
     _next: int = 10000
 
     def add_user(self, username: str, email: str | None = None, display_name: str | None = None,
@@ -72,8 +83,17 @@ class World:
         sources = {sid: name for name, sid in self.external_ids.items() if sid in query.group_sources}
         for name in sources.values():
             groups.setdefault(name, frozenset(self.groups[name]))
+        if query.seats:
+            found = {key: replace(user, seats=self._licences(user.username)) for key, user in found.items()}
         return TargetState(self.target, found, groups, tuple(self.leads) if query.leads else (),
-                           group_sources=sources, user_count=len(self.users))
+                           group_sources=sources, user_count=len(self.users),
+                           seats=self.pools if query.seats else ())
+
+    def _licences(self, username: str) -> frozenset[str]:
+        """The licences a user's groups give (a licence with no groups: every user)."""
+        name = username.casefold()
+        return frozenset(pool.key for pool in self.pools if not pool.groups or any(
+            name in members for group, members in self.groups.items() if group.casefold() in pool.groups))
 
     def sync(self, snapshot: Snapshot, profile: Profile, caps: Capabilities = JIRA) -> DiffResult:
         """Rules → query → read → diff, as a run does (without applying)."""

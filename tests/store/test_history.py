@@ -202,20 +202,49 @@ def test_last_source_users_ignores_dry_refused_failed_and_other_profiles(store: 
     assert store.last_source_users("contractors") == 7
 
 
-def test_mark_interrupted_closes_only_this_profiles_running_runs(store: Store) -> None:
+def test_unfinished_runs_are_only_this_profiles_running_runs(store: Store) -> None:
     left_behind = store.start_run("staff", "schedule")
     finished = store.start_run("staff", "manual")
     store.finish_run(finished, status="succeeded", plan=sample_plan(), results=(), timings={})
     elsewhere = store.start_run("contractors", "manual")
     with store.profile_lock("staff", "cli"):
-        assert store.mark_interrupted("staff") == [left_behind]
-    summary = store.run(left_behind).summary
-    assert (summary.status, summary.finished_at is not None) == ("failed", True)
-    assert summary.error is not None
-    assert summary.error.startswith("interrupted")
-    assert store.run(finished).summary.status == "succeeded"
-    assert store.run(elsewhere).summary.status == "running"
-    assert store.mark_interrupted("staff") == []
+        assert store.unfinished_runs("staff") == [left_behind]
+    assert store.unfinished_runs("contractors") == [elsewhere]
+
+
+def test_items_and_outcomes_are_in_history_while_the_run_goes_on(store: Store) -> None:
+    plan = sample_plan()
+    run_id = store.start_run("staff", "manual")
+    store.begin_apply(run_id, plan)
+    detail = store.run(run_id)
+    assert detail.summary.status == "running" and detail.summary.item_count == len(plan.items)
+    assert {i.outcome for i in detail.items} == {"planned"}
+    store.record_outcomes(run_id, [ItemResult(0, Outcome.APPLIED, target_key="JIRAUSER1")])
+    journal = store.run_journal(run_id)
+    assert journal.items == plan.items  # read back exactly, fingerprints and grants included
+    assert list(journal.outcomes) == [0] and journal.outcomes[0].target_key == "JIRAUSER1"
+    assert [i for i, _ in journal.open_items] == list(range(1, len(plan.items)))
+
+    rest = [ItemResult(i, Outcome.SKIPPED, error="not started") for i in range(1, len(plan.items))]
+    store.close_interrupted(journal, rest, "interrupted: test")
+    summary = store.run(run_id).summary
+    assert (summary.status, summary.error, summary.finished_at is not None) == \
+        ("failed", "interrupted: test", True)
+    assert summary.counts_by_outcome == {"applied": 1, "skipped": len(plan.items) - 1}
+    assert store.unfinished_runs("staff") == []
+
+
+def test_finish_after_begin_writes_only_the_outcomes_not_recorded_yet(store: Store) -> None:
+    plan = sample_plan()
+    run_id = store.start_run("staff", "manual")
+    store.begin_apply(run_id, plan)
+    first = ItemResult(0, Outcome.APPLIED, target_key="K1")
+    store.record_outcomes(run_id, [first])
+    results = [first, *(ItemResult(i, Outcome.FAILED, error="boom") for i in range(1, len(plan.items)))]
+    store.finish_run(run_id, status="partial", plan=plan, results=results, timings={}, recorded={0})
+    detail = store.run(run_id)
+    assert [i.outcome for i in detail.items] == ["applied"] + ["failed"] * (len(plan.items) - 1)
+    assert detail.summary.counts_by_outcome == {"applied": 1, "failed": len(plan.items) - 1}
 
 
 def test_a_run_larger_than_one_insert_slice_keeps_every_item_in_order(store: Store) -> None:

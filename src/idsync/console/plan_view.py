@@ -178,6 +178,7 @@ def render_plan(console: Console, plan: Plan, *, full: bool = False, limit: int 
         unread = plan.unread_targets.get(target)
         if unread is not None:
             console.print(Text(f"! not read, nothing planned: {unread}", style="bold red"))
+        render_seats(console, plan, target)
         groups: dict[Action, list[PlanItem]] = {}
         for _, item in plan.ordered():
             if item.target == target:
@@ -194,6 +195,26 @@ def render_plan(console: Console, plan: Plan, *, full: bool = False, limit: int 
     render_disputes_and_notes(console, plan)
     console.print()
     console.print(Text(summary_line(plan), style="bold"))
+
+
+def render_seats(console: Console, plan: Plan, target: str) -> None:
+    """A target's licence seats the plan takes against those left, and the users held back for want
+    of one (`safety.over_seats: hold_new_users`)."""
+    for count in (c for c in plan.seats if c.target == target):
+        left = "unlimited" if count.left is None else f"{count.left} left"
+        over = count.left is not None and count.needed > count.left
+        console.print(Text.assemble(
+            ("seats ", "dim"), (count.name, "bold"), (f" ({count.licence}): ", "dim"),
+            (f"{count.needed} needed, {left}", "bold red" if over else ""),
+        ))
+    held = [h for h in plan.held_users if h.target == target]
+    if held:
+        console.print(Text(f"! Held back, no licence seat left ({len(held)})", style="bold magenta"))
+        for user in held:
+            console.print(Text.assemble(
+                "  ", (user.user, "bold"), f" ← source user {user.source_id or '?'}",
+                (f"  {user.items} items held; no seat of {', '.join(user.licences)}", "dim"),
+            ))
 
 
 def _more(hidden: int) -> Text:

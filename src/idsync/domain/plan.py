@@ -154,6 +154,37 @@ class TargetLimit:
 
 
 @dataclass(frozen=True, slots=True)
+class SeatCount:
+    """The seats of one licence the plan's items take in a target (new users, returning ones, users
+    put into a licence-granting group), against the seats left there. The guards refuse the plan when
+    `needed` exceeds `left`, unless `safety.over_seats: hold_new_users` held the excess back."""
+
+    target: str
+    licence: str
+    """The licence's key (`SeatPool.key`: "jira-software", "confluence", "bitbucket")."""
+    name: str
+    needed: int
+    left: int | None
+    """None: the licence is unlimited."""
+    users: tuple[str, ...] = ()
+    """Who takes a seat, by the username the items give them, in username order."""
+
+
+@dataclass(frozen=True, slots=True)
+class HeldUser:
+    """A user whose items `safety.over_seats: hold_new_users` left out of the plan because the licence
+    had no seat left for them: the next run plans them again."""
+
+    target: str
+    user: str
+    source_id: str | None
+    licences: tuple[str, ...]
+    """The licences (keys) that had no seat left for the user."""
+    items: int
+    """How many items were held back."""
+
+
+@dataclass(frozen=True, slots=True)
 class Plan:
     """Everything one run intends to do, and the facts it was computed from."""
 
@@ -172,6 +203,10 @@ class Plan:
     for them this run, and the run ends PARTIAL; the other targets go ahead."""
     limits: tuple[TargetLimit, ...] = ()
     """Target size limits the plan would break (see TargetLimit)."""
+    seats: tuple[SeatCount, ...] = ()
+    """Per target and licence: the seats the items take and the seats left (see SeatCount)."""
+    held_users: tuple[HeldUser, ...] = ()
+    """Users left out for want of a seat (`safety.over_seats: hold_new_users`)."""
     target_fingerprints: Mapping[str, str] = field(default_factory=dict)
     """Per target: a hash of the target state the plan was computed from (a saved plan is refused when
     the target changed since)."""

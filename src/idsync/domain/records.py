@@ -266,6 +266,9 @@ class Capabilities:
     plan that would exceed it. The target reports its current count in `TargetState.user_count`."""
     max_group_members: int | None = None
     """The most members one group may have (Atlassian Cloud: 35,000 synced users per group)."""
+    licence_seats: bool = False
+    """The target can report its licence seats (`StateQuery.seats` → `TargetState.seats`): the plan
+    counts the seats its items take and the guards refuse (or hold back) what does not fit."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,6 +288,9 @@ class TargetUser:
     groups: frozenset[str] | None = None
     """Names of the groups the user is a direct member of, read only for users in
     `StateQuery.member_of` (None: not read)."""
+    seats: frozenset[str] | None = None
+    """For a `StateQuery.seats` read: the licences (`SeatPool.key`) the user's groups give, which take
+    a seat while the user is active (None: not known)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,6 +323,9 @@ class StateQuery:
     member_of: frozenset[str] = frozenset()
     """Usernames whose current groups the target must report (`TargetUser.groups`; targets with
     `Capabilities.user_groups` only): the user of a single-user run."""
+    seats: bool = False
+    """Read the licences' seats (`TargetState.seats`) and each user's licences (`TargetUser.seats`):
+    the plan may create, reactivate or license someone (targets with `Capabilities.licence_seats`)."""
     group_sources: frozenset[str] = frozenset()
     """Source group ids whose target group the target must report by the id it stored
     (`TargetState.group_sources`; targets with `Capabilities.group_sources` only), with that group's
@@ -343,6 +352,32 @@ class TargetState:
     `group_sources`; ids no target group carries are absent)."""
     user_count: int | None = None
     """How many users the target holds in all (targets with `Capabilities.max_users`)."""
+    seats: tuple[SeatPool, ...] = ()
+    """For a `StateQuery.seats` read: the licences whose seats the target counts."""
+    seats_unread: str | None = None
+    """Why the seats could not be read (no licence endpoint, not permitted): nothing is counted, and
+    the plan says so in a note."""
+
+
+@dataclass(frozen=True, slots=True)
+class SeatPool:
+    """One licence whose seats a target counts: a Jira application role (Jira Software, Jira Service
+    Management), the Confluence licence, the Bitbucket licence.
+
+    Who takes a seat: a user the target creates (`on_create`: Confluence, a Jira role selected by
+    default), and an active user in one of `groups` (Jira access groups, Bitbucket licence-granting
+    groups); with no `groups`, every active user takes one (Confluence). One user takes at most one
+    seat of a licence, however many of its groups they are in."""
+
+    key: str
+    """"jira-software", "confluence", "bitbucket" ..."""
+    name: str
+    left: int | None
+    """Seats left now; None: the licence is unlimited."""
+    groups: frozenset[str] = frozenset()
+    """Groups whose active members take a seat, case-folded."""
+    on_create: bool = False
+    """A user the target creates takes a seat at once (before any membership)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,8 @@ Policy by error type, so one bad item never stops the others:
     any other exception                           → FAILED with its type and message, go on
 
 Dependencies: a user whose create_user, rename_user or link_user failed gets no further items
-(SKIPPED); a group whose create_group failed gets no add_member items.
+(SKIPPED); a group whose create_group failed gets no add_member items; a person whose
+create_customer failed gets no add_customer items.
 
 Batches: a target that changes several objects in one request (`BatchingTarget`, e.g. Bitbucket adding
 many users to one group) gets the items of a phase that share its batch key together, up to its
@@ -28,7 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import groupby
 
@@ -43,8 +44,9 @@ USER_GATES = frozenset({Action.CREATE_USER, Action.RENAME_USER, Action.LINK_USER
 """When one of these fails, the user's later items cannot be right: they are skipped."""
 
 
-_UNKNOWN_OUTCOME_TRIES = 3
-"""Writes per item when each fails with its outcome unknown and the target shows it did not happen."""
+_UNKNOWN_OUTCOME_TRIES = 6
+"""Writes per item when each fails with its outcome unknown and the target shows it did not happen:
+as many as idsync.http gives an idempotent request by default (1 + 5 retries)."""
 
 STOPPED = "not started: idsync was stopping (the next run does it)"
 _KEYED = frozenset({Action.CREATE_USER, Action.LINK_USER, Action.CREATE_CUSTOMER, Action.ADD_CUSTOMER,
@@ -60,13 +62,15 @@ async def apply_plan(
     *,
     held: Mapping[str, str] | None = None,
     stop: asyncio.Event | None = None,
+    on_result: Callable[[ItemResult], None] | None = None,
 ) -> list[ItemResult]:
     """Execute every item of `plan`; returns one ItemResult per item, `index` = position in plan.items.
     The items of targets in `held` (target → why, e.g. a guard's refusal) are SKIPPED with that reason.
     Once `stop` is set no further item starts: the items in flight finish and are recorded, the rest
-    are SKIPPED as not started."""
+    are SKIPPED as not started. `on_result` is told each outcome as it happens (history's journal)."""
     held = held or {}
     results: list[ItemResult | None] = [None] * len(plan.items)
+    tell = on_result or _ignore
     bar = progress.task("applying", total=len(plan.items))
     by_target: dict[str, list[tuple[int, PlanItem]]] = {}
     for index, item in plan.ordered():
@@ -76,23 +80,29 @@ async def apply_plan(
         target = targets.get(name)
         if name in held:
             for index, _ in items:
-                results[index] = ItemResult(index, Outcome.SKIPPED, error=held[name], attempts=0)
+                results[index] = skipped = ItemResult(index, Outcome.SKIPPED, error=held[name], attempts=0)
+                tell(skipped)
                 bar.advance()
             continue
         if target is None:
             known = ", ".join(sorted(targets)) or "none"
             for index, _ in items:
-                results[index] = ItemResult(
+                results[index] = failed = ItemResult(
                     index, Outcome.FAILED, error=f"no target connection named {name!r} (known: {known})"
                 )
+                tell(failed)
                 bar.advance()
             continue
-        runs.append(_TargetRun(target, results, bar, stop).run(items))
+        runs.append(_TargetRun(target, results, bar, stop, tell).run(items))
     await asyncio.gather(*runs)
     missing = [i for i, r in enumerate(results) if r is None]
     if missing:  # pragma: no cover - every path above records a result
         raise AssertionError(f"apply left items without an outcome: {missing[:10]}")
     return [r for r in results if r is not None]
+
+
+def _ignore(result: ItemResult) -> None:
+    """No one to tell."""
 
 
 def _units(target: Target, items: list[tuple[int, PlanItem]]) -> list[list[tuple[int, PlanItem]]]:
@@ -135,12 +145,15 @@ class _TargetRun:
     results: list[ItemResult | None]
     bar: ProgressTask
     stop: asyncio.Event | None = None
+    tell: Callable[[ItemResult], None] = _ignore
     halted: str | None = None
     failed_users: dict[str, str] = field(default_factory=dict)
     """User id (see _user_ids) → "create_user of jdoe" (the gate that failed)."""
     failed_groups: dict[str, str] = field(default_factory=dict)
     failed_adds: dict[str, str] = field(default_factory=dict)
     """Group → the first failed ADD_MEMBER into it (a group it replaces is then not deleted)."""
+    failed_customers: dict[str, str] = field(default_factory=dict)
+    """Source id → its failed CREATE_CUSTOMER: its ADD_CUSTOMER items would add nobody."""
 
     async def run(self, items: list[tuple[int, PlanItem]]) -> None:
         """Apply phase after phase; `items` are in plan order (phase, then position)."""
@@ -258,6 +271,10 @@ class _TargetRun:
             gate = self.failed_groups.get(item.group)
             if gate is not None:
                 return f"depends on failed {gate}"
+        if item.action is Action.ADD_CUSTOMER and item.source_id is not None:
+            gate = self.failed_customers.get(item.source_id)
+            if gate is not None:
+                return f"depends on failed {gate}"
         if item.action is Action.DELETE_GROUP:
             # The group is replaced by one under its new name: deleted only once every member is there.
             replacement = next((str(c.new) for c in item.changes if c.field == "name"), None)
@@ -275,6 +292,8 @@ class _TargetRun:
             self.failed_groups.setdefault(item.group, f"{item.action} of {item.group}")
         if item.action is Action.ADD_MEMBER and item.group is not None:
             self.failed_adds.setdefault(item.group, f"{item.action} of {item.subject}")
+        if item.action is Action.CREATE_CUSTOMER and item.source_id is not None:
+            self.failed_customers.setdefault(item.source_id, f"{item.action} of {item.subject}")
         return ItemResult(
             index,
             Outcome.FAILED,
@@ -285,4 +304,5 @@ class _TargetRun:
 
     def _record(self, result: ItemResult) -> None:
         self.results[result.index] = result
+        self.tell(result)
         self.bar.advance()

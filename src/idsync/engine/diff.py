@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from idsync.config.profiles import Profile
-from idsync.domain.plan import PlanItem, TargetLimit
+from idsync.domain.plan import PlanItem, SeatCount, TargetLimit
 from idsync.domain.records import (
     Capabilities,
     DesiredState,
@@ -25,6 +25,7 @@ from idsync.domain.records import (
 from idsync.engine.diff_context import DiffContext
 from idsync.engine.diff_groups import plan_memberships
 from idsync.engine.diff_limits import broken_limits
+from idsync.engine.diff_seats import seat_counts, seat_notes
 from idsync.engine.diff_users import plan_gone, plan_users
 from idsync.engine.links import fingerprint
 
@@ -46,6 +47,8 @@ class DiffResult:
     """Source ids whose link to delete because their target user no longer exists."""
     limits: tuple[TargetLimit, ...] = ()
     """Target size limits the items would break (the guards refuse them)."""
+    seats: tuple[SeatCount, ...] = ()
+    """Licence seats the items take, against the seats left (the guards refuse what does not fit)."""
 
 
 def _gone_to_read(desired: DesiredState, links: Mapping[str, Link], profile: Profile) -> list[Link]:
@@ -111,7 +114,16 @@ def state_query(
         member_of=member_of,
         group_sources=frozenset(g.source_id for g in desired.groups.values() if g.source_id)
         if capabilities.group_sources else frozenset(),
+        seats=capabilities.licence_seats and _may_take_seats(desired, usernames, user_keys),
     )
+
+
+def _may_take_seats(desired: DesiredState, usernames: set[str], user_keys: set[str]) -> bool:
+    """Whether the plan may create, reactivate or license someone: an active user is in scope and
+    someone is unlinked or changed (created, claimed, reactivated), or a managed group may gain a member."""
+    if not any(user.active for user in desired.users.values()):
+        return False
+    return bool(usernames or user_keys or desired.groups)
 
 
 def _single_user_reads(
@@ -158,9 +170,10 @@ def diff(
     return DiffResult(
         items=tuple(items),
         disputes=(*desired.disputes, *ctx.disputes),
-        notes=(*desired.notes, *ctx.notes),
+        notes=(*desired.notes, *ctx.notes, *seat_notes(state, capabilities)),
         unsyncable=tuple(ctx.unsyncable),
         link_upserts=tuple(ctx.link_upserts),
         link_deletes=tuple(ctx.link_deletes),
         limits=broken_limits(items, state, capabilities),
+        seats=seat_counts(items, state, capabilities),
     )

@@ -89,6 +89,7 @@ def check(
     for target in _targets(plan):
         violations += _limits(plan, safety, target)
     violations += _target_limits(plan)
+    violations += _seats(plan)
     return GuardReport(tuple(violations), allow_over_limit=allow_over_limit)
 
 
@@ -109,6 +110,32 @@ def _target_limits(plan: Plan) -> list[Violation]:
                      "if the limit was raised for your organisation, re-run with --allow-over-limit."),
         ))
     return violations
+
+
+def _seats(plan: Plan) -> list[Violation]:
+    """Licence seats: a target whose licence has fewer seats left than the plan gives out would refuse
+    the users past the last one halfway through apply, in whatever order it reached them. Refused
+    before any write, naming both figures; `safety.over_seats: hold_new_users` holds the excess back
+    instead (the plan then fits), and --allow-over-limit lifts it for a licence the target reports
+    wrongly (the target then refuses the excess itself)."""
+    violations = []
+    for count in plan.seats:
+        if count.left is None or count.needed <= count.left:
+            continue
+        violations.append(Violation(
+            limit="over_seats", actual=count.needed, allowed=count.left, target=count.target,
+            message=(f"refused: this plan gives {_n(count.needed, 'user')} a seat of licence "
+                     f"{count.name!r} ({count.licence}) in target {count.target!r}, which has "
+                     f"{_n(count.left, 'seat')} left. "
+                     "Free seats or extend the licence, set safety.over_seats: hold_new_users to apply the "
+                     "rest and hold back the users who do not fit, or re-run with --allow-over-limit (the "
+                     "target then refuses the users past its last seat)."),
+        ))
+    return violations
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def _targets(plan: Plan) -> list[str]:

@@ -19,9 +19,10 @@ from idsync.domain.records import Capabilities, StateQuery, TargetState, TargetU
 RESOLVABLE = frozenset({
     Action.CREATE_USER, Action.CREATE_GROUP, Action.ADD_MEMBER, Action.REMOVE_MEMBER,
     Action.RENAME_USER, Action.UPDATE_USER, Action.DEACTIVATE_USER, Action.REACTIVATE_USER,
+    Action.SET_USER_PROPERTY, Action.HAND_OVER_LEAD,
 })
-"""Actions whose effect a target read can see. The others (user properties, leads, licences,
-customers) stay unknown when their outcome was lost."""
+"""Actions whose effect a target read can see. The others (licences, groups renamed or deleted,
+customers) stay unknown when their outcome was lost; the next run's diff sees their effect."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,16 +42,28 @@ def query_for(items: Iterable[PlanItem]) -> StateQuery:
     keys: set[str] = set()
     names: set[str] = set()
     groups: set[str] = set()
+    properties: set[str] = set()
+    leads = False
     for item in items:
         if item.action not in RESOLVABLE:
             continue
-        if item.action in (Action.CREATE_GROUP, Action.ADD_MEMBER, Action.REMOVE_MEMBER) and item.group:
+        if item.action is Action.HAND_OVER_LEAD:
+            leads = True
+        elif item.action is Action.SET_USER_PROPERTY:
+            # a user this plan creates has no key yet: found by name
+            if item.user_key:
+                keys.add(item.user_key)
+            elif item.user:
+                names.add(item.user)
+            properties.update(c.field for c in item.changes)
+        elif item.action in (Action.CREATE_GROUP, Action.ADD_MEMBER, Action.REMOVE_MEMBER) and item.group:
             groups.add(item.group)
         elif item.action in (Action.CREATE_USER, Action.RENAME_USER) and item.user:
             names.add(item.user)
         elif item.user_key:
             keys.add(item.user_key)
-    return StateQuery(user_keys=frozenset(keys), usernames=frozenset(names), groups=frozenset(groups))
+    return StateQuery(user_keys=frozenset(keys), usernames=frozenset(names), groups=frozenset(groups),
+                      property_keys=frozenset(properties), leads=leads)
 
 
 def happened(item: PlanItem, state: TargetState, capabilities: Capabilities) -> Verdict:
@@ -72,6 +85,16 @@ def happened(item: PlanItem, state: TargetState, capabilities: Capabilities) -> 
             if item.action is Action.RENAME_USER:
                 return Verdict(user is not None and (item.user_key is None or user.key == item.user_key))
             return Verdict(user is not None, user.key if user is not None else None)
+        case Action.HAND_OVER_LEAD if item.lead is not None and item.new_lead is not None:
+            role = next((r for r in state.leads if (r.kind, r.id) == (item.lead.kind, item.lead.id)), None)
+            return UNKNOWN if role is None else Verdict(fold(role.lead) == fold(item.new_lead))
+        case Action.SET_USER_PROPERTY:
+            user = state.users.get(item.user_key) if item.user_key else \
+                _named(state, fold(item.user), fold) if item.user else None
+            if user is None:
+                return UNKNOWN
+            return Verdict(all(user.properties.get(c.field) == (None if c.new is None else str(c.new))
+                               for c in item.changes))
         case Action.UPDATE_USER | Action.DEACTIVATE_USER | Action.REACTIVATE_USER if item.user_key:
             user = state.users.get(item.user_key)
             if user is None:

@@ -27,13 +27,26 @@ from idsync.config.model import IdsyncConfig
 from idsync.config.profiles import Profile
 from idsync.connectors import build_source, build_target
 from idsync.domain.errors import ConfigError, ConnectorError, PlanStale, SourceReadError
-from idsync.domain.plan import ItemResult, Outcome, Plan, PlanItem, TargetLimit
+from idsync.domain.plan import ItemResult, Outcome, Plan, PlanItem, SeatCount, TargetLimit
 from idsync.domain.progress import NO_PROGRESS, Progress
 from idsync.domain.records import DesiredState, Dispute, Link, Snapshot, StateQuery, TargetState, Unsyncable
 from idsync.engine.apply import apply_plan
+from idsync.engine.customers import (
+    CustomerRun,
+    connections_of,
+    links_after,
+    links_key,
+    plan_customers,
+    unread_label,
+    with_customer_limits,
+)
 from idsync.engine.diff import DiffResult, diff, state_query
+from idsync.engine.diff_customers import CustomerDiff
+from idsync.engine.diff_seats import hold_new_users
 from idsync.engine.guards import GuardReport, check
+from idsync.engine.journal import OutcomeJournal
 from idsync.engine.links import state_fingerprint, updated_links
+from idsync.engine.recovery import recover
 from idsync.metrics import observed_run
 from idsync.rules.desired import desired_state
 from idsync.sources.base import Source
@@ -100,6 +113,8 @@ class _Prepared:
     timings: dict[str, float]
     bookkeeping: dict[str, tuple[tuple[Link, ...], tuple[str, ...]]] = field(default_factory=dict)
     """Per target: links the diff found to need no write (upserts) or to point nowhere (deletes)."""
+    customers: CustomerRun | None = None
+    """The service-desk customer part (profiles with `service_desks`), for its links after apply."""
 
 
 class Engine:
@@ -142,25 +157,26 @@ class Engine:
         more; the run is recorded as interrupted with what it applied."""
         name, profile = self.profile(request.profile)
         if request.dry_run:
-            async with self._targets(profile.targets) as targets:
+            async with self._targets(connections_of(profile)) as targets:
                 prepared = await self._prepare(name, profile, request, targets)
             status = RunStatus.REFUSED if prepared.guard.refused else RunStatus.PLANNED
             return RunReport(status, prepared.plan, prepared.guard, timings=prepared.timings)
-        async with self._locked(name):
-            # runs a killed process left "running" end as failed
-            await asyncio.to_thread(self.store.mark_interrupted, name)
+        async with self._locked(name), self._targets(connections_of(profile)) as targets:
+            # runs a killed process left "running": resolved from the target, links written, closed
+            recovering = await self._recover(name, targets)
             run_id = await asyncio.to_thread(self.store.start_run, name, request.trigger)
-            async with self._targets(profile.targets) as targets:
-                try:
-                    prepared = await self._prepare(name, profile, request, targets)
-                except (SourceReadError, ConnectorError) as exc:
-                    message = f"{type(exc).__name__}: {exc}"
-                    await asyncio.to_thread(functools.partial(
-                        self.store.finish_run,
-                        run_id, status=RunStatus.FAILED, plan=None, results=(), timings={}, error=message,
-                    ))
-                    return RunReport(RunStatus.FAILED, run_id=run_id, error=message)
-                return await self._apply(name, run_id, prepared, confirm, targets, stop)
+            try:
+                if recovering is not None:
+                    raise recovering
+                prepared = await self._prepare(name, profile, request, targets)
+            except (SourceReadError, ConnectorError) as exc:
+                message = f"{type(exc).__name__}: {exc}"
+                await asyncio.to_thread(functools.partial(
+                    self.store.finish_run,
+                    run_id, status=RunStatus.FAILED, plan=None, results=(), timings={}, error=message,
+                ))
+                return RunReport(RunStatus.FAILED, run_id=run_id, error=message)
+            return await self._apply(name, run_id, prepared, confirm, targets, stop)
 
     async def plan(self, request: RunRequest) -> RunReport:
         """Compute the plan and the guards' verdict without writing anything (idsync plan)."""
@@ -169,14 +185,20 @@ class Engine:
         )
 
     async def apply_saved(
-        self, plan: Plan, *, allow_over_limit: bool = False, trigger: str = "apply"
+        self, plan: Plan, *, allow_over_limit: bool = False, trigger: str = "apply",
+        undo_of: str | None = None,
     ) -> RunReport:
-        """Apply a saved plan exactly, refusing with PlanStale if any target changed since."""
+        """Apply a saved plan exactly, refusing with PlanStale if any target changed since. `undo_of`:
+        the plan is `idsync undo`'s inverse of that run (history records the reference)."""
         name, profile = self.profile(plan.profile)
         async with self._locked(name):
-            await asyncio.to_thread(self.store.mark_interrupted, name)
             started = time.perf_counter()
-            async with self._targets(list(plan.queries)) as targets:
+            # the queried targets, and a service-desk connection that is not one of them
+            async with self._targets(list(dict.fromkeys([*plan.queries, *(i.target for i in plan.items)]))) \
+                    as targets:
+                recovering = await self._recover(name, targets)
+                if recovering is not None:
+                    raise recovering
                 for target_name, query in plan.queries.items():
                     state = await targets[target_name].read_state(query, self.progress)
                     if state_fingerprint(state) != plan.target_fingerprints.get(target_name):
@@ -184,13 +206,17 @@ class Engine:
                             f"target {target_name!r} changed since the plan was made at "
                             f"{plan.created_at:%Y-%m-%d %H:%M:%S} UTC; make a new plan (idsync plan {name})"
                         )
-                previous = await asyncio.to_thread(self.store.last_source_users, name)
-                guard = check(
+                # an undo reads no source: the empty-source guard has no read to judge
+                previous = None if undo_of else await asyncio.to_thread(self.store.last_source_users, name)
+                guard = with_customer_limits(check(
                     plan, profile.safety, allow_over_limit=allow_over_limit, previous_source_users=previous
-                )
+                ), plan, profile.safety)
                 links = {t: await asyncio.to_thread(self.store.links, name, t) for t in plan.queries}
-                run_id = await asyncio.to_thread(self.store.start_run, name, trigger)
-                prepared = _Prepared(plan, guard, links, {"verify_target": time.perf_counter() - started})
+                run_id = await asyncio.to_thread(
+                    functools.partial(self.store.start_run, name, trigger, undo_of=undo_of)
+                )
+                prepared = _Prepared(plan, guard, links, {"verify_target": time.perf_counter() - started},
+                                     customers=await self._saved_customers(name, profile, plan))
                 return await self._apply(name, run_id, prepared, None, targets)
 
     @asynccontextmanager
@@ -228,8 +254,9 @@ class Engine:
         disputes: list[Dispute] = list(desired.disputes)
         unsyncable: list[Unsyncable] = []
         limits: list[TargetLimit] = []
+        seats: list[SeatCount] = []
         # Every run records how long its connections' credentials have left (where the config states it).
-        notes = [e.describe() for e in expiries(self.config, [profile.source, *profile.targets])]
+        notes = [e.describe() for e in expiries(self.config, [profile.source, *connections_of(profile)])]
         queries: dict[str, StateQuery] = {}
         fingerprints: dict[str, str] = {}
         managed: dict[str, int] = {}
@@ -260,22 +287,84 @@ class Engine:
             notes.extend(result.notes)
             unsyncable.extend(result.unsyncable)
             limits.extend(result.limits)
+            seats.extend(result.seats)
             queries[target_name] = query
             fingerprints[target_name] = state_fingerprint(state)
             managed[target_name] = sum(1 for link in target_links.values() if link.active)
-        if len(unread) == len(profile.targets):
+        if profile.targets and len(unread) == len(profile.targets):
             first = next(o for o in outcomes if isinstance(o, ConnectorError))
             raise first
         timings["diff"] = diff_time
+        customers = None
+        if profile.service_desks is not None:
+            clock = time.perf_counter()
+            customers, problem = await self._customers(name, profile, snapshot, desired, targets, items)
+            if customers is not None:
+                items.extend(customers.diff.items)
+                notes.extend(customers.diff.notes)
+            if problem is not None:
+                unread[unread_label(profile.service_desks.connection)] = problem
+            timings["service_desks"] = time.perf_counter() - clock
 
         plan = _make_plan(name, snapshot, items, disputes, notes, queries, fingerprints, managed)
-        plan = replace(plan, unsyncable=tuple(unsyncable), unread_targets=unread, limits=tuple(limits))
+        plan = replace(plan, unsyncable=tuple(unsyncable), unread_targets=unread, limits=tuple(limits),
+                       seats=tuple(seats))
+        if profile.safety.over_seats == "hold_new_users" and not request.allow_over_limit:
+            plan = hold_new_users(plan)  # the users past a licence's last seat wait for the next run
         previous = (await asyncio.to_thread(self.store.last_source_users, name)
                     if not snapshot.single_user else None)
-        guard = check(
+        guard = with_customer_limits(check(
             plan, profile.safety, allow_over_limit=request.allow_over_limit, previous_source_users=previous
-        )
-        return _Prepared(plan, guard, links, timings, bookkeeping)
+        ), plan, profile.safety)
+        return _Prepared(plan, guard, links, timings, bookkeeping, customers)
+
+    async def _customers(
+        self, name: str, profile: Profile, snapshot: Snapshot, desired: DesiredState,
+        targets: Mapping[str, Target], items: Sequence[PlanItem],
+    ) -> tuple[CustomerRun | None, str | None]:
+        """The service-desk customer part of the plan, or why it could not be read (the rest of the
+        run goes on, as for an unreadable target)."""
+        assert profile.service_desks is not None
+        connection = profile.service_desks.connection
+        links = await asyncio.to_thread(self.store.customer_links, name, links_key(connection))
+        try:
+            return await plan_customers(profile, snapshot, desired, targets[connection], links, items), None
+        except (ConnectorError, ConfigError) as exc:
+            return None, f"{type(exc).__name__}: {exc}"
+
+    async def _saved_customers(self, name: str, profile: Profile, plan: Plan) -> CustomerRun | None:
+        """For `idsync apply`: the customer links the saved plan's outcomes update (nobody is
+        forgotten: a saved plan does not say who the rules still want)."""
+        if profile.service_desks is None:
+            return None
+        connection = profile.service_desks.connection
+        links = await asyncio.to_thread(self.store.customer_links, name, links_key(connection))
+        people = frozenset(links) | {
+            i.source_id for i in plan.items if i.target == connection and i.source_id
+        }
+        return CustomerRun(connection, links, CustomerDiff((), ()), people)
+
+    async def _save_customer_links(
+        self, name: str, prepared: _Prepared, results: Sequence[ItemResult], *, applied: bool
+    ) -> None:
+        run = prepared.customers
+        if run is None:
+            return
+        upserts, deletes = links_after(run, prepared.plan, results, applied)
+        if upserts or deletes:
+            await asyncio.to_thread(
+                self.store.save_customer_links, name, links_key(run.connection), upserts, deletes
+            )
+
+    async def _recover(self, name: str, targets: Mapping[str, Target]) -> ConnectorError | None:
+        """Finish what runs killed during apply left open (idsync.engine.recovery); the error of a
+        target it could not read, for the new run to end with (nothing is planned on a guess)."""
+        try:
+            await recover(self.store, name, targets)
+        except ConnectorError as exc:
+            return type(exc)(f"an interrupted earlier run could not be checked against the target, so "
+                             f"nothing is planned until it can: {exc}")
+        return None
 
     async def _finish(self, run_id: str, **fields: Any) -> None:
         """Close the run in history, off the event loop (a large run writes many item rows)."""
@@ -326,7 +415,10 @@ class Engine:
         for target_name, (found, gone) in prepared.bookkeeping.items():
             if found or gone:
                 await asyncio.to_thread(self.store.save_links, name, target_name, found, gone)
-        held = guard.refused_targets(list(plan.queries))
+        await self._save_customer_links(name, prepared, (), applied=False)
+        # every target with items, so a refusal naming no target also holds back a service-desk
+        # connection that is not one of the queried targets
+        held = guard.refused_targets(plan.targets())
         if guard.refused and set(held) >= {item.target for item in plan.items}:
             await self._finish(
                 run_id, status=RunStatus.REFUSED, plan=plan, results=(), timings=timings, error=guard.message
@@ -356,9 +448,14 @@ class Engine:
         # large run; freezing them keeps the cyclic GC from re-scanning them during apply's millions
         # of short-lived allocations (bench/sync_okta_jira.py, 2,000 users and 40,000 memberships:
         # initial sync 40.9 → 30.4 s, engine CPU 27.0 → 23.1 s).
+        # The items are written before the first write and each outcome as it happens, so a run
+        # killed now leaves its writes in history and the next start can finish its bookkeeping.
+        await asyncio.to_thread(self.store.begin_apply, run_id, plan)
         gc.freeze()
         try:
-            results = await apply_plan(plan, targets, self.progress, held=held, stop=stop)
+            async with OutcomeJournal(self.store, run_id) as journal:
+                results = await apply_plan(plan, targets, self.progress, held=held, stop=stop,
+                                           on_result=journal.tell)
         finally:
             gc.unfreeze()
         timings["apply"] = time.perf_counter() - clock
@@ -371,6 +468,7 @@ class Engine:
                 before.pop(source_id, None)
             upserts, removals = updated_links(plan.items, results, before, target_name)
             await asyncio.to_thread(self.store.save_links, name, target_name, upserts, removals)
+        await self._save_customer_links(name, prepared, results, applied=True)
         if stop is not None and stop.is_set():
             done = sum(1 for r in results if r.outcome is Outcome.APPLIED)
             stopped = (f"interrupted: idsync was stopping; {done} of {len(results)} items were applied, "
@@ -379,7 +477,8 @@ class Engine:
         failed = any(r.outcome is not Outcome.APPLIED for r in results) or problem is not None
         status = RunStatus.PARTIAL if failed else RunStatus.SUCCEEDED
         await self._finish(
-            run_id, status=status, plan=plan, results=results, timings=timings, error=problem
+            run_id, status=status, plan=plan, results=results, timings=timings, error=problem,
+            recorded=journal.recorded,
         )
         return RunReport(status, plan, guard, tuple(results), timings, run_id, error=problem)
 

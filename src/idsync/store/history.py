@@ -10,15 +10,16 @@ from __future__ import annotations
 import secrets
 import threading
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from itertools import islice
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy.engine import Connection, Engine
 
 from idsync.domain.plan import Change, ItemResult, Plan, PlanItem
+from idsync.domain.records import LeadRole
 from idsync.store.db import read_transaction, write_transaction
 from idsync.store.models import RunItemRow, RunRow
 from idsync.store.records import (
@@ -57,8 +58,10 @@ def new_run_id(started: datetime) -> str:
     return f"{started:%Y%m%d-%H%M%S}{started.microsecond // 1000:03d}-{secrets.token_hex(2)}"
 
 
-def start_run(engine: Engine, profile: str, trigger: str, *, dry_run: bool = False) -> str:
-    """Record that a run began; returns its id."""
+def start_run(
+    engine: Engine, profile: str, trigger: str, *, dry_run: bool = False, undo_of: str | None = None
+) -> str:
+    """Record that a run began; returns its id. `undo_of`: the run an `idsync undo` run reverses."""
     now = _start_time()
     run_id = new_run_id(now)
     with write_transaction(engine) as connection:
@@ -77,6 +80,7 @@ def start_run(engine: Engine, profile: str, trigger: str, *, dry_run: bool = Fal
                 notes=[],
                 disputes=[],
                 managed_users={},
+                undo_of=undo_of,
             )
         )
     return run_id
@@ -91,8 +95,11 @@ def finish_run(
     results: Sequence[ItemResult],
     timings: Mapping[str, float],
     error: str | None = None,
+    recorded: Collection[int] | None = None,
 ) -> None:
-    """Record how a run ended: status, plan header, every item with its outcome, counts, timings."""
+    """Record how a run ended: status, plan header, every item with its outcome, counts, timings.
+    `recorded`: the run's items were written by `begin_apply` and these indices' outcomes by
+    `record_outcomes` as they happened; only the other results are written now."""
     final = RunStatus.finished(status)
     items = plan.items if plan is not None else ()
     by_index: dict[int, ItemResult] = {}
@@ -115,20 +122,7 @@ def finish_run(
         "timings": {str(name): float(seconds) for name, seconds in timings.items()},
     }
     if plan is not None:
-        header |= {
-            "source": plan.source,
-            "scope": plan.scope,
-            "source_users": plan.source_users,
-            "source_groups": plan.source_groups,
-            "plan_created_at": plan.created_at,
-            "single_user": plan.single_user,
-            "notes": list(plan.notes),
-            "disputes": [
-                {"username": d.username, "source_ids": list(d.source_ids), "detail": d.detail}
-                for d in plan.disputes
-            ],
-            "managed_users": dict(plan.managed_users),
-        }
+        header |= _plan_header(plan)
     with write_transaction(engine) as connection:
         current = connection.execute(select(RunRow.status).where(RunRow.id == run_id)).scalar_one_or_none()
         if current is None:
@@ -136,13 +130,69 @@ def finish_run(
         if current != RunStatus.RUNNING:
             raise ValueError(f"run {run_id!r} already finished with status {current!r}; it cannot end twice")
         connection.execute(update(RunRow).where(RunRow.id == run_id).values(**header))
+        if recorded is not None:
+            _update_outcomes(connection, run_id, [r for r in results if r.index not in recorded])
+            return
         # in slices: all rows of a 210,000-item run as one list of dicts held ~320 MB at once
         rows = _item_rows(run_id, items, by_index)
         while chunk := list(islice(rows, _ROWS_PER_INSERT)):
             connection.execute(insert(_ITEMS), chunk)
 
 
+def begin_apply(engine: Engine, run_id: str, plan: Plan) -> None:
+    """Before the first write: record the plan's header and every item (outcome "planned"), so a run
+    killed during apply leaves in history what it meant to do; `record_outcomes` then writes each
+    outcome as it happens. The items are also the run's intents: after a crash, recovery
+    (idsync.engine.recovery) reads the target for those with no outcome yet."""
+    header = {**_plan_header(plan), "item_count": len(plan.items),
+              "counts_by_action": dict(Counter(item.action.value for item in plan.items))}
+    with write_transaction(engine) as connection:
+        connection.execute(update(RunRow).where(RunRow.id == run_id).values(**header))
+        rows = _item_rows(run_id, plan.items, {})
+        while chunk := list(islice(rows, _ROWS_PER_INSERT)):
+            connection.execute(insert(_ITEMS), chunk)
+
+
+def record_outcomes(engine: Engine, run_id: str, results: Sequence[ItemResult]) -> None:
+    """Write item outcomes of a run in progress (batched by the caller), in one transaction."""
+    if results:
+        with write_transaction(engine) as connection:
+            _update_outcomes(connection, run_id, results)
+
+
+def _update_outcomes(connection: Connection, run_id: str, results: Sequence[ItemResult]) -> None:
+    if not results:
+        return
+    statement = update(_ITEMS).where(
+        _ITEMS.c.run_id == bindparam("b_run"), _ITEMS.c.idx == bindparam("b_idx")
+    ).values(outcome=bindparam("b_outcome"), error=bindparam("b_error"),
+             target_key=bindparam("b_key"), attempts=bindparam("b_attempts"),
+             duration_ms=bindparam("b_ms"))
+    rows = ({"b_run": run_id, "b_idx": r.index, "b_outcome": r.outcome.value, "b_error": r.error,
+             "b_key": r.target_key, "b_attempts": r.attempts, "b_ms": r.duration_ms} for r in results)
+    while chunk := list(islice(rows, _ROWS_PER_INSERT)):
+        connection.execute(statement, chunk)
+
+
 _ROWS_PER_INSERT = 2000
+
+
+def _plan_header(plan: Plan) -> dict[str, Any]:
+    """The run row's columns that come from its plan."""
+    return {
+        "source": plan.source,
+        "scope": plan.scope,
+        "source_users": plan.source_users,
+        "source_groups": plan.source_groups,
+        "plan_created_at": plan.created_at,
+        "single_user": plan.single_user,
+        "notes": list(plan.notes),
+        "disputes": [
+            {"username": d.username, "source_ids": list(d.source_ids), "detail": d.detail}
+            for d in plan.disputes
+        ],
+        "managed_users": dict(plan.managed_users),
+    }
 
 
 def _item_rows(
@@ -170,33 +220,17 @@ def _item_rows(
             "target_key": found.target_key if found else None,
             "attempts": found.attempts if found else 0,
             "duration_ms": found.duration_ms if found else 0.0,
+            "lead": _lead_row(item.lead),
+            "fingerprint": item.fingerprint,
+            "grants": list(item.grants) if item.grants else None,
         }
 
 
-def mark_interrupted(engine: Engine, profile: str) -> list[str]:
-    """Mark the profile's runs still "running" as failed (interrupted) and return their ids.
-
-    Call it only while holding the profile lock: then no run of the profile can still be going, and a
-    "running" row is what a killed process left behind.
-    """
-    now = datetime.now(UTC)
-    with write_transaction(engine) as connection:
-        ids = list(
-            connection.execute(
-                select(RunRow.id).where(RunRow.profile == profile, RunRow.status == RunStatus.RUNNING.value)
-            ).scalars()
-        )
-        if ids:
-            connection.execute(
-                update(RunRow)
-                .where(RunRow.id.in_(ids))
-                .values(
-                    status=RunStatus.FAILED.value,
-                    finished_at=now,
-                    error="interrupted: the process running it ended before recording how it finished",
-                )
-            )
-    return ids
+def _lead_row(lead: LeadRole | None) -> dict[str, str] | None:
+    """The lead role of a HAND_OVER_LEAD item as stored (what `idsync undo` hands back)."""
+    if lead is None:
+        return None
+    return {"kind": lead.kind, "id": lead.id, "name": lead.name, "lead": lead.lead}
 
 
 _SUMMARY_COLUMNS = (
@@ -238,6 +272,7 @@ def get_run(engine: Engine, run_id: str) -> RunDetail:
         RunRow.notes,
         RunRow.disputes,
         RunRow.managed_users,
+        RunRow.undo_of,
     )
     with read_transaction(engine) as connection:
         row = connection.execute(select(*_SUMMARY_COLUMNS, *extra).where(RunRow.id == run_id)).one_or_none()
@@ -249,7 +284,7 @@ def get_run(engine: Engine, run_id: str) -> RunDetail:
         items = tuple(_item(tuple(item)) for item in item_rows)
     base = len(_SUMMARY_COLUMNS)
     values: tuple[Any, ...] = tuple(row)
-    plan_created_at, single_user, timings, notes, disputes, managed_users = values[base:]
+    plan_created_at, single_user, timings, notes, disputes, managed_users, undo_of = values[base:]
     return RunDetail(
         summary=_summary(values[:base]),
         plan_created_at=plan_created_at,
@@ -259,6 +294,7 @@ def get_run(engine: Engine, run_id: str) -> RunDetail:
         disputes=tuple(disputes or ()),
         managed_users=dict(managed_users or {}),
         items=items,
+        undo_of=undo_of,
     )
 
 
@@ -309,6 +345,7 @@ def _summary(row: Sequence[Any]) -> RunSummary:
 _ITEM_FIELDS = (
     "idx", "action", "target", "subject", "user", "user_key", "source_id", "group", "new_lead",
     "reason_rule", "reason_detail", "changes", "outcome", "error", "target_key", "attempts", "duration_ms",
+    "lead",
 )  # fmt: skip
 _ITEM_COLUMNS = tuple(_ITEMS.c[name] for name in _ITEM_FIELDS)
 
@@ -316,7 +353,7 @@ _ITEM_COLUMNS = tuple(_ITEMS.c[name] for name in _ITEM_FIELDS)
 def _item(row: tuple[Any, ...]) -> RunItemRecord:
     """A RunItemRecord from a row of `_ITEM_COLUMNS` (positional: 20,000 items load twice as fast)."""
     (index, action, target, subject, user, user_key, source_id, group, new_lead, rule, detail, changes,
-     outcome, error, target_key, attempts, duration_ms) = row  # fmt: skip
+     outcome, error, target_key, attempts, duration_ms, lead) = row  # fmt: skip
     return RunItemRecord(
         index=index,
         action=action,
@@ -335,4 +372,5 @@ def _item(row: tuple[Any, ...]) -> RunItemRecord:
         target_key=target_key,
         attempts=attempts,
         duration_ms=duration_ms,
+        lead=LeadRole(lead["kind"], lead["id"], lead["name"], lead["lead"]) if lead else None,
     )

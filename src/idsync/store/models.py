@@ -87,6 +87,8 @@ class RunRow(Base):
     notes: Mapped[list[str]] = mapped_column(JSON, default=list)
     disputes: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     managed_users: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    undo_of: Mapped[str | None] = mapped_column(String(40))
+    """For a run of `idsync undo`: the id of the run it reverses."""
 
 
 class RunItemRow(Base):
@@ -114,6 +116,13 @@ class RunItemRow(Base):
     target_key: Mapped[str | None] = mapped_column(String)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     duration_ms: Mapped[float] = mapped_column(Float, default=0.0)
+    lead: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    """HAND_OVER_LEAD: the role handed over ({"kind", "id", "name", "lead": the lead before}), so
+    `idsync undo` can hand it back."""
+    fingerprint: Mapped[str | None] = mapped_column(String)
+    """The item's user fingerprint (see PlanItem): with `grants`, what recovery needs to write the
+    links of a run that was killed during apply, as the run itself would have at its end."""
+    grants: Mapped[list[str] | None] = mapped_column(JSON)
 
 
 class LockRow(Base):
@@ -252,3 +261,30 @@ class ScheduleSlotRow(Base):
     claimed_by: Mapped[str] = mapped_column(String)
     claimed_at: Mapped[datetime]
     run_id: Mapped[str | None] = mapped_column(String(40))
+
+
+# --- the admin UI: local admin accounts, the server's own keys -------------------------------------
+
+
+class AdminAccountRow(Base):
+    """A local admin of the web UI (`idsync admin add NAME`); only the argon2id hash of the password
+    is kept."""
+
+    __tablename__ = "admin_accounts"
+
+    name: Mapped[str] = mapped_column(String, primary_key=True)
+    password_hash: Mapped[str] = mapped_column(String)
+    created_at: Mapped[datetime]
+    password_changed_at: Mapped[datetime]
+    last_login_at: Mapped[datetime | None]
+
+
+class ServerKeyRow(Base):
+    """A key the server generates once and every replica shares, e.g. the one that signs the admin
+    UI's session cookies (so a session made by one replica is valid on the others)."""
+
+    __tablename__ = "server_keys"
+
+    name: Mapped[str] = mapped_column(String, primary_key=True)
+    value: Mapped[str] = mapped_column(String)
+    created_at: Mapped[datetime]

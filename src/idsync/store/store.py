@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import timedelta
 
 from sqlalchemy.engine import Engine
 
+from idsync.domain.customers import CustomerLink
 from idsync.domain.plan import ItemResult, Plan
 from idsync.domain.records import CachedGroup, Link
-from idsync.store import group_cache, history, links, locks
+from idsync.store import customers, group_cache, history, journal, links, locks
 from idsync.store.db import create_store_engine, migrate, safe_url
 from idsync.store.records import RunDetail, RunSummary
 
@@ -64,6 +65,16 @@ class Store:
         """Upsert links and delete those of `removals` (source ids) in one transaction."""
         links.save_links(self.engine, profile, target, upserts, removals)
 
+    def customer_links(self, profile: str, key: str) -> dict[str, CustomerLink]:
+        """The service-desk customer links of one profile (`key`: engine.customers.links_key)."""
+        return customers.load_customer_links(self.engine, profile, key)
+
+    def save_customer_links(
+        self, profile: str, key: str, upserts: Iterable[CustomerLink], removals: Iterable[str]
+    ) -> None:
+        """Upsert customer links and delete those of `removals` (source ids) in one transaction."""
+        customers.save_customer_links(self.engine, profile, key, upserts, removals)
+
     # --- Okta group-membership cache ------------------------------------------------------------
 
     def group_members_cache(self, connection: str) -> dict[str, CachedGroup]:
@@ -82,9 +93,12 @@ class Store:
 
     # --- history ----------------------------------------------------------------------------------
 
-    def start_run(self, profile: str, trigger: str, *, dry_run: bool = False) -> str:
-        """Record the start of a run; returns its short, time-sortable id."""
-        return history.start_run(self.engine, profile, trigger, dry_run=dry_run)
+    def start_run(
+        self, profile: str, trigger: str, *, dry_run: bool = False, undo_of: str | None = None
+    ) -> str:
+        """Record the start of a run (`undo_of`: the run an undo reverses); returns its short,
+        time-sortable id."""
+        return history.start_run(self.engine, profile, trigger, dry_run=dry_run, undo_of=undo_of)
 
     def finish_run(
         self,
@@ -95,11 +109,33 @@ class Store:
         results: Sequence[ItemResult],
         timings: Mapping[str, float],
         error: str | None = None,
+        recorded: Collection[int] | None = None,
     ) -> None:
         """Record how a run ended with every item and its outcome (see `history.finish_run`)."""
         history.finish_run(
-            self.engine, run_id, status=status, plan=plan, results=results, timings=timings, error=error
+            self.engine, run_id, status=status, plan=plan, results=results, timings=timings, error=error,
+            recorded=recorded,
         )
+
+    def begin_apply(self, run_id: str, plan: Plan) -> None:
+        """Record a run's plan and items before its first write (see `history.begin_apply`)."""
+        history.begin_apply(self.engine, run_id, plan)
+
+    def record_outcomes(self, run_id: str, results: Sequence[ItemResult]) -> None:
+        """Write outcomes of a run in progress as they happen."""
+        history.record_outcomes(self.engine, run_id, results)
+
+    def unfinished_runs(self, profile: str) -> list[str]:
+        """Runs a killed process left "running" (call only while holding the profile lock)."""
+        return journal.unfinished_runs(self.engine, profile)
+
+    def run_journal(self, run_id: str) -> journal.Journal:
+        """An unfinished run's items and recorded outcomes."""
+        return journal.load_journal(self.engine, run_id)
+
+    def close_interrupted(self, record: journal.Journal, resolved: Sequence[ItemResult], why: str) -> None:
+        """End an unfinished run as interrupted, with what recovery found out."""
+        journal.close_interrupted(self.engine, record, resolved, why)
 
     def runs(self, profile: str | None = None, limit: int = 20) -> list[RunSummary]:
         """The most recent runs, newest first."""
@@ -112,10 +148,6 @@ class Store:
     def last_source_users(self, profile: str) -> int | None:
         """Source user count of the profile's last completed non-dry run."""
         return history.last_source_users(self.engine, profile)
-
-    def mark_interrupted(self, profile: str) -> list[str]:
-        """Mark runs a killed process left "running" as failed; call only while holding the lock."""
-        return history.mark_interrupted(self.engine, profile)
 
     # --- locks ------------------------------------------------------------------------------------
 
