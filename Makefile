@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 # Evaluated at each use, so it finds the uv that `bootstrap` has just installed.
 UV = $(shell command -v uv 2>/dev/null || { [ -x "$(HOME)/.local/bin/uv" ] && echo "$(HOME)/.local/bin/uv"; } || echo python3 -m uv)
-DEB_PACKAGES := libldap2-dev libsasl2-dev slapd ldap-utils postgresql
+DEB_PACKAGES := libldap2-dev libsasl2-dev slapd ldap-utils postgresql chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: demo test lint bootstrap deps debs
@@ -14,7 +14,7 @@ demo: deps
 test: deps
 	$(UV) run ruff check src tests bench
 	$(UV) run mypy
-	$(UV) run pytest -q -p no:cacheprovider -n 2
+	$(UV) run pytest -q -p no:cacheprovider -n 4
 
 lint: deps
 	$(UV) run ruff check src tests bench
@@ -28,7 +28,8 @@ bootstrap:
 	  python3 -m pip install --quiet uv || python3 -m pip install --quiet --user uv || \
 	  python3 -m pip install --quiet --break-system-packages uv
 
-# Debian packages: headers for python-ldap, slapd for the LDAP tests, PostgreSQL for the store tests.
+# Debian packages: headers for python-ldap, slapd for the LDAP tests, PostgreSQL for the store tests,
+# Chromium for the admin UI tests (Playwright drives it; its own browser download is not used).
 debs:
 	@missing=""; for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \

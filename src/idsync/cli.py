@@ -43,6 +43,11 @@ api_token_app = typer.Typer(
 )
 api_app.add_typer(api_token_app, name="token")
 app.add_typer(api_app, name="api")
+admin_app = typer.Typer(
+    help="Local admin accounts of the web UI (/ui): passwords kept only as argon2id hashes.",
+    no_args_is_help=True,
+)
+app.add_typer(admin_app, name="admin")
 
 out = Console()
 err = Console(stderr=True)
@@ -254,6 +259,42 @@ def apply(
 
 
 @app.command()
+def undo(
+    run_id: Annotated[str, typer.Argument(help="The run to undo (idsync history lists them).")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the undo; change nothing.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Don't ask for confirmation.")] = False,
+    allow_over_limit: Annotated[
+        bool, typer.Option("--allow-over-limit", help="Apply even above safety limits.")
+    ] = False,
+    full: Annotated[bool, typer.Option("--full", help="List every item of the plan.")] = False,
+    config: ConfigOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Undo a run: apply the inverse of what it changed (created users are deactivated, not deleted).
+    Items changed since the run are refused and named (exit 1)."""
+    from idsync.console.undo_view import render_undo
+    from idsync.service.undo import UndoResult, apply_undo, prepare_undo
+
+    with _context(config) as ctx:
+        with _bars(json_output) as progress:
+            prepared = _run(prepare_undo(ctx, run_id, allow_over_limit=allow_over_limit, progress=progress))
+        go = not dry_run and not prepared.plan.empty
+        if not json_output:
+            render_undo(out, prepared, full=full, guard=not go)
+        if go and not yes and not json_output and sys.stdin.isatty() and not prepared.guard.refused:
+            go = typer.confirm("Apply this undo?", default=False)
+        result = UndoResult(prepared)
+        if go:
+            with _bars(json_output) as progress:
+                result = _run(apply_undo(ctx, prepared, allow_over_limit=allow_over_limit, progress=progress))
+    if json_output:
+        _print_json(result.to_dict())
+    elif result.applied is not None:
+        _report(result.applied, False, show_plan=False)
+    raise typer.Exit(result.exit_code)
+
+
+@app.command()
 def sync(
     profile: ProfileArg = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan; change nothing.")] = False,
@@ -402,9 +443,10 @@ def serve(
     port: Annotated[int | None, typer.Option("--port", help="Port (default: server.port).")] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Serve the REST API at /api/v1, SCIM 2.0 at /scim/v2/<connection>/ and 1.1 at
-    /scim/v1/<connection>/ for every scim_inbound connection, plus /healthz; every accepted push is
-    provisioned into the profile's targets."""
+    """Serve the admin web UI at /ui (admins: idsync admin add), the REST API at /api/v1, SCIM 2.0 at
+    /scim/v2/<connection>/ and 1.1 at /scim/v1/<connection>/ for every scim_inbound connection, plus
+    /healthz; every accepted push is provisioned into the profile's targets."""
+    from idsync.config.loader import config_path
     from idsync.config.model import ServerSettings
     from idsync.server.app import scim_connections
     from idsync.server.runner import serve as run_server
@@ -419,7 +461,8 @@ def serve(
         base = f"http://{listen_host}:{listen_port}/scim"
         err.print(f"SCIM inbox {name}: {base}/v2/{name}/ (1.1: {base}/v1/{name}/)")
     err.print(f"REST API: http://{listen_host}:{listen_port}/api/v1/ (OpenAPI: /api/v1/openapi.json)")
-    run_server(cfg, listen_host, listen_port)
+    err.print(f"Admin UI: http://{listen_host}:{listen_port}/ui/ (admins: idsync admin add NAME)")
+    run_server(cfg, listen_host, listen_port, config_path(config).resolve())
 
 
 @scim_app.command("token")
@@ -484,6 +527,60 @@ def api_token_revoke(
     with _store(config) as store, _errors():
         revoke_api_token(store, name)
     out.print(f"API token {name!r} revoked", highlight=False)
+
+
+@admin_app.command("add")
+def admin_add(
+    name: Annotated[str, typer.Argument(help="The admin's login name, e.g. alice.")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from the first line of stdin.")
+    ] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Add a local admin of the web UI; asks for the password twice (or reads it with --password-stdin)."""
+    from idsync.service.admins import MIN_PASSWORD_LENGTH, add_admin
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt(
+            f"Password for {name} (at least {MIN_PASSWORD_LENGTH} characters)",
+            hide_input=True, confirmation_prompt=True,
+        )  # fmt: skip
+    with _store(config) as store, _errors():
+        add_admin(store, name, password)
+    out.print(f"admin {name!r} added; log in at /ui/ on idsync serve", highlight=False)
+
+
+@admin_app.command("list")
+def admin_list(config: ConfigOption = None, json_output: JsonOption = False) -> None:
+    """List the web UI's admins (names and dates; never a password or hash)."""
+    from idsync.service.admins import list_admins
+
+    with _store(config) as store:
+        found = list_admins(store)
+    if json_output:
+        _print_json([admin.to_dict() for admin in found])
+        return
+    if not found:
+        out.print("no admins; add one with: idsync admin add NAME")
+    for admin in found:
+        last = f"{admin.last_login_at:%Y-%m-%d %H:%M} UTC" if admin.last_login_at else "never"
+        added = f"{admin.created_at:%Y-%m-%d %H:%M} UTC"
+        out.print(f"{admin.name}  added {added} · last login {last}", highlight=False)
+
+
+@admin_app.command("remove")
+def admin_remove(
+    name: Annotated[str, typer.Argument(help="The admin to remove (idsync admin list).")],
+    config: ConfigOption = None,
+) -> None:
+    """Remove a web UI admin; their open sessions end within seconds."""
+    from idsync.service.admins import remove_admin
+
+    with _store(config) as store, _errors():
+        remove_admin(store, name)
+    out.print(f"admin {name!r} removed", highlight=False)
 
 
 def _register_sandbox() -> None:

@@ -6,12 +6,13 @@
 /api/v1/...                  the REST API (bearer API tokens; OpenAPI at /api/v1/openapi.json)
 /hooks/okta/<connection>     Okta Event Hooks for every okta connection with event_hooks
 /metrics                     Prometheus metrics (idsync.metrics)
-(later: /ui/... — the admin UI)
+/ui/...                      the admin web UI (local admin login; idsync.server.ui)
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import cast
 
 from sqlalchemy import text
@@ -27,12 +28,15 @@ from idsync.config.model import IdsyncConfig
 from idsync.server.api import PREFIX as API_PREFIX
 from idsync.server.api import create_api
 from idsync.server.hooks import hook_routes
+from idsync.server.ui import PREFIX as UI_PREFIX
+from idsync.server.ui import create_ui
 from idsync.service.context import Context
 from idsync.service.hooks import OktaHooks
 from idsync.sources.scim.endpoint import OnWrite, ScimEndpoint
 from idsync.sources.scim.provider import inbox_provider
 from idsync.sources.scim.storage import InboxStorage
 from idsync.sources.scim.storage_async import AsyncInboxStorage
+from idsync.sources.scim.wire import ScimMount
 from idsync.store import Store
 
 
@@ -59,9 +63,11 @@ def create_app(
     on_write: dict[str, OnWrite] | None = None,
     lifespan: Lifespan[Starlette] | None = None,
     hooks: OktaHooks | None = None,
+    config_path: Path | None = None,
 ) -> tuple[Starlette, ServerParts]:
     """The ASGI app for `config`, serving over `store`; `on_write[connection]` hears accepted writes;
-    `lifespan` runs beside the server (`idsync serve` runs the scheduler in it)."""
+    `lifespan` runs beside the server (`idsync serve` runs the scheduler in it); `config_path` is the
+    file `config` came from (the admin UI shows and edits it)."""
     parts = ServerParts(config, store)
     provider = inbox_provider()
     routes: list[BaseRoute] = [Route("/healthz", _healthz(store), methods=["GET"])]
@@ -79,8 +85,10 @@ def create_app(
                 on_write=hook,
             )
             parts.endpoints[f"{version}/{name}"] = endpoint
-            routes.append(Mount(f"/scim/{version}/{name}", app=cast(ASGIApp, endpoint)))
-    routes.append(Mount(API_PREFIX, app=create_api(Context(config, store, own_loop=True))))  # the REST API
+            routes.append(ScimMount(f"/scim/{version}/{name}", app=cast(ASGIApp, endpoint)))
+    ctx = Context(config, store, config_path, own_loop=True)
+    routes.append(Mount(API_PREFIX, app=create_api(ctx)))  # the REST API
+    routes.append(Mount(UI_PREFIX, app=create_ui(ctx, config_path=config_path)))  # the admin web UI
     # Okta Event Hooks and /metrics (metric labels name the connections of this config)
     parts.hooks = hooks or OktaHooks(config, store)
     routes.extend(hook_routes(parts.hooks))

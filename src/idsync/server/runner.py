@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+from pathlib import Path
 from types import FrameType
 
 from starlette.applications import Starlette
@@ -18,7 +19,11 @@ from idsync.store import Store
 
 
 def build(
-    config: IdsyncConfig, store: Store, provisioner: Provisioner | None = None, hooks: OktaHooks | None = None
+    config: IdsyncConfig,
+    store: Store,
+    provisioner: Provisioner | None = None,
+    hooks: OktaHooks | None = None,
+    config_path: Path | None = None,
 ) -> tuple[Starlette, ServerParts]:
     """The app with every scim_inbound mount feeding the provisioner, and the Okta Event Hooks feeding
     `hooks` (each is made when not given)."""
@@ -29,7 +34,9 @@ def build(
     scheduled = scheduler.lifespan(
         Context(config, store, own_loop=True), stop_grace=settings.stop_grace_seconds, isolate=True
     )
-    return create_app(config, store, on_write=on_write, lifespan=scheduled, hooks=hooks)
+    return create_app(
+        config, store, on_write=on_write, lifespan=scheduled, hooks=hooks, config_path=config_path
+    )
 
 
 class _Stopped(Exception):
@@ -40,7 +47,7 @@ def _stop(signum: int, frame: FrameType | None) -> None:
     raise _Stopped(signal.Signals(signum).name)
 
 
-def serve(config: IdsyncConfig, host: str, port: int) -> None:
+def serve(config: IdsyncConfig, host: str, port: int, config_path: Path | None = None) -> None:
     """Serve until SIGTERM or Ctrl-C (uvicorn on uvloop), then return normally (exit status 0).
 
     uvicorn handles both signals while it serves (it stops accepting, finishes the requests in flight
@@ -54,7 +61,7 @@ def serve(config: IdsyncConfig, host: str, port: int) -> None:
     previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         with Store.open(config.database) as store:
-            app, _parts = build(config, store)
+            app, _parts = build(config, store, config_path=config_path)
             run(app, host, port)  # lifespan on: the scheduler starts and stops with the server
     except _Stopped:
         pass

@@ -7,13 +7,23 @@ are checked here, so a typo is an error that lists the valid values instead of a
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from idsync.domain.plan import Action, Outcome
 from idsync.service.errors import NotFound, UnknownName
 from idsync.service.results import RunPage, RunView
 from idsync.service.runs import Trigger
 from idsync.store import Store
-from idsync.store.records import PLANNED, RunDetail, RunNotFound, RunStatus
-from idsync.store.run_search import ItemFilter, RunFilter, run_header, search_items, search_runs
+from idsync.store.records import PLANNED, RunDetail, RunItemRecord, RunNotFound, RunStatus, RunSummary
+from idsync.store.run_search import (
+    ItemFilter,
+    RunFilter,
+    run_header,
+    search_items,
+    search_person,
+    search_runs,
+)
 
 MAX_LIMIT = 1000
 """The most runs or items one page may hold."""
@@ -47,15 +57,24 @@ def list_runs(
     limit: int = 20,
     cursor: str | None = None,
     profiles: tuple[str, ...] | None = None,
+    started_after: datetime | None = None,
+    started_before: datetime | None = None,
 ) -> RunPage:
-    """One page of runs, newest first. `profiles`, when given, are the valid profile names."""
+    """One page of runs, newest first (started in [`started_after`, `started_before`) when given).
+    `profiles`, when given, are the valid profile names."""
     if profiles is not None:
         _one_of("profile", profile, profiles)
+    for field, moment in (("started_after", started_after), ("started_before", started_before)):
+        if moment is not None and moment.tzinfo is None:
+            message = f"{field}: {moment.isoformat()} has no time zone; give one (e.g. UTC)"
+            raise UnknownName(field, moment.isoformat(), (), message=message)
     where = RunFilter(
         profile=profile,
         trigger=_one_of("trigger", trigger, TRIGGERS),
         status=_one_of("status", status, STATUSES),
         user=user,
+        started_after=started_after,
+        started_before=started_before,
     )
     try:
         runs, following = search_runs(store.engine, where, limit=_limit("limit", limit), cursor=cursor)
@@ -73,12 +92,14 @@ def run_view(
     outcome: str | None = None,
     action: str | None = None,
     user: str | None = None,
+    group: str | None = None,
     limit: int = 100,
     offset: int = 0,
 ) -> RunView:
     """One run and one page of its items in plan order."""
     where = ItemFilter(
-        outcome=_one_of("outcome", outcome, OUTCOMES), action=_one_of("action", action, ACTIONS), user=user
+        outcome=_one_of("outcome", outcome, OUTCOMES), action=_one_of("action", action, ACTIONS), user=user,
+        group=group,
     )
     if offset < 0:
         message = f"offset: {offset} is negative; valid: 0 or more"
@@ -99,3 +120,47 @@ def run_detail(store: Store, run_id: str) -> RunDetail:
         return store.run(run_id)
     except RunNotFound as exc:
         raise NotFound("run_id", str(exc)) from None
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEntry:
+    """One run that touched a person, with the items that name them (what was done and why)."""
+
+    run: RunSummary
+    items: tuple[RunItemRecord, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Timeline:
+    """A person across runs, newest first ("why is Jane in this group?"); `truncated` when more items
+    matched than were read."""
+
+    user: str
+    entries: tuple[TimelineEntry, ...]
+    truncated: bool
+
+    def groups(self) -> dict[str, RunItemRecord]:
+        """Each group the person was last added to or removed from, with that item."""
+        latest: dict[str, RunItemRecord] = {}
+        for entry in self.entries:
+            for item in entry.items:
+                if item.group is not None and item.group not in latest:
+                    latest[item.group] = item
+        return latest
+
+
+def person_timeline(
+    store: Store, user: str, *, profile: str | None = None, limit: int = 500
+) -> Timeline:
+    """Every recorded item naming `user` (target username or source id), grouped by run, newest first,
+    at most `limit` items."""
+    if not user.strip():
+        raise UnknownName("user", user, (), message="user: give a target username or a source user id")
+    found, truncated = search_person(store.engine, user, profile=profile, limit=_limit("limit", limit))
+    entries: list[TimelineEntry] = []
+    for run, item in found:
+        if entries and entries[-1].run.id == run.id:
+            entries[-1] = TimelineEntry(run, (*entries[-1].items, item))
+        else:
+            entries.append(TimelineEntry(run, (item,)))
+    return Timeline(user, tuple(entries), truncated)

@@ -9,6 +9,8 @@ over a limit is refused (status refused) unless `allow_over_limit` is given.
 from __future__ import annotations
 
 import asyncio
+import threading
+from collections import OrderedDict
 
 from idsync.domain.plan import Plan
 from idsync.domain.progress import NO_PROGRESS, Progress
@@ -39,6 +41,7 @@ async def make_plan(
     plan_id = None
     if keep and report.plan is not None:
         plan_id = await asyncio.to_thread(stored.save, ctx.store.engine, report.plan)
+        _PARSED.remember(plan_id, report.plan)
     return PlanResult(report, plan_id)
 
 
@@ -96,8 +99,46 @@ async def apply_plan(
     return RunResult(report)
 
 
+PARSED_PLANS = 8
+"""Stored plans kept parsed in memory (see `_ParsedPlans`)."""
+
+
+class _ParsedPlans:
+    """The last few stored plans parsed, by id. A stored plan's body never changes, so a reviewer who
+    opens a 20,000-item plan again (or applies it) does not wait for its JSON to be parsed again (about
+    half a second at that size); whether it was applied is always read from the store."""
+
+    def __init__(self, size: int = PARSED_PLANS) -> None:
+        self._size = size
+        self._lock = threading.Lock()
+        self._plans: OrderedDict[str, Plan] = OrderedDict()
+
+    def remember(self, plan_id: str, plan: Plan) -> None:
+        with self._lock:
+            self._plans[plan_id] = plan
+            self._plans.move_to_end(plan_id)
+            while len(self._plans) > self._size:
+                self._plans.popitem(last=False)
+
+    def get(self, plan_id: str) -> Plan | None:
+        with self._lock:
+            found = self._plans.get(plan_id)
+            if found is not None:
+                self._plans.move_to_end(plan_id)
+            return found
+
+
+_PARSED = _ParsedPlans()
+
+
 def _load(ctx: Context, plan_id: str) -> stored.StoredPlanRecord:
     try:
-        return stored.load(ctx.store.engine, plan_id)
+        plan = _PARSED.get(plan_id)
+        if plan is not None:
+            profile, created_at, applied_run_id = stored.header(ctx.store.engine, plan_id)
+            return stored.StoredPlanRecord(plan_id, profile, created_at, plan, applied_run_id)
+        record = stored.load(ctx.store.engine, plan_id)
     except PlanNotFound as exc:
         raise NotFound("plan_id", str(exc)) from None
+    _PARSED.remember(plan_id, record.plan)
+    return record

@@ -34,6 +34,10 @@ class Trigger(StrEnum):
     SCIM = "scim"
     DEMO = "demo"
     MANUAL = "manual"
+    UI = "ui"
+    """The admin web UI (Synchronize, Test sync)."""
+    UNDO = "undo"
+    """`idsync undo RUN_ID` and `POST /api/v1/runs/{id}/undo`: the inverse of a recorded run."""
 
 
 async def sync(

@@ -109,3 +109,9 @@ def issue_scim_token(ctx: Context, connection: str, *, rotate: bool = False) -> 
 def revoke_scim_token(ctx: Context, connection: str) -> bool:
     """Remove the SCIM inbox's token (its pushes get 401); False when it had none."""
     return scim_tokens.revoke(ctx.store.engine, _scim_connection(ctx, connection))
+
+
+def scim_token_states(ctx: Context) -> dict[str, bool]:
+    """Whether each scim_inbound connection has a token, by connection name (never the token)."""
+    inbound = sorted(n for n, c in ctx.config.connections.items() if isinstance(c, ScimInboundConnection))
+    return {name: scim_tokens.stored_hash(ctx.store.engine, name) is not None for name in inbound}

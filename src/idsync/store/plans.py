@@ -70,6 +70,17 @@ def load(engine: Engine, plan_id: str) -> StoredPlanRecord:
     return StoredPlanRecord(row[0], row[1], row[2], Plan.from_json(row[3]), row[4])
 
 
+def header(engine: Engine, plan_id: str) -> tuple[str, datetime, str | None]:
+    """Profile, creation time and applying run of stored plan `plan_id`, without its body (a stored
+    plan's body never changes, so a reader that parsed it once needs only these); raises PlanNotFound."""
+    columns = (StoredPlanRow.profile, StoredPlanRow.created_at, StoredPlanRow.applied_run_id)
+    with read_transaction(engine) as conn:
+        row = conn.execute(select(*columns).where(StoredPlanRow.id == plan_id)).one_or_none()
+    if row is None:
+        raise PlanNotFound(plan_id)
+    return row[0], row[1], row[2]
+
+
 def mark_applied(engine: Engine, plan_id: str, run_id: str) -> None:
     """Record the run that applied the plan."""
     with write_transaction(engine) as conn:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import Table, and_, exists, func, or_, select
 from sqlalchemy.engine import Engine
@@ -36,6 +37,10 @@ class RunFilter:
     trigger: str | None = None
     status: str | None = None
     user: str | None = None
+    started_after: datetime | None = None
+    """Only runs started at or after this time."""
+    started_before: datetime | None = None
+    """Only runs started before this time."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +50,7 @@ class ItemFilter:
     outcome: str | None = None
     action: str | None = None
     user: str | None = None
+    group: str | None = None
 
 
 def _user_matches(user: str) -> ColumnElement[bool]:
@@ -68,6 +74,10 @@ def search_runs(
         query = query.where(RunRow.status == where.status)
     if where.user is not None:
         query = query.where(_user_matches(where.user))
+    if where.started_after is not None:
+        query = query.where(RunRow.started_at >= where.started_after)
+    if where.started_before is not None:
+        query = query.where(RunRow.started_at < where.started_before)
     with read_transaction(engine) as conn:
         if cursor is not None:
             started = conn.execute(select(RunRow.started_at).where(RunRow.id == cursor)).scalar_one_or_none()
@@ -93,6 +103,8 @@ def search_items(
         conditions.append(_ITEMS.c.action == where.action)
     if where.user is not None:
         conditions.append(or_(_ITEMS.c.user == where.user, _ITEMS.c.source_id == where.user))
+    if where.group is not None:
+        conditions.append(_ITEMS.c.group == where.group)
     with read_transaction(engine) as conn:
         total = conn.execute(select(func.count()).select_from(_ITEMS).where(*conditions)).scalar_one()
         rows = conn.execute(
@@ -122,3 +134,23 @@ def run_header(engine: Engine, run_id: str) -> RunDetail:
         managed_users=dict(managed_users or {}),
         items=(),
     )
+
+
+def search_person(
+    engine: Engine, user: str, *, profile: str | None = None, limit: int
+) -> tuple[list[tuple[RunSummary, RunItemRecord]], bool]:
+    """The items that name `user` (target username or source id) across runs, newest run first and in
+    plan order within a run, with whether more than `limit` matched."""
+    query = (
+        select(*_SUMMARY_COLUMNS, *_ITEM_COLUMNS)
+        .select_from(_ITEMS.join(RunRow, RunRow.id == _ITEMS.c.run_id))
+        .where(or_(_ITEMS.c.user == user, _ITEMS.c.source_id == user))
+    )
+    if profile is not None:
+        query = query.where(RunRow.profile == profile)
+    query = query.order_by(RunRow.started_at.desc(), RunRow.id.desc(), _ITEMS.c.idx).limit(limit + 1)
+    with read_transaction(engine) as conn:
+        rows = conn.execute(query).all()
+    base = len(_SUMMARY_COLUMNS)
+    found = [(_summary(tuple(row)[:base]), _item(tuple(row)[base:])) for row in rows[:limit]]
+    return found, len(rows) > limit
