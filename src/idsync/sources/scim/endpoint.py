@@ -34,9 +34,10 @@ from scim2_models import (
     Schema,
     SchemaExtension,
     ScimProvider,
+    SearchRequest,
     UnauthorizedException,
 )
-from scim2_server.applications.asgi import ASGIApplication, Scope
+from scim2_server.applications.asgi import ASGIApplication, Receive, Scope
 from scim2_server.requests import ScimRequest
 from scim2_server.responses import ScimResponse
 from scim2_server.service import ScimService
@@ -46,6 +47,7 @@ from idsync.sources.scim import extensions, tokens
 from idsync.sources.scim.compat import WireRequest, scim11, v2_request_passes
 from idsync.sources.scim.discovered import Registry
 from idsync.sources.scim.storage_async import AsyncInboxStorage
+from idsync.sources.scim.wire import header_uri, request_head, text
 
 log = logging.getLogger("idsync.scim")
 
@@ -63,6 +65,15 @@ class InboxService(ScimService):
     max_body_bytes: int | None = None
     discovered: Registry | None = None
     """The extension schemas announced next to the provider's (discovered.py)."""
+
+    def read_search(self, resource_types: list[ResourceType], payload: Any) -> tuple[SearchRequest[Any], Any]:
+        """The core's search parameters, without `cursor`: the inbox pages by index only and does not
+        announce cursors (RFC 9865), and RFC 7644 §3.4.2 says a parameter the provider does not
+        recognise is ignored, not refused (the core answered it 501, or 400 with a scimType RFC 7644
+        does not define)."""
+        if isinstance(payload, dict) and not (self.config.pagination and self.config.pagination.cursor):
+            payload = {k: v for k, v in payload.items() if str(k).casefold() != "cursor"}
+        return super().read_search(resource_types, payload)
 
     def max_body_size(self, request: ScimRequest) -> int | None:
         """Read at most one byte past the connection's limit, so a larger body gets 413 cheaply."""
@@ -168,10 +179,25 @@ class ScimEndpoint(ASGIApplication):
     def get_base_url(scope: Scope) -> str:
         """The mount's URL as the client sees it (no extra /v2: the mount path carries the version)."""
         headers = dict(scope["headers"])
-        host = headers.get(b"host", b"").decode()
+        host = text(headers.get(b"host", b""))  # any bytes (wire.py)
         if not host and scope.get("server"):
             host = "{}:{}".format(*scope["server"])
         return f"{scope['scheme']}://{host}{scope.get('root_path', '')}"
+
+    async def read_request(self, scope: Scope, receive: Receive) -> ScimRequest:
+        """The request as scim2-server reads it, but with headers and query decoded so that no byte
+        sequence fails (wire.py); the body is read up to one byte past the size limit."""
+        request = request_head(scope, self.get_base_url(scope), self.split_path(self.get_path(scope)))
+        limit = self.service.max_body_size(request)
+        body = b""
+        more_body = True
+        while more_body:
+            message = await receive()
+            if limit is None or len(body) <= limit:
+                body += message.get("body", b"")
+            more_body = message.get("more_body", False)
+        request.body = body if limit is None else body[: limit + 1]
+        return request
 
     async def serve(self, request: ScimRequest) -> ScimResponse:
         """Size limit, auth, compat passes, the core, then the 1.1 translation and the write hook."""
@@ -205,6 +231,15 @@ class ScimEndpoint(ASGIApplication):
         if self.version == "v1":
             response = scim11.response(wire, response)
         return self.finalize_response(request, response)
+
+    def finalize_response(self, request: ScimRequest, response: ScimResponse) -> ScimResponse:
+        """scim2-server's headers, with the URLs in them percent-encoded: they carry the request's
+        decoded path and Host, which may hold a newline or a space (wire.py)."""
+        response.headers.setdefault("Location", header_uri(request.base_url, request.path))
+        for name in ("Location", "Content-Location"):
+            if name in response.headers:
+                response.headers[name] = header_uri(response.headers[name])
+        return super().finalize_response(request, response)
 
     async def _core(self, request: ScimRequest, wire: WireRequest) -> ScimResponse:
         """The core's answer, with the extensions it does not define taken out and put back."""

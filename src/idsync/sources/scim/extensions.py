@@ -32,11 +32,15 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-from scim2_models import InvalidPathException
+from scim2_models import InvalidPathException, InvalidValueException
 
 Kept = dict[str, Any]
 """{"schemas": [extra schema URIs], "<urn>": {attribute: value, ...}, ...}."""
 
+MAX_DEPTH = 32
+"""Deepest nesting of lists and objects a kept extension value may have. IdPs send flat attributes or
+one complex level; the stored document is written by orjson, which stops at 255 levels, and copied
+with copy.deepcopy, which stops at Python's recursion limit: deeper values were a 500, now a 400."""
 _PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 _MESSAGES = "urn:ietf:params:scim:api:messages:2.0:"
 
@@ -100,6 +104,8 @@ class Schemas:
         if method in ("POST", "PUT"):
             core = dict(body)
             kept = self.split(core)
+            for key, value in kept.items():
+                check_depth(key, value)
             # A PUT replaces everything, so it also clears what it no longer sends.
             if kept or method == "PUT":
                 return core, Change(replace=kept)
@@ -116,11 +122,13 @@ class Schemas:
             path = operation.get("path")
             value = operation.get("value")
             if isinstance(path, str) and self.is_extension(path):
+                check_depth(path, value)
                 change.operations.append((op, path, value))
                 continue
             if path is None and op in ("add", "replace") and isinstance(value, dict):
                 keys = [k for k in value if self.is_extension(k)]
                 for key in keys:
+                    check_depth(key, value[key])
                     change.operations.append((op, key, value[key]))
                 rest = {k: v for k, v in value.items() if k not in keys}
                 if keys and not rest:
@@ -130,6 +138,21 @@ class Schemas:
         if not change.operations:
             return body, None
         return {**body, "Operations": remaining}, change
+
+
+def check_depth(name: str, value: Any) -> None:
+    """InvalidValueException (400 invalidValue) when `value` nests deeper than MAX_DEPTH; walked
+    without recursion, so no input is too deep to be told so."""
+    pending = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if depth > MAX_DEPTH:
+            raise InvalidValueException(
+                detail=f"the value of {name!r} nests lists and objects more than {MAX_DEPTH} levels deep; "
+                f"an extension attribute the inbox keeps may have at most {MAX_DEPTH}"
+            )
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        pending.extend((child, depth + 1) for child in children)
 
 
 def apply(kept: Mapping[str, Any], change: Change | None) -> Kept:

@@ -154,7 +154,9 @@ class InboxStorage(ScimStorage):
     def _sql_page(self, conn: Connection, names: list[str], start: int, count: int | None) -> SearchPage:
         where = (ScimResourceRow.connection == self.connection, ScimResourceRow.resource_type.in_(names))
         total = conn.execute(select(func.count()).select_from(ScimResourceRow).where(*where)).scalar_one()
-        if count == 0:
+        if count == 0 or start >= total:
+            # past the end: no query, whose OFFSET could also overflow the database's 64-bit integers
+            # (a client may send any startIndex)
             return SearchPage(total, [])
         query = (
             select(ScimResourceRow.resource_type, ScimResourceRow.body)

@@ -50,8 +50,16 @@ class WireRequest:
         self.changed = True
 
     def encoded(self) -> bytes:
-        """The body to hand to the core."""
-        return orjson.dumps(self.json) if self.changed else self.body
+        """The body to hand to the core: the rewritten one, or the body as sent when nothing changed
+        or the rewrite cannot be written back. orjson reads 1024 levels of nesting but writes only 255,
+        and the core parses at most 200, so such a body is one the core refuses (400 invalidSyntax)
+        whatever a pass made of it; encoding it raised and answered 500."""
+        if not self.changed:
+            return self.body
+        try:
+            return orjson.dumps(self.json)
+        except orjson.JSONEncodeError:
+            return self.body
 
     @property
     def endpoint(self) -> str:

@@ -48,13 +48,27 @@ def _to_20_schemas(body: dict[str, Any], core: str) -> dict[str, Any]:
     schemas = body.get("schemas")
     if isinstance(schemas, list):
         mapped = [core if s == CORE_10 else _ENTERPRISE_20 if s == _ENTERPRISE_10 else s for s in schemas]
-        body = {**body, "schemas": list(dict.fromkeys(mapped))}
+        body = {**body, "schemas": _unique(mapped)}
     if _ENTERPRISE_10 in body:
         body = {
             **{k: v for k, v in body.items() if k != _ENTERPRISE_10},
             _ENTERPRISE_20: body[_ENTERPRISE_10],
         }
     return body
+
+
+def _unique(schemas: list[Any]) -> list[Any]:
+    """The schema URIs once each, in order; anything that is not a string (`[{}]`) is kept as sent
+    for the core to refuse with a 400 (it cannot be compared, and hashing it used to fail here)."""
+    seen: set[str] = set()
+    out = []
+    for schema in schemas:
+        if isinstance(schema, str):
+            if schema in seen:
+                continue
+            seen.add(schema)
+        out.append(schema)
+    return out
 
 
 def _patch_of(body: dict[str, Any]) -> dict[str, Any]:
