@@ -169,6 +169,13 @@ def reset() -> None:
     _configure_default()
 
 
+def _current_stderr(*args: Any) -> structlog.PrintLogger:
+    """A logger on the stderr of the moment, not the one there was at import: a program that swaps
+    sys.stderr (a test runner, an embedding application) and closes the old one must not make every
+    later warning fail with "I/O operation on closed file"."""
+    return structlog.PrintLogger(sys.stderr)
+
+
 def _configure_default() -> None:
     structlog.configure(
         processors=[
@@ -176,7 +183,7 @@ def _configure_default() -> None:
             structlog.processors.format_exc_info,
             _render_text,
         ],
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        logger_factory=_current_stderr,
         wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING),
         cache_logger_on_first_use=False,
     )
