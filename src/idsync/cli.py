@@ -48,6 +48,10 @@ admin_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(admin_app, name="admin")
+keys_app = typer.Typer(
+    help="Keys that seal the credentials idsync keeps in its store (IDSYNC_STORE_KEYS).", no_args_is_help=True
+)
+app.add_typer(keys_app, name="keys")
 
 out = Console()
 err = Console(stderr=True)
@@ -581,6 +585,25 @@ def admin_remove(
     with _store(config) as store, _errors():
         remove_admin(store, name)
     out.print(f"admin {name!r} removed", highlight=False)
+
+
+@keys_app.command("generate")
+def keys_generate() -> None:
+    """Print a new random key for IDSYNC_STORE_KEYS (keep it with the other secrets, not in the config)."""
+    from idsync.store.sealing import generate_key
+
+    print(generate_key())
+
+
+@keys_app.command("rotate")
+def keys_rotate(config: ConfigOption = None) -> None:
+    """Seal every stored credential again under the first key of IDSYNC_STORE_KEYS (new key first, the
+    old ones after it); then the old keys can be dropped from the variable."""
+    from idsync.service.admins import rotate_store_keys
+
+    with _store(config) as store, _errors():
+        names = rotate_store_keys(store)
+    out.print(f"re-sealed {len(names)} stored credential(s): {', '.join(names) or 'none'}", highlight=False)
 
 
 def _register_sandbox() -> None:

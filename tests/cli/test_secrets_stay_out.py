@@ -6,10 +6,20 @@ purpose; their hashes are in the store, never the tokens."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 from typer.testing import CliRunner
 
 from idsync.cli import app
@@ -84,3 +94,76 @@ def test_no_secret_in_any_output_or_the_database(
     for token in issued:
         assert token.encode() not in stored, "an issued token is stored instead of its hash"
         assert token not in everything
+
+
+SCIM_PASSWORD = "P4ss-secret-pushed-by-the-IdP-9Lk"
+ADMIN_PASSWORD = "admin-secret-password-Zx81"
+
+
+def test_no_secret_in_the_servers_log_or_the_database(
+    tmp_path: Path, okta_sandbox: Callable[..., RunningOkta], jira_sandbox: Callable[..., RunningJira],
+) -> None:
+    """`idsync serve` with the same config: the REST API with an issued token (a plan, its apply, the
+    runs), a SCIM push that carries a password (as IdPs send one), wrong credentials, an admin logging
+    in to the UI; then everything the server logged and the database's bytes are grepped."""
+    okta = okta_sandbox(users=6, groups=2, seed=4, token=OKTA_TOKEN)
+    jira = jira_sandbox(users=0, token=JIRA_TOKEN)
+    db = tmp_path / "idsync.db"
+    path = tmp_path / "idsync.yaml"
+    path.write_text(CONFIG.format(db=db, okta=okta.url, jira=jira.url))
+    env = {**os.environ, "OKTA_TOKEN": OKTA_TOKEN, "JIRA_TOKEN": JIRA_TOKEN}
+    cli = shutil.which("idsync", path=str(Path(sys.executable).parent)) or "idsync"
+    subprocess.run([cli, "admin", "add", "ada", "--password-stdin", "-c", str(path)], input=ADMIN_PASSWORD,
+                   text=True, env=env, check=True, capture_output=True)
+    api_token = subprocess.run([cli, "api", "token", "create", "grep", "-c", str(path)], text=True, env=env,
+                               check=True, capture_output=True).stdout.strip().splitlines()[-1]
+    scim_token = subprocess.run([cli, "scim", "token", "inbox", "-c", str(path)], text=True, env=env,
+                                check=True, capture_output=True).stdout.strip().splitlines()[-1]
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    log = tmp_path / "serve.log"
+    with log.open("w") as out:
+        server = subprocess.Popen([cli, "serve", "--port", str(port), "-c", str(path)], env=env,
+                                  stdout=out, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            with contextlib.suppress(httpx.TransportError):
+                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                    break
+            time.sleep(0.1)
+        api = httpx.Client(base_url=f"{base}/api/v1", headers={"Authorization": f"Bearer {api_token}"},
+                           timeout=60)
+        plan = api.post("/plans", json={"profile": "p"})
+        assert plan.status_code == 201, plan.text
+        applied = api.post(f"/plans/{plan.json()['id']}/apply", json={})
+        assert applied.status_code < 300, applied.text
+        assert api.get("/runs").status_code == 200
+        wrong = {"Authorization": f"Bearer {WRONG_TOKEN}"}
+        assert httpx.get(f"{base}/api/v1/runs", headers=wrong).status_code == 401
+        user = {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "pushed@example.com",
+                "password": SCIM_PASSWORD, "active": True,
+                "emails": [{"value": "pushed@example.com", "primary": True}]}
+        pushed = httpx.post(f"{base}/scim/v2/inbox/Users", json=user,
+                            headers={"Authorization": f"Bearer {scim_token}"})
+        assert pushed.status_code == 201, pushed.text
+        assert SCIM_PASSWORD not in pushed.text
+        assert httpx.post(f"{base}/scim/v2/inbox/Users", json=user,
+                          headers={"Authorization": f"Bearer {WRONG_TOKEN}"}).status_code == 401
+        ui = httpx.Client(base_url=f"{base}/ui", timeout=30, follow_redirects=True)
+        login = ui.get("/login")
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', login.text)
+        assert csrf, "the login form carries its CSRF token"
+        ui.post("/login", data={"name": "ada", "password": ADMIN_PASSWORD, "csrf_token": csrf.group(1)})
+        overview = ui.get("/")
+        assert "Overview" in overview.text and ADMIN_PASSWORD not in overview.text  # logged in
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(30)
+    logged = log.read_text()
+    assert logged, "the server logged"
+    stored = db.read_bytes()
+    for secret in (OKTA_TOKEN, JIRA_TOKEN, WRONG_TOKEN, api_token, scim_token, SCIM_PASSWORD, ADMIN_PASSWORD):
+        assert secret not in logged, f"a secret is in the server's log ({secret[:6]}…)"
+        assert secret.encode() not in stored, f"a secret is in the database ({secret[:6]}…)"

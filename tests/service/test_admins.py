@@ -6,10 +6,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
+from idsync.domain.errors import ConfigError
 from idsync.service import admins
 from idsync.service.errors import Conflict, NotFound, UnknownName
 from idsync.store import Store
+from idsync.store.sealing import KEYS_ENV, generate_key
 
 
 @pytest.fixture
@@ -56,15 +59,55 @@ def test_removing_names_the_admins_when_there_is_no_such_one(store: Store) -> No
     assert not admins.authenticate(store, "ada", "a long enough password")
 
 
-def test_the_session_secret_is_made_once_and_kept(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_session_secret_is_made_once_and_kept_sealed(
+    store: Store, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.delenv(admins.SESSION_SECRET_ENV, raising=False)
+    monkeypatch.setenv(KEYS_ENV, generate_key())
     first = admins.session_secret(store)
     assert len(first) >= 32 and admins.session_secret(store) == first
+    with store.engine.connect() as connection:
+        stored = connection.execute(text("select value from server_keys")).scalar_one()
+    assert stored.startswith("sealed:v1:") and first not in stored  # sealed at rest
     monkeypatch.setenv(admins.SESSION_SECRET_ENV, "x" * 40)
     assert admins.session_secret(store) == "x" * 40
     monkeypatch.setenv(admins.SESSION_SECRET_ENV, "short")
     with pytest.raises(UnknownName, match=r"IDSYNC_SESSION_SECRET: 5 characters is too short"):
         admins.session_secret(store)
+
+
+def test_without_store_keys_the_session_secret_is_never_stored(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(admins.SESSION_SECRET_ENV, raising=False)
+    monkeypatch.delenv(KEYS_ENV, raising=False)
+    first = admins.session_secret(store)
+    assert len(first) >= 32 and admins.session_secret(store) == first  # kept for this process
+    with store.engine.connect() as connection:
+        assert connection.execute(text("select count(*) from server_keys")).scalar_one() == 0
+
+
+def test_rotation_reseals_under_the_new_key_and_the_old_key_can_go(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(admins.SESSION_SECRET_ENV, raising=False)
+    old, new = generate_key(), generate_key()
+    monkeypatch.setenv(KEYS_ENV, old)
+    secret = admins.session_secret(store)
+    monkeypatch.setenv(KEYS_ENV, new)
+    with pytest.raises(ConfigError, match=r"IDSYNC_STORE_KEYS: none of its keys opens server key 'ui_"):
+        admins.session_secret(store)
+    monkeypatch.setenv(KEYS_ENV, f"{new},{old}")
+    assert admins.session_secret(store) == secret  # the old key still opens it
+    assert admins.rotate_store_keys(store) == ["ui_session"]
+    monkeypatch.setenv(KEYS_ENV, new)
+    assert admins.session_secret(store) == secret  # re-sealed: the new key alone opens it
+    monkeypatch.setenv(KEYS_ENV, "not-a-key")
+    with pytest.raises(ConfigError, match=r"IDSYNC_STORE_KEYS: key 1 of 1 is not a valid key"):
+        admins.session_secret(store)
+    monkeypatch.delenv(KEYS_ENV)
+    with pytest.raises(ConfigError, match=r"IDSYNC_STORE_KEYS is not set"):
+        admins.rotate_store_keys(store)
 
 
 class Clock:

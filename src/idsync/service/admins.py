@@ -21,13 +21,16 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import structlog
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from idsync.domain.errors import ConfigError
 from idsync.service.errors import Conflict, NotFound, UnknownName
 from idsync.store import Store
 from idsync.store import admins as rows
 from idsync.store.admins import AdminAccount, AdminExists
+from idsync.store.sealing import KEYS_ENV, Sealer
 
 MIN_PASSWORD_LENGTH = 12
 MAX_FAILURES_PER_NAME = 5
@@ -39,6 +42,7 @@ FAILURE_WINDOW = 15 * 60.0
 SESSION_SECRET_ENV = "IDSYNC_SESSION_SECRET"
 """When set (at least 32 characters), signs the UI's session cookies instead of the stored key."""
 _SESSION_KEY_NAME = "ui_session"
+log = structlog.get_logger(__name__)
 
 _HASHER = PasswordHasher()
 _DUMMY_HASH = _HASHER.hash("idsync: no such admin")
@@ -102,8 +106,10 @@ def authenticate(store: Store, name: str, password: str) -> bool:
 
 
 def session_secret(store: Store) -> str:
-    """The key that signs session cookies: $IDSYNC_SESSION_SECRET, else one generated once and kept in
-    the store (so every replica on one database accepts the same sessions)."""
+    """The key that signs session cookies: $IDSYNC_SESSION_SECRET; else one generated once and kept in
+    the store, sealed with $IDSYNC_STORE_KEYS (so every replica on one database accepts the same
+    sessions); with neither set, one kept in this process's memory only (sessions end with it and are
+    not shared between replicas), because no credential is stored in the clear."""
     configured = os.environ.get(SESSION_SECRET_ENV)
     if configured:
         if len(configured) < 32:
@@ -113,7 +119,29 @@ def session_secret(store: Store) -> str:
                 "key; use at least 32 random characters (e.g. `openssl rand -hex 32`) or unset it",
             )  # fmt: skip
         return configured
-    return rows.server_key(store.engine, _SESSION_KEY_NAME, secrets.token_urlsafe(48))
+    sealer = Sealer.from_env()
+    if sealer is None:
+        global _process_session_key
+        if _process_session_key is None:
+            _process_session_key = secrets.token_urlsafe(48)
+            log.warning("session_key_in_memory", detail=f"neither {SESSION_SECRET_ENV} nor {KEYS_ENV} is "
+                        "set: the admin UI's sessions end when idsync serve stops and are not shared by "
+                        "replicas")
+        return _process_session_key
+    return rows.server_key(store.engine, _SESSION_KEY_NAME, secrets.token_urlsafe(48), sealer)
+
+
+_process_session_key: str | None = None
+
+
+def rotate_store_keys(store: Store) -> list[str]:
+    """`idsync keys rotate`: every sealed value in the store sealed again under the first key of
+    $IDSYNC_STORE_KEYS (the others still open the old ones); returns what was re-sealed."""
+    sealer = Sealer.from_env()
+    if sealer is None:
+        raise ConfigError(f"{KEYS_ENV} is not set: give the new key first and the old ones after it, "
+                          "separated by commas (a new key: idsync keys generate)")
+    return rows.reseal_server_keys(store.engine, sealer)
 
 
 @dataclass(frozen=True, slots=True)

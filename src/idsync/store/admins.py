@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from idsync.store.db import read_transaction, write_transaction
 from idsync.store.models import AdminAccountRow, ServerKeyRow
+from idsync.store.sealing import Sealer
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,17 +114,30 @@ def touch_login(engine: Engine, name: str) -> None:
         )
 
 
-def server_key(engine: Engine, name: str, make: str) -> str:
-    """The stored key `name`; stores `make` first when there is none yet (the first caller wins)."""
+def server_key(engine: Engine, name: str, make: str, sealer: Sealer) -> str:
+    """The stored key `name`; stores `make` first when there is none yet (the first caller wins). Kept
+    only sealed (idsync.store.sealing)."""
+    what = f"server key {name!r}"
     with read_transaction(engine) as conn:
         found = conn.execute(select(ServerKeyRow.value).where(ServerKeyRow.name == name)).scalar_one_or_none()
     if found is not None:
-        return found
+        return sealer.open(found, what)
     try:
         with write_transaction(engine) as conn:
-            conn.execute(insert(ServerKeyRow).values(name=name, value=make, created_at=datetime.now(UTC)))
+            conn.execute(insert(ServerKeyRow).values(name=name, value=sealer.seal(make),
+                                                     created_at=datetime.now(UTC)))
     except IntegrityError:
         pass  # another process stored it first: read theirs
     with read_transaction(engine) as conn:
         stored: str = conn.execute(select(ServerKeyRow.value).where(ServerKeyRow.name == name)).scalar_one()
-    return stored
+    return sealer.open(stored, what)
+
+
+def reseal_server_keys(engine: Engine, sealer: Sealer) -> list[str]:
+    """Every stored server key sealed again under the sealer's first key; returns their names."""
+    with write_transaction(engine) as conn:
+        rows = conn.execute(select(ServerKeyRow.name, ServerKeyRow.value)).all()
+        for name, value in rows:
+            conn.execute(update(ServerKeyRow).where(ServerKeyRow.name == name)
+                         .values(value=sealer.reseal(value, f"server key {name!r}")))
+    return sorted(name for name, _ in rows)
