@@ -36,7 +36,7 @@ from itertools import groupby
 from idsync.domain.errors import ConnectorError, StopSyncError, TransientError
 from idsync.domain.plan import Action, ItemResult, Outcome, Plan, PlanItem
 from idsync.domain.progress import NO_PROGRESS, Progress, ProgressTask
-from idsync.engine.resolve import RESOLVABLE, happened, query_for
+from idsync.engine.resolve import RESOLVABLE, Judge, query_for
 from idsync.http import retry_counter
 from idsync.targets.base import BatchingTarget, Target
 
@@ -252,7 +252,7 @@ class _TargetRun:
                 if item.action not in RESOLVABLE or not exc.outcome_unknown or last:
                     raise
                 state = await self.target.read_state(query_for([item]), NO_PROGRESS)
-                verdict = happened(item, state, self.target.capabilities)
+                verdict = Judge(state, self.target.capabilities).happened(item)
                 if verdict.done is None:
                     raise
                 if verdict.done:

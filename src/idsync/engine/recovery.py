@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from idsync.domain.plan import Action, ItemResult, Outcome
 from idsync.domain.progress import NO_PROGRESS
 from idsync.engine.links import updated_links
-from idsync.engine.resolve import happened, query_for
+from idsync.engine.resolve import Judge, query_for
 from idsync.store import Store
 from idsync.store.journal import Journal
 from idsync.targets.base import Target
@@ -63,9 +63,9 @@ async def _resolve(journal: Journal, targets: Mapping[str, Target]) -> list[Item
             why = f"interrupted: target {name!r} is no longer configured, its outcome cannot be checked"
             resolved += [ItemResult(index, Outcome.SKIPPED, error=why, attempts=0) for index in indices]
             continue
-        state = await target.read_state(query_for(items), NO_PROGRESS)
+        judge = Judge(await target.read_state(query_for(items), NO_PROGRESS), target.capabilities)
         for index, item in zip(indices, items, strict=True):
-            verdict = happened(item, state, target.capabilities)
+            verdict = judge.happened(item)
             if verdict.done:
                 key = verdict.key if item.action is Action.CREATE_USER else None
                 resolved.append(ItemResult(index, Outcome.APPLIED, target_key=key,
