@@ -344,7 +344,12 @@ def _model_of(annotation: Any) -> type[BaseModel] | None:
 
 
 def _mount_points() -> set[Path]:
-    """Mount points of this process (Linux); empty where /proc is not there."""
+    """Mount points of this process; empty where the mount table is not there (not Linux).
+
+    Linux lists a process's mounts in /proc/self/mountinfo (proc(5)): one line per mount, fields
+    separated by spaces, the mount point in the fifth, with special characters octal-escaped (`\\040`
+    for a space) — hence the unicode_escape decoding. A config file that is itself a mount point (a
+    Kubernetes ConfigMap item, a Docker bind mount) cannot be replaced by rename (docs/ui.md)."""
     try:
         lines = Path("/proc/self/mountinfo").read_text().splitlines()
     except OSError:
