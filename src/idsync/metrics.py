@@ -32,7 +32,7 @@ import functools
 import threading
 import time
 from collections.abc import Callable, Coroutine, Iterable, Iterator, Mapping
-from datetime import UTC, date, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 from urllib.parse import urlsplit
 
@@ -110,17 +110,19 @@ class _CredentialExpiry(Collector):
     """idsync_credential_days_left, computed at scrape time from the connections' `expires_at`."""
 
     def __init__(self) -> None:
-        self.expiries: dict[str, date] = {}
+        self.config: IdsyncConfig | None = None
 
     def collect(self) -> Iterator[Metric]:
+        from idsync.config.expiry import expiries  # at scrape time: the config package stays out of imports
+
         family = GaugeMetricFamily(
             "idsync_credential_days_left",
             "Days until a connection's credential expires (its expires_at; negative once expired).",
             labels=["connection"],
         )
-        today = datetime.now(UTC).date()
-        for name, expires in sorted(self.expiries.items()):
-            family.add_metric([name], (expires - today).days)
+        # the days left as `idsync check` and every run's notes count them (idsync.config.expiry)
+        for expiry in expiries(self.config) if self.config is not None else ():
+            family.add_metric([expiry.connection], expiry.days_left)
         yield family
 
 
@@ -135,17 +137,14 @@ def watch_config(config: IdsyncConfig) -> None:
     """Name the connections of `config` in metric labels and watch their credentials' expiry."""
     global _connections
     prefixes: list[tuple[str, str]] = []
-    expiries: dict[str, date] = {}
     for name, connection in config.connections.items():
         url = getattr(connection, "url", None)
         if isinstance(url, str):
             prefixes.append((url.rstrip("/"), name))
-        if connection.expires_at is not None:
-            expiries[name] = connection.expires_at
     with _names_lock:
         _connections = sorted(prefixes, key=lambda pair: len(pair[0]), reverse=True)
         _names.clear()
-    _EXPIRY.expiries = expiries
+    _EXPIRY.config = config
 
 
 def connection_name(base_url: str) -> str:
