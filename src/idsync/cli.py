@@ -210,6 +210,10 @@ def plan(
     full: Annotated[
         bool, typer.Option("--full", help="List every item, not the first of each kind.")
     ] = False,
+    full_read: Annotated[bool, typer.Option(
+        "--full-read", help="Read the source in full and look everyone up in the targets again, "
+        "instead of only what changed since the last run."
+    )] = False,
     config: ConfigOption = None,
     json_output: JsonOption = False,
 ) -> None:
@@ -218,7 +222,7 @@ def plan(
     from idsync.service.results import RunResult
 
     with _bars(json_output) as progress, _context(config) as ctx:
-        result = _run(make_plan(ctx, profile, progress=progress))
+        result = _run(make_plan(ctx, profile, full_read=full_read, progress=progress))
     if out_file is not None and result.report.plan is not None:
         out_file.write_bytes(result.report.plan.to_json())
     _report(RunResult(result.report), json_output, full=full)
@@ -309,6 +313,10 @@ def sync(
         bool, typer.Option("--allow-over-limit", help="Apply even above safety limits.")
     ] = False,
     full: Annotated[bool, typer.Option("--full", help="List every item of the plan.")] = False,
+    full_read: Annotated[bool, typer.Option(
+        "--full-read", help="Read the source in full and look everyone up in the targets again, "
+        "instead of only what changed since the last run."
+    )] = False,
     config: ConfigOption = None,
     json_output: JsonOption = False,
 ) -> None:
@@ -337,7 +345,7 @@ def sync(
             name, _ = ctx.profile(profile)
         result = _run(run_sync(
             ctx, name, trigger=Trigger.CLI, dry_run=dry_run, allow_over_limit=allow_over_limit,
-            progress=progress, confirm=ask if interactive else None,
+            full_read=full_read, progress=progress, confirm=ask if interactive else None,
         ))  # fmt: skip
     _report(result, json_output, show_plan=not asked, full=full)
     raise typer.Exit(result.exit_code)

@@ -183,7 +183,7 @@ def test_a_500_on_a_member_page_fails_the_run_without_any_bitbucket_write(
     bitbucket.sandbox.control.faults.update({"rules": [rule]})
     world.reset_counters()
 
-    report = world.sync()
+    report = world.sync(full_read=True)  # every group read, stash-users' page 2 among them
 
     assert report.status is RunStatus.FAILED
     assert report.exit_code == 1

@@ -331,6 +331,12 @@ class StateQuery:
     (`TargetState.group_sources`; targets with `Capabilities.group_sources` only), with that group's
     members in `TargetState.groups` when its name is not the desired one (a rename to carry out)."""
 
+    @property
+    def reads_nothing(self) -> bool:
+        """Whether the target is asked for nothing at all (a run between full reads with no change)."""
+        return not (self.user_keys or self.usernames or self.emails or self.groups or self.leads
+                    or self.member_of or self.seats or self.group_sources)
+
 
 @dataclass(frozen=True, slots=True)
 class TargetState:

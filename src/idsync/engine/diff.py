@@ -72,21 +72,30 @@ def for_target(desired: DesiredState, target: str) -> DesiredState:
 
 def state_query(
     desired: DesiredState, links: Mapping[str, Link], profile: Profile, capabilities: Capabilities,
-    target: str | None = None,
+    target: str | None = None, *, absent: frozenset[str] = frozenset(),
+    unchanged_groups: frozenset[str] = frozenset(),
 ) -> StateQuery:
     """What `diff` needs the target to read: linked users whose fingerprint changed or who left the
     scope, usernames (and emails when claiming by email) of unlinked users and of renames' new
     names, the managed and default groups (and groups granted at creation whose add is pending), the
     custom property keys and, when someone may be deactivated or deleted, the lead roles; on a target
-    that stores source group ids, the managed groups' source ids (to find groups renamed in the source)."""
+    that stores source group ids, the managed groups' source ids (to find groups renamed in the source).
+    Unlinked people in `absent` (known not to be in the target, see idsync.engine.absences) are not
+    looked up; managed groups in `unchanged_groups` (left exactly as wanted by an earlier run, see
+    idsync.engine.group_digests) are not read; default groups for new users are read only when
+    someone may be created."""
     user_keys: set[str] = set()
     usernames: set[str] = set()
     emails: set[str] = set()
     by_email = profile.users.match_existing_by == "email"
     may_deactivate = False
+    may_create = False
     for sid, user in desired.users.items():
         link = links.get(sid)
         if link is None:
+            if sid in absent:
+                continue
+            may_create = may_create or user.active
             usernames.add(user.username)
             if by_email and user.email:
                 emails.add(user.email)
@@ -107,23 +116,37 @@ def state_query(
         user_keys=frozenset(user_keys),
         usernames=frozenset(usernames),
         emails=frozenset(emails),
-        groups=frozenset(desired.groups) | frozenset(desired.new_user_groups) | frozenset(pending_grants),
+        groups=(frozenset(desired.groups) - unchanged_groups)
+        | (frozenset(desired.new_user_groups) if may_create or not unchanged_groups else frozenset())
+        | frozenset(pending_grants),
         property_keys=frozenset(profile.users.custom_attributes) if capabilities.user_properties
         else frozenset(),
         leads=capabilities.leads and may_deactivate,
         member_of=member_of,
         group_sources=frozenset(g.source_id for g in desired.groups.values() if g.source_id)
         if capabilities.group_sources else frozenset(),
-        seats=capabilities.licence_seats and _may_take_seats(desired, usernames, user_keys),
+        seats=capabilities.licence_seats and _may_take_seats(desired, usernames, user_keys, unchanged_groups),
     )
 
 
-def _may_take_seats(desired: DesiredState, usernames: set[str], user_keys: set[str]) -> bool:
+def _without_unread(notes: list[str], unchanged: frozenset[str], target: str) -> list[str]:
+    """The diff's notes less its "was not read" notes of groups left unread on purpose."""
+    if not unchanged:
+        return notes
+    skipped = {f"group {name!r} was not read from {target}: its memberships are left alone"
+               for name in unchanged}
+    return [note for note in notes if note not in skipped]
+
+
+def _may_take_seats(
+    desired: DesiredState, usernames: set[str], user_keys: set[str], unchanged_groups: frozenset[str]
+) -> bool:
     """Whether the plan may create, reactivate or license someone: an active user is in scope and
-    someone is unlinked or changed (created, claimed, reactivated), or a managed group may gain a member."""
+    someone is unlinked or changed (created, claimed, reactivated), or a managed group read this run
+    may gain a member."""
     if not any(user.active for user in desired.users.values()):
         return False
-    return bool(usernames or user_keys or desired.groups)
+    return bool(usernames or user_keys or set(desired.groups) - unchanged_groups)
 
 
 def _single_user_reads(
@@ -157,8 +180,11 @@ def diff(
     links: Mapping[str, Link],
     profile: Profile,
     capabilities: Capabilities,
+    *,
+    unchanged_groups: frozenset[str] = frozenset(),
 ) -> DiffResult:
-    """The items that bring `state` (read for `state_query(desired, links, ...)`) to `desired`."""
+    """The items that bring `state` (read for `state_query(desired, links, ...)`) to `desired`.
+    `unchanged_groups`: the groups the query left unread on purpose (no "was not read" note for them)."""
     desired = for_target(desired, state.target)
     ctx = DiffContext(desired, state, links, profile, capabilities)
     verdicts = plan_users(ctx)
@@ -170,7 +196,8 @@ def diff(
     return DiffResult(
         items=tuple(items),
         disputes=(*desired.disputes, *ctx.disputes),
-        notes=(*desired.notes, *ctx.notes, *seat_notes(state, capabilities)),
+        notes=(*desired.notes, *_without_unread(ctx.notes, unchanged_groups, state.target),
+               *seat_notes(state, capabilities)),
         unsyncable=tuple(ctx.unsyncable),
         link_upserts=tuple(ctx.link_upserts),
         link_deletes=tuple(ctx.link_deletes),

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import functools
 import gc
+import hashlib
 import os
 import socket
 import time
@@ -22,6 +23,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+
 from idsync.config.expiry import expiries
 from idsync.config.model import IdsyncConfig
 from idsync.config.profiles import Profile
@@ -30,6 +33,7 @@ from idsync.domain.errors import ConfigError, ConnectorError, PlanStale, SourceR
 from idsync.domain.plan import ItemResult, Outcome, Plan, PlanItem, SeatCount, TargetLimit
 from idsync.domain.progress import NO_PROGRESS, Progress
 from idsync.domain.records import DesiredState, Dispute, Link, Snapshot, StateQuery, TargetState, Unsyncable
+from idsync.engine.absences import AbsenceUpdate, after_diff, believed
 from idsync.engine.apply import apply_plan
 from idsync.engine.customers import (
     CustomerRun,
@@ -43,9 +47,11 @@ from idsync.engine.customers import (
 from idsync.engine.diff import DiffResult, diff, state_query
 from idsync.engine.diff_customers import CustomerDiff
 from idsync.engine.diff_seats import hold_new_users
+from idsync.engine.group_digests import after_apply, unchanged_groups, wanted_digests
 from idsync.engine.guards import GuardReport, check
 from idsync.engine.journal import OutcomeJournal
 from idsync.engine.links import state_fingerprint, updated_links
+from idsync.engine.read_source import read_source
 from idsync.engine.recovery import recover
 from idsync.metrics import observed_run
 from idsync.rules.desired import desired_state
@@ -71,6 +77,8 @@ class RunRequest:
     allow_over_limit: bool = False
     user: str | None = None
     """Single-user sync: the source login to read; nobody else is touched."""
+    full_read: bool = False
+    """Read the source in full even where an incremental read would do (and look everyone up again)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +123,13 @@ class _Prepared:
     """Per target: links the diff found to need no write (upserts) or to point nowhere (deletes)."""
     customers: CustomerRun | None = None
     """The service-desk customer part (profiles with `service_desks`), for its links after apply."""
+    absences: dict[str, AbsenceUpdate] = field(default_factory=dict)
+    """Per target: the records of people it was found not to have (idsync.engine.absences)."""
+    digests: dict[str, tuple[Mapping[str, str], Mapping[str, str]]] = field(default_factory=dict)
+    """Per target: the managed groups' wanted digests now and as recorded (idsync.engine.group_digests);
+    empty for a saved plan, whose groups' records are then dropped."""
+    full_read: bool = True
+    """Whether the source read was a full one (absence and digest records start afresh)."""
 
 
 class Engine:
@@ -180,9 +195,7 @@ class Engine:
 
     async def plan(self, request: RunRequest) -> RunReport:
         """Compute the plan and the guards' verdict without writing anything (idsync plan)."""
-        return await self.run(
-            RunRequest(request.profile, request.trigger, True, request.allow_over_limit, request.user)
-        )
+        return await self.run(replace(request, dry_run=True))
 
     async def apply_saved(
         self, plan: Plan, *, allow_over_limit: bool = False, trigger: str = "apply",
@@ -241,7 +254,13 @@ class Engine:
             # save it themselves, and only after a complete read.
             use_cache(await asyncio.to_thread(self.store.membership_cache, profile.source))
         try:
-            snapshot = await (source.read_user(request.user) if request.user else source.read(self.progress))
+            if request.user:
+                snapshot, full_read = await source.read_user(request.user), False
+            else:
+                snapshot, full_read = await read_source(
+                    self.store, source, self._source_config_mark(profile.source), self.progress,
+                    full=request.full_read,
+                )
         finally:
             await source.aclose()
         timings["read_source"] = time.perf_counter() - clock
@@ -266,11 +285,13 @@ class Engine:
         # Every target is read and diffed on its own, concurrently: one slow or failing target neither
         # delays nor stops the others. A target that cannot be read gets no items (never "no users").
         outcomes = await asyncio.gather(
-            *(self._diff_target(name, profile, desired, t, targets[t]) for t in profile.targets),
+            *(self._diff_target(name, profile, desired, t, targets[t], full_read) for t in profile.targets),
             return_exceptions=True,
         )
         timings["read_target"] = time.perf_counter() - clock
         unread: dict[str, str] = {}
+        absences: dict[str, AbsenceUpdate] = {}
+        digests: dict[str, tuple[Mapping[str, str], Mapping[str, str]]] = {}
         diff_time = 0.0
         for target_name, outcome in zip(profile.targets, outcomes, strict=True):
             if isinstance(outcome, ConnectorError):
@@ -278,8 +299,9 @@ class Engine:
                 continue
             if isinstance(outcome, BaseException):
                 raise outcome
-            target_links, query, state, result, took = outcome
+            target_links, query, state, result, took, absence, digests[target_name] = outcome
             diff_time += took
+            absences[target_name] = absence
             links[target_name] = target_links
             items.extend(result.items)
             bookkeeping[target_name] = (result.link_upserts, result.link_deletes)
@@ -316,7 +338,7 @@ class Engine:
         guard = with_customer_limits(check(
             plan, profile.safety, allow_over_limit=request.allow_over_limit, previous_source_users=previous
         ), plan, profile.safety)
-        return _Prepared(plan, guard, links, timings, bookkeeping, customers)
+        return _Prepared(plan, guard, links, timings, bookkeeping, customers, absences, digests, full_read)
 
     async def _customers(
         self, name: str, profile: Profile, snapshot: Snapshot, desired: DesiredState,
@@ -366,9 +388,35 @@ class Engine:
                              f"nothing is planned until it can: {exc}")
         return None
 
-    async def _finish(self, run_id: str, **fields: Any) -> None:
-        """Close the run in history, off the event loop (a large run writes many item rows)."""
+    def _source_config_mark(self, connection: str) -> str:
+        """A digest of the source connection's settings (secrets masked): a stored snapshot read
+        under other settings (another base DN, filter or app) is not continued from."""
+        settings = self.config.connections[connection].model_dump(mode="json")
+        return hashlib.sha256(orjson.dumps(settings, option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]
+
+    async def _finish(self, run_id: str, prepared: _Prepared | None = None, **fields: Any) -> None:
+        """Close the run in history, off the event loop (a large run writes many item rows), after
+        recording which managed groups the run left exactly as wanted."""
+        if prepared is not None:
+            await asyncio.to_thread(self._save_digests, prepared, fields.get("results", ()))
         await asyncio.to_thread(functools.partial(self.store.finish_run, run_id, **fields))
+
+    def _save_digests(self, prepared: _Prepared, results: Sequence[ItemResult]) -> None:
+        """Group digest records after a run (idsync.engine.group_digests); a saved plan's groups with
+        items lose theirs (it was not planned from the rules now)."""
+        plan = prepared.plan
+        for target_name in plan.queries:
+            if target_name in prepared.digests:
+                wanted, recorded = prepared.digests[target_name]
+                update = after_apply(target_name, wanted, recorded, plan.items, results,
+                                     full_read=prepared.full_read)
+                if update.record or update.forget or update.replace_all:
+                    self.store.save_group_digests(plan.profile, target_name, update.record, update.forget,
+                                                  replace_all=update.replace_all)
+            else:
+                touched = {i.group for i in plan.items if i.target == target_name and i.group is not None}
+                if touched:
+                    self.store.save_group_digests(plan.profile, target_name, {}, touched)
 
     @asynccontextmanager
     async def _locked(self, name: str) -> AsyncIterator[None]:
@@ -392,15 +440,36 @@ class Engine:
             await asyncio.to_thread(lock.__exit__, None, None, None)
 
     async def _diff_target(
-        self, name: str, profile: Profile, desired: DesiredState, target_name: str, target: Target
-    ) -> tuple[dict[str, Link], StateQuery, TargetState, DiffResult, float]:
-        """Links, query, state and diff of one target; raises the target's ConnectorError."""
+        self, name: str, profile: Profile, desired: DesiredState, target_name: str, target: Target,
+        full_read: bool,
+    ) -> tuple[dict[str, Link], StateQuery, TargetState, DiffResult, float, AbsenceUpdate,
+               tuple[dict[str, str], dict[str, str]]]:
+        """Links, query, state and diff of one target, the absence records after it and the group
+        digests recorded before it; raises the target's ConnectorError."""
         target_links = await asyncio.to_thread(self.store.links, name, target_name)
-        query = state_query(desired, target_links, profile, target.capabilities, target_name)
+        records = await asyncio.to_thread(self.store.absences, name, target_name)
+        recorded = await asyncio.to_thread(self.store.group_digests, name, target_name)
+        wanted = wanted_digests(desired, profile, target_links)
+        skipped = believed(desired, target_links, records, profile, full_read=full_read)
+        unchanged = unchanged_groups(wanted, recorded, full_read=full_read,
+                                     single_user=desired.single_user is not None)
+        query = state_query(desired, target_links, profile, target.capabilities, target_name, absent=skipped,
+                            unchanged_groups=unchanged)
+        if query.reads_nothing:
+            # Nothing to read, yet a run vouches for every target it reports on: a revoked token or
+            # an unreachable server must fail the run, never pass as "no changes".
+            await target.check()
         state = await target.read_state(query, self.progress)
         clock = time.perf_counter()
-        result = diff(desired, state, target_links, profile, target.capabilities)
-        return target_links, query, state, result, time.perf_counter() - clock
+        result = diff(desired, state, target_links, profile, target.capabilities, unchanged_groups=unchanged)
+        planned = frozenset(i.source_id for i in result.items if i.source_id) | frozenset(
+            link.source_id for link in result.link_upserts
+        ) | frozenset(s for d in result.disputes for s in d.source_ids) | frozenset(
+            u.source_id for u in result.unsyncable
+        )
+        absence = after_diff(desired, target_links, records, skipped, query, state, planned, profile,
+                             full_read=full_read)
+        return target_links, query, state, result, time.perf_counter() - clock, absence, (wanted, recorded)
 
     async def _apply(
         self,
@@ -415,13 +484,21 @@ class Engine:
         for target_name, (found, gone) in prepared.bookkeeping.items():
             if found or gone:
                 await asyncio.to_thread(self.store.save_links, name, target_name, found, gone)
+        checked_at = datetime.now(UTC)
+        for target_name, absence in prepared.absences.items():
+            if not absence.empty:
+                await asyncio.to_thread(functools.partial(
+                    self.store.save_absences, name, target_name, absence.record, absence.forget, checked_at,
+                    replace_all=absence.replace_all,
+                ))
         await self._save_customer_links(name, prepared, (), applied=False)
         # every target with items, so a refusal naming no target also holds back a service-desk
         # connection that is not one of the queried targets
         held = guard.refused_targets(plan.targets())
         if guard.refused and set(held) >= {item.target for item in plan.items}:
             await self._finish(
-                run_id, status=RunStatus.REFUSED, plan=plan, results=(), timings=timings, error=guard.message
+                run_id, prepared, status=RunStatus.REFUSED, plan=plan, results=(), timings=timings,
+                error=guard.message,
             )
             return RunReport(
                 RunStatus.REFUSED, plan, guard, timings=timings, run_id=run_id, error=guard.message
@@ -431,16 +508,18 @@ class Engine:
         problems += [f"target {t!r} held back by its guards: {m}" for t, m in held.items()]
         problem = "\n".join(problems) or None
         if plan.empty and problem is not None:
-            await self._finish(run_id, status=RunStatus.PARTIAL, plan=plan, results=(), timings=timings,
-                                  error=problem)
+            await self._finish(run_id, prepared, status=RunStatus.PARTIAL, plan=plan, results=(),
+                               timings=timings, error=problem)
             return RunReport(RunStatus.PARTIAL, plan, guard, timings=timings, run_id=run_id, error=problem)
         if plan.empty:
-            await self._finish(run_id, status=RunStatus.NO_CHANGES, plan=plan, results=(), timings=timings)
+            await self._finish(run_id, prepared, status=RunStatus.NO_CHANGES, plan=plan, results=(),
+                               timings=timings)
             return RunReport(RunStatus.NO_CHANGES, plan, guard, timings=timings, run_id=run_id)
         if confirm is not None and not confirm(plan, guard):
             declined = "not applied: declined at the confirmation prompt"
             await self._finish(
-                run_id, status=RunStatus.PLANNED, plan=plan, results=(), timings=timings, error=declined
+                run_id, prepared, status=RunStatus.PLANNED, plan=plan, results=(), timings=timings,
+                error=declined,
             )
             return RunReport(RunStatus.PLANNED, plan, guard, timings=timings, run_id=run_id, error=declined)
         clock = time.perf_counter()
@@ -477,7 +556,7 @@ class Engine:
         failed = any(r.outcome is not Outcome.APPLIED for r in results) or problem is not None
         status = RunStatus.PARTIAL if failed else RunStatus.SUCCEEDED
         await self._finish(
-            run_id, status=status, plan=plan, results=results, timings=timings, error=problem,
+            run_id, prepared, status=status, plan=plan, results=results, timings=timings, error=problem,
             recorded=journal.recorded,
         )
         return RunReport(status, plan, guard, tuple(results), timings, run_id, error=problem)

@@ -30,13 +30,14 @@ async def make_plan(
     *,
     allow_over_limit: bool = False,
     keep: bool = False,
+    full_read: bool = False,
     trigger: str = Trigger.CLI,
     progress: Progress = NO_PROGRESS,
 ) -> PlanResult:
     """Compute what a sync would change, writing nothing to any target; with `keep`, store the plan
     and return its id (for `apply_stored`)."""
     name, _ = ctx.profile(profile)
-    request = RunRequest(name, str(trigger), allow_over_limit=allow_over_limit)
+    request = RunRequest(name, str(trigger), allow_over_limit=allow_over_limit, full_read=full_read)
     report = await ctx.call(lambda: ctx.engine(progress).plan(request))
     plan_id = None
     if keep and report.plan is not None:

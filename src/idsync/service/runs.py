@@ -48,6 +48,7 @@ async def sync(
     dry_run: bool = False,
     allow_over_limit: bool = False,
     user: str | None = None,
+    full_read: bool = False,
     progress: Progress = NO_PROGRESS,
     confirm: Confirm | None = None,
     stop: asyncio.Event | None = None,
@@ -56,8 +57,10 @@ async def sync(
 
     Raises UnknownName for a profile that is not configured and RunInProgress when the profile is
     running elsewhere; a guard refusal is a result (status refused), not an error. Once `stop` is
-    set, no further item starts and the run is recorded as interrupted with what it applied."""
+    set, no further item starts and the run is recorded as interrupted with what it applied.
+    `full_read`: read the source in full even where an incremental read would do."""
     name, _ = ctx.profile(profile)
-    request = RunRequest(name, str(trigger), dry_run=dry_run, allow_over_limit=allow_over_limit, user=user)
+    request = RunRequest(name, str(trigger), dry_run=dry_run, allow_over_limit=allow_over_limit, user=user,
+                         full_read=full_read)
     report = await ctx.call(lambda: ctx.engine(progress).run(request, confirm=confirm, stop=stop))
     return RunResult(report)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -219,6 +219,47 @@ class SourceGroupMembersRow(Base):
     last_updated: Mapped[str | None] = mapped_column(String)
     member_ids: Mapped[list[str]] = mapped_column(JSON)
     read_at: Mapped[datetime]
+
+
+class SourceSnapshotRow(Base):
+    """The last complete picture of one source connection, for incremental reads: the users and groups
+    (a compressed blob, see `idsync.store.snapshots`) and the cursor its next read continues from."""
+
+    __tablename__ = "source_snapshots"
+
+    connection: Mapped[str] = mapped_column(String, primary_key=True)
+    cursor: Mapped[str] = mapped_column(String)
+    scope: Mapped[str] = mapped_column(String)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    users: Mapped[int] = mapped_column(Integer)
+    read_at: Mapped[datetime]
+
+
+class AbsentUserRow(Base):
+    """A person the target was asked about and did not have, with the fingerprint of what idsync wanted
+    for them then: not looked up again while that stays the same, until the next run whose source read
+    is a full one (see `idsync.engine.absences`)."""
+
+    __tablename__ = "absent_users"
+
+    profile: Mapped[str] = mapped_column(String, primary_key=True)
+    target: Mapped[str] = mapped_column(String, primary_key=True)
+    source_id: Mapped[str] = mapped_column(String, primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String)
+    checked_at: Mapped[datetime]
+
+
+class GroupDigestRow(Base):
+    """What the rules wanted of one managed group's members when a run last left it exactly so in a
+    target: while the wanted members stay the same, runs between full reads do not read the group
+    (see `idsync.engine.group_digests`)."""
+
+    __tablename__ = "group_digests"
+
+    profile: Mapped[str] = mapped_column(String, primary_key=True)
+    target: Mapped[str] = mapped_column(String, primary_key=True)
+    group_name: Mapped[str] = mapped_column(String, primary_key=True)
+    digest: Mapped[str] = mapped_column(String)
 
 
 # --- the service: API tokens, stored plans, schedule slots ------------------------------------------

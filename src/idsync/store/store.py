@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Engine
 
 from idsync.domain.customers import CustomerLink
 from idsync.domain.plan import ItemResult, Plan
-from idsync.domain.records import CachedGroup, Link
-from idsync.store import customers, group_cache, history, journal, links, locks
+from idsync.domain.records import CachedGroup, Link, Snapshot
+from idsync.store import absences, customers, group_cache, history, journal, links, locks, snapshots
 from idsync.store.db import create_store_engine, migrate, safe_url
 from idsync.store.records import RunDetail, RunSummary
 
@@ -90,6 +90,47 @@ class Store:
     ) -> None:
         """Write `entries` and drop cached groups not in `keep`, in one transaction."""
         group_cache.save_group_members(self.engine, connection, entries, keep)
+
+    # --- incremental reads: source snapshots and absent people ------------------------------------
+
+    def source_snapshot(self, connection: str) -> snapshots.StoredSnapshot | None:
+        """The last snapshot of source connection `connection` and its cursor (None: none stored)."""
+        return snapshots.load_snapshot(self.engine, connection)
+
+    def save_source_snapshot(
+        self, connection: str, cursor: str, snapshot: Snapshot | None, *, expected: str | None,
+        read_at: datetime,
+    ) -> bool:
+        """Store the snapshot (None: only the cursor moves) if the stored cursor is still `expected`."""
+        return snapshots.save_snapshot(self.engine, connection, cursor, snapshot, expected=expected,
+                                       read_at=read_at)
+
+    def drop_source_snapshot(self, connection: str) -> None:
+        """Forget the stored snapshot: the next read of the connection is a full one."""
+        snapshots.drop_snapshot(self.engine, connection)
+
+    def absences(self, profile: str, target: str) -> dict[str, str]:
+        """People the target did not have when last asked: source id → their fingerprint then."""
+        return absences.load_absences(self.engine, profile, target)
+
+    def save_absences(
+        self, profile: str, target: str, found_absent: Mapping[str, str], forget: Iterable[str],
+        checked_at: datetime, *, replace_all: bool = False,
+    ) -> None:
+        """Record people found absent and forget others (`replace_all`: forget everyone else too)."""
+        absences.save_absences(self.engine, profile, target, found_absent, forget, checked_at,
+                               replace_all=replace_all)
+
+    def group_digests(self, profile: str, target: str) -> dict[str, str]:
+        """Managed groups a run left exactly as wanted: name → digest of the wanted members then."""
+        return absences.load_group_digests(self.engine, profile, target)
+
+    def save_group_digests(
+        self, profile: str, target: str, digests: Mapping[str, str], forget: Iterable[str],
+        *, replace_all: bool = False,
+    ) -> None:
+        """Record group digests and drop `forget` (`replace_all`: drop every other record too)."""
+        absences.save_group_digests(self.engine, profile, target, digests, forget, replace_all=replace_all)
 
     # --- history ----------------------------------------------------------------------------------
 

@@ -26,13 +26,13 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
-import httpx
-
 from idsync.config.connections import OktaConnection
 from idsync.domain.errors import ConnectorError, NotFoundError, SourceReadError, StopSyncError
 from idsync.domain.progress import NO_PROGRESS, Progress, ProgressTask
 from idsync.domain.records import Snapshot, SourceGroup
+from idsync.sources.changes import Changes
 from idsync.sources.okta.cache import CachedGroup, MembershipCache, reusable, usable
+from idsync.sources.okta.changes import read_changes
 from idsync.sources.okta.client import OktaClient, ResponseShapeError, auth_failure
 from idsync.sources.okta.models import AppGroup, AppUser, OktaGroup, OktaUser, WireError, member_id
 
@@ -47,11 +47,11 @@ class OktaSource:
     """Reads one Okta org (or one Okta app's assignments) through the Management API."""
 
     def __init__(
-        self, name: str, conn: OktaConnection, *, transport: httpx.AsyncBaseTransport | None = None
+        self, name: str, conn: OktaConnection
     ) -> None:
         self.name = name
         self._conn = conn
-        self._client = OktaClient(conn, transport=transport)
+        self._client = OktaClient(conn)
         self._cache: MembershipCache | None = None
 
     def use_cache(self, cache: MembershipCache) -> None:
@@ -75,6 +75,16 @@ class OktaSource:
         return self._client.http.retries
 
     @property
+    def app_scoped(self) -> bool:
+        """Whether this source reads one Okta app's assignments (always in full) rather than the org."""
+        return bool(self._conn.app_id)
+
+    @property
+    def full_read_every_hours(self) -> float:
+        """How often at least a read is a full one (the connection's `full_read_every_hours`)."""
+        return self._conn.full_read_every_hours
+
+    @property
     def scope(self) -> str:
         """What this source reads: "all" or "app <id>"."""
         return f"app {self._conn.app_id}" if self._conn.app_id else "all"
@@ -83,6 +93,17 @@ class OktaSource:
 
     async def read(self, progress: Progress = NO_PROGRESS) -> Snapshot:
         """Read everything in scope. Complete, or raises SourceReadError / StopSyncError."""
+        return await self.read_since(None, progress)
+
+    async def read_changes(self, since: str, progress: Progress = NO_PROGRESS) -> Changes:
+        """Users changed since the cursor `since` and every group (see `idsync.sources.okta.changes`);
+        a full read when `since` is empty, malformed or older than `full_read_every_hours`."""
+        return await read_changes(self, since, progress)
+
+    async def read_since(self, changed_since: str | None, progress: Progress = NO_PROGRESS) -> Snapshot:
+        """With `changed_since` (an Okta timestamp), the users are only those whose `lastUpdated` is
+        later (the documented `filter=lastUpdated gt "…"`, which includes DEPROVISIONED users); groups
+        and their members are always complete. Without it, everything in scope."""
         read_at = datetime.now(UTC)
         bars = _Bars(progress)
         cache = None if self._conn.app_id else self._cache
@@ -95,7 +116,7 @@ class OktaSource:
             if self._conn.app_id:
                 users, groups = await self._read_app(self._conn.app_id, bars)
             else:
-                users, groups = await self._read_org(bars, cached)
+                users, groups = await self._read_org(bars, cached, changed_since)
         except BaseExceptionGroup as group:
             raise _most_telling(group) from None
         if cache is not None:
@@ -103,13 +124,17 @@ class OktaSource:
             cache.save(_cache_entries(groups, cached, read_at), set(groups))
         snapshot_users = {uid: user.to_source() for uid, user in users.items()}
         snapshot_groups = {
-            gid: group.to_source(frozenset(m for m in members if m in snapshot_users))
+            # an incremental read holds only the changed users: members stay as Okta listed them and
+            # the merge with the stored snapshot drops those that are not users (idsync.sources.changes)
+            gid: group.to_source(
+                members if changed_since else frozenset(m for m in members if m in snapshot_users)
+            )
             for gid, (group, members) in groups.items()
         }
         return Snapshot(self.name, snapshot_users, snapshot_groups, read_at, scope=self.scope)
 
     async def _read_org(
-        self, bars: _Bars, cached: Mapping[str, CachedGroup]
+        self, bars: _Bars, cached: Mapping[str, CachedGroup], changed_since: str | None = None
     ) -> tuple[dict[str, OktaUser], dict[str, _GroupRead]]:
         users: dict[str, OktaUser] = {}
         groups: dict[str, _GroupRead] = {}
@@ -151,15 +176,19 @@ class OktaSource:
 
         async with asyncio.TaskGroup() as tasks:
             limit = self._conn.users_page_size
-            tasks.create_task(self._listing("user list", USERS, {"limit": limit}, take_users))
-            tasks.create_task(
-                self._listing(
-                    "deprovisioned user list",
-                    USERS,
-                    {"filter": DEPROVISIONED_FILTER, "limit": limit},
-                    take_users,
+            if changed_since is not None:
+                changed = {"filter": f'lastUpdated gt "{changed_since}"', "limit": limit}
+                tasks.create_task(self._listing("changed user list", USERS, changed, take_users))
+            else:
+                tasks.create_task(self._listing("user list", USERS, {"limit": limit}, take_users))
+                tasks.create_task(
+                    self._listing(
+                        "deprovisioned user list",
+                        USERS,
+                        {"filter": DEPROVISIONED_FILTER, "limit": limit},
+                        take_users,
+                    )
                 )
-            )
             tasks.create_task(list_groups())
             for _ in range(workers):
                 tasks.create_task(read_members())

@@ -1,0 +1,51 @@
+"""The source read of a run: incremental where the source can and the stored snapshot allows.
+
+A source that offers `read_changes` (idsync.sources.changes) is asked for what changed since the
+cursor stored with its last snapshot; the changes are merged onto that snapshot, so the rules, the
+diff and the guards see the whole source as a full read would. The read is full when there is no
+stored snapshot, when the connection's settings changed since it was stored (another base DN, filter
+or app: the stored picture is of something else), when the source itself decides it is due
+(`full_read_every_hours`), and when asked (`idsync sync --full-read`). Other sources are always read in
+full.
+
+The merged snapshot is stored before planning: it describes the source, whatever the run then does.
+A failed read raises before anything is stored, so the stored snapshot and cursor stay as they were.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from datetime import UTC, datetime
+
+from idsync.domain.progress import Progress
+from idsync.domain.records import Snapshot
+from idsync.sources.base import Source
+from idsync.sources.changes import IncrementalSource, merge
+from idsync.store import Store
+
+
+async def read_source(
+    store: Store, source: Source, settings_mark: str, progress: Progress, *, full: bool = False
+) -> tuple[Snapshot, bool]:
+    """The source as it is now, and whether this read was a full one."""
+    if not isinstance(source, IncrementalSource):
+        return await source.read(progress), True
+    connection = source.name
+    stored = await asyncio.to_thread(store.source_snapshot, connection)
+    mark, _, since = stored.cursor.partition("|") if stored is not None else ("", "", "")
+    usable = stored is not None and not full and mark == settings_mark
+    changes = await source.read_changes(since if usable else "", progress)
+    read_at = datetime.now(UTC)
+    snapshot = merge(stored.snapshot if stored is not None and usable else None, changes, read_at)
+    cursor = f"{settings_mark}|{changes.cursor}"
+    unchanged = (
+        changes.full is None and stored is not None
+        and all(stored.snapshot.users.get(uid) == user for uid, user in changes.users.items())
+        and (changes.groups is None or snapshot.groups == stored.snapshot.groups)
+    )
+    await asyncio.to_thread(functools.partial(
+        store.save_source_snapshot, connection, cursor, None if unchanged else snapshot,
+        expected=stored.cursor if stored is not None else None, read_at=read_at,
+    ))
+    return snapshot, changes.full is not None

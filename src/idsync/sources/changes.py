@@ -1,0 +1,71 @@
+"""Incremental source reads: what changed since the last read, merged onto the stored snapshot.
+
+A source that can tell what changed (Okta by `lastUpdated`, LDAP by `modifyTimestamp` / `uSNChanged`)
+offers `read_changes(since, progress)`. `since` is the opaque cursor its previous read returned
+(empty: read everything). The answer is a `Changes`:
+
+    full  set      → a complete read: the stored snapshot is replaced (this is how deletions are seen,
+                     since neither Okta's change filter nor LDAP reports a deleted entry)
+    full  None     → `users` holds every user created or changed since the cursor; `groups` is the
+                     complete group set with members, or None when no group changed
+
+The engine keeps the last snapshot of each source connection in the store (`store/snapshots.py`) and
+merges (`merge`). The guards and the diff therefore always reason over a complete picture: the stored
+snapshot plus the changes. A source without a stored snapshot, or whose cursor is missing or too old
+(`full_read_every_hours`), reads in full; a failed read raises and leaves the stored snapshot as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+from idsync.domain.progress import Progress
+from idsync.domain.records import Snapshot, SourceGroup, SourceUser
+
+
+@dataclass(frozen=True, slots=True)
+class Changes:
+    """One incremental read (see the module docstring)."""
+
+    cursor: str
+    """Pass this as `since` next time."""
+    users: Mapping[str, SourceUser]
+    """Users created or changed since the cursor (every user on a full read), by id."""
+    groups: Mapping[str, SourceGroup] | None
+    """Every group with its members when any changed (always on a full read); None: unchanged."""
+    full: Snapshot | None
+    """Set when this was a full read: users missing from it are gone from the source."""
+
+
+@runtime_checkable
+class IncrementalSource(Protocol):
+    """A source that can read only what changed since a cursor."""
+
+    name: str
+
+    async def read_changes(self, since: str, progress: Progress) -> Changes:
+        """Changes since `since` (empty: a full read). Complete, or raises SourceReadError."""
+        ...
+
+
+def merge(stored: Snapshot | None, changes: Changes, read_at: datetime) -> Snapshot:
+    """The source as it is now: the full read itself, or `stored` with the changed users replaced and
+    the groups replaced when they were read. Group members that are not (or no longer) users of the
+    snapshot are dropped, as a full read drops them."""
+    if changes.full is not None:
+        return changes.full
+    if stored is None:
+        raise ValueError("an incremental read needs the stored snapshot it continues from")
+    users = {**stored.users, **changes.users}
+    groups = stored.groups if changes.groups is None else changes.groups
+    if changes.users or changes.groups is not None:
+        groups = {
+            gid: group if group.member_ids <= users.keys()
+            else SourceGroup(group.id, group.name, frozenset(m for m in group.member_ids if m in users),
+                             group.attributes)
+            for gid, group in groups.items()
+        }
+    return Snapshot(stored.source, users, groups, read_at, scope=stored.scope)

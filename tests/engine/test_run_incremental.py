@@ -1,0 +1,207 @@
+"""Incremental runs, Okta → Jira over HTTP: between full reads a run reads only the Okta users changed
+since the last read and only the Jira groups whose wanted members changed, yet plans exactly what a
+full read would; a deletion shows at the next full read; a failed incremental read changes nothing,
+not even the stored snapshot."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import random
+from collections import Counter
+from collections.abc import Callable
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from idsync.engine.run import Engine, RunReport, RunRequest
+from idsync.store.records import RunStatus
+from tests.engine.e2e import World, make_world
+from tests.fixtures.sandbox import RunningJira, RunningOkta
+
+OktaFactory = Callable[..., RunningOkta]
+JiraFactory = Callable[..., RunningJira]
+
+HIRES = itertools.count()
+CHANGES = ("rename", "department", "suspend", "unsuspend", "deactivate", "join", "leave", "hire")
+
+
+@pytest.fixture
+def world(okta_sandbox: OktaFactory, jira_sandbox: JiraFactory, store_url: str) -> World:
+    """120 generated Okta people in 16 groups, an empty Jira with one project led by admin."""
+    okta = okta_sandbox(users=120, groups=16, apps=0, seed=23)
+    jira = jira_sandbox(users=0, projects=1, seed=23)
+    return make_world(okta, jira, store_url)
+
+
+def _plan(world: World, *, full_read: bool) -> RunReport:
+    return asyncio.run(Engine(world.config, world.store).plan(RunRequest("p", full_read=full_read)))
+
+
+def _okta_reads(world: World) -> Counter[str]:
+    stats = world.okta.sandbox.control.stats()
+    return Counter({k: v for k, v in stats.items() if k.startswith("GET")})
+
+
+def _jira_reads(world: World) -> Counter[str]:
+    stats = world.jira.sandbox.control.stats()
+    return Counter({k: v for k, v in stats.items() if k.startswith("GET")})
+
+
+def _change(world: World, rng: random.Random, kind: str, n: int) -> None:
+    """One change made through the Okta API, as an admin would make it."""
+    state = world.okta.sandbox.state
+    users = sorted(state.users)
+    teams = sorted(g for g, group in state.groups.items() if group.profile["name"].startswith("team-"))
+    uid = rng.choice(users)
+    status = state.users[uid].status
+    with world.okta_api() as okta:
+        if kind == "rename":
+            okta.post(f"/api/v1/users/{uid}", json={"profile": {"displayName": f"Renamed {n}"}}).raise_for_status()
+        elif kind == "department":
+            okta.post(f"/api/v1/users/{uid}", json={"profile": {"department": f"dept-{n}"}}).raise_for_status()
+        elif kind == "suspend" and status == "ACTIVE":
+            okta.post(f"/api/v1/users/{uid}/lifecycle/suspend").raise_for_status()
+        elif kind == "unsuspend" and status == "SUSPENDED":
+            okta.post(f"/api/v1/users/{uid}/lifecycle/unsuspend").raise_for_status()
+        elif kind == "deactivate" and status != "DEPROVISIONED":
+            okta.post(f"/api/v1/users/{uid}/lifecycle/deactivate").raise_for_status()
+        elif kind == "join":
+            okta.put(f"/api/v1/groups/{rng.choice(teams)}/users/{uid}").raise_for_status()
+        elif kind == "leave":
+            group = rng.choice(teams)
+            if uid in state.members[group]:
+                okta.delete(f"/api/v1/groups/{group}/users/{uid}").raise_for_status()
+        elif kind == "hire":
+            login = f"hire{next(HIRES)}@example.com"  # hypothesis replays seeds: a login only once
+            body = {"profile": {"firstName": "New", "lastName": f"Hire{n}", "email": login, "login": login}}
+            created = okta.post("/api/v1/users?activate=true", json=body)
+            created.raise_for_status()
+            okta.put(f"/api/v1/groups/{rng.choice(teams)}/users/{created.json()['id']}").raise_for_status()
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(changes=st.lists(st.sampled_from(CHANGES), min_size=0, max_size=8), seed=st.integers(0, 10**6),
+       apply=st.booleans())
+def test_an_incremental_run_plans_exactly_what_a_full_read_would(
+    world: World, changes: list[str], seed: int, apply: bool
+) -> None:
+    # The world lives across examples: each starts where the last left Okta and Jira, so the stored
+    # snapshot, the absence records and the group digests have whole histories behind them.
+    if not world.reports:
+        assert world.sync().status is RunStatus.SUCCEEDED
+    rng = random.Random(seed)
+    for n, kind in enumerate(changes):
+        _change(world, rng, kind, n)
+
+    incremental = _plan(world, full_read=False)
+    full = _plan(world, full_read=True)
+
+    assert incremental.plan is not None and full.plan is not None
+    assert incremental.plan.items == full.plan.items
+    assert incremental.plan.source_users == full.plan.source_users
+    if apply:
+        # the next example continues from a run that applied the changes (and recorded what it saw)
+        report = world.sync()
+        assert report.status in (RunStatus.SUCCEEDED, RunStatus.NO_CHANGES), report.error
+        assert world.converged()
+
+
+def test_a_no_op_run_reads_one_changed_user_page_and_no_group_members(world: World) -> None:
+    world.sync()
+    world.sync()  # records absences of people never created (inactive in Okta)
+    world.reset_counters()
+
+    report = world.sync()
+
+    assert report.status is RunStatus.NO_CHANGES
+    okta = _okta_reads(world)
+    assert okta["GET /api/v1/users"] == 1, okta  # lastUpdated gt "…": one page
+    assert "GET /api/v1/groups/{group}/users" not in okta, okta  # no group's timestamps moved
+    jira = _jira_reads(world)
+    assert "GET /rest/api/2/group/member" not in jira, jira  # every managed group as wanted
+    assert "GET /rest/api/2/user" not in jira, jira  # nobody unlinked is looked up again
+
+
+def test_a_change_reads_only_what_it_touches(world: World) -> None:
+    world.sync()
+    world.sync()
+    state = world.okta.sandbox.state
+    team = next(g for g, group in sorted(state.groups.items()) if group.profile["name"].startswith("team-"))
+    uid = next(u for u in sorted(state.members[team]) if state.users[u].status == "ACTIVE")
+    with world.okta_api() as okta:
+        okta.delete(f"/api/v1/groups/{team}/users/{uid}").raise_for_status()
+        okta.post(f"/api/v1/users/{uid}", json={"profile": {"displayName": "Changed"}}).raise_for_status()
+    world.reset_counters()
+
+    report = world.sync()
+
+    assert report.status is RunStatus.SUCCEEDED, report.error
+    assert world.jira_writes() == Counter({"PUT /rest/api/2/user": 1, "DELETE /rest/api/2/group/user": 1})
+    jira = _jira_reads(world)
+    assert jira["GET /rest/api/2/group/member"] == 1, jira  # only the group the person left
+    assert jira["GET /rest/api/2/user"] == 1, jira  # only the changed person
+    assert world.converged()
+
+
+def test_a_user_deleted_in_okta_is_deactivated_at_the_next_full_read(world: World) -> None:
+    world.sync()
+    uid = next(u for u, user in sorted(world.okta.sandbox.state.users.items()) if user.status == "ACTIVE")
+    username = world.okta_username(uid)
+    # deactivated and deleted between two runs: Okta's change filter never shows a deleted user
+    with world.okta_api() as okta:
+        okta.delete(f"/api/v1/users/{uid}").raise_for_status()
+        okta.delete(f"/api/v1/users/{uid}").raise_for_status()
+    assert uid not in world.okta.sandbox.state.users
+
+    incremental = world.sync()
+    jira_user = world.jira.sandbox.state.user_by_name(username)
+    assert jira_user is not None and jira_user.active, "an incremental read cannot see a deletion"
+    assert incremental.plan is not None and incremental.plan.source_users == 120
+
+    full = world.sync(full_read=True)
+
+    assert full.status is RunStatus.SUCCEEDED, full.error
+    jira_user = world.jira.sandbox.state.user_by_name(username)
+    assert jira_user is not None and not jira_user.active
+    assert full.plan is not None and full.plan.source_users == 119
+
+
+def test_a_failed_incremental_read_writes_nothing_and_keeps_the_stored_snapshot(world: World) -> None:
+    world.sync()
+    uid = next(u for u, user in sorted(world.okta.sandbox.state.users.items()) if user.status == "ACTIVE")
+    with world.okta_api() as okta:
+        okta.post(f"/api/v1/users/{uid}", json={"profile": {"displayName": "Changed"}}).raise_for_status()
+    before = world.store.source_snapshot("okta")
+    world.okta.sandbox.control.faults.update(
+        {"rules": [{"path": "/api/v1/users", "method": "GET", "count": 1000, "status": 500}]}
+    )
+    world.reset_counters()
+
+    report = world.sync()
+
+    assert report.status is RunStatus.FAILED
+    assert report.error and "SourceReadError" in report.error and "changed user list" in report.error
+    assert world.jira_writes() == Counter()
+    assert world.store.source_snapshot("okta") == before
+    world.okta.sandbox.control.faults.update({"rules": []})
+    after = world.sync()
+    assert after.status is RunStatus.SUCCEEDED, after.error
+    assert world.jira_writes() == Counter({"PUT /rest/api/2/user": 1})
+
+
+def test_a_member_removed_by_hand_in_jira_is_restored_by_the_next_full_read(world: World) -> None:
+    world.sync()
+    world.sync()
+    group = sorted(world.expected_groups())[0]
+    member = sorted(world.jira_members(group))[0]
+    with world.jira.client() as jira:
+        jira.delete("/rest/api/2/group/user", params={"groupname": group, "username": member}).raise_for_status()
+
+    incremental = world.sync()
+    assert incremental.status is RunStatus.NO_CHANGES, "a group whose wanted members did not change is not read"
+
+    full = world.sync(full_read=True)
+    assert full.status is RunStatus.SUCCEEDED
+    assert member in world.jira_members(group)
