@@ -142,7 +142,25 @@ def test_a_change_reads_only_what_it_touches(world: World) -> None:
     jira = _jira_reads(world)
     assert jira["GET /rest/api/2/group/member"] == 1, jira  # only the group the person left
     assert jira["GET /rest/api/2/user"] == 1, jira  # only the changed person
+    # idsync wrote their department and the rules want the same: not read again
+    assert "GET /rest/api/2/user/properties/{key:path}" not in jira, jira
     assert world.converged()
+
+
+def test_a_changed_custom_attribute_is_read_and_written(world: World) -> None:
+    world.sync()
+    uid = next(u for u, user in sorted(world.okta.sandbox.state.users.items()) if user.status == "ACTIVE")
+    with world.okta_api() as okta:
+        okta.post(f"/api/v1/users/{uid}", json={"profile": {"department": "Moved"}}).raise_for_status()
+    world.reset_counters()
+
+    report = world.sync()
+
+    assert report.status is RunStatus.SUCCEEDED, report.error
+    assert world.jira_writes() == Counter({"PUT /rest/api/2/user/properties/{key:path}": 1})
+    assert _jira_reads(world)["GET /rest/api/2/user/properties/{key:path}"] == 1
+    jira_user = world.jira.sandbox.state.user_by_name(world.okta_username(uid))
+    assert jira_user is not None and jira_user.properties["department"] == "Moved"
 
 
 def test_a_user_deleted_in_okta_is_deactivated_at_the_next_full_read(world: World) -> None:

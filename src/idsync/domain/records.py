@@ -331,6 +331,10 @@ class StateQuery:
     (`TargetState.group_sources`; targets with `Capabilities.group_sources` only), with that group's
     members in `TargetState.groups` when its name is not the desired one (a rename to carry out)."""
 
+    properties_known: frozenset[str] = frozenset()
+    """Keys of users to read whose custom properties need no reading: idsync wrote them and the rules
+    still want the same (the engine takes the wanted values; a full read checks them again)."""
+
     @property
     def reads_nothing(self) -> bool:
         """Whether the target is asked for nothing at all (a run between full reads with no change)."""

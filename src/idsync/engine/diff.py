@@ -27,7 +27,7 @@ from idsync.engine.diff_groups import plan_memberships
 from idsync.engine.diff_limits import broken_limits
 from idsync.engine.diff_seats import seat_counts, seat_notes
 from idsync.engine.diff_users import plan_gone, plan_users
-from idsync.engine.links import fingerprint
+from idsync.engine.links import fingerprint, properties_part
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +73,7 @@ def for_target(desired: DesiredState, target: str) -> DesiredState:
 def state_query(
     desired: DesiredState, links: Mapping[str, Link], profile: Profile, capabilities: Capabilities,
     target: str | None = None, *, absent: frozenset[str] = frozenset(),
-    unchanged_groups: frozenset[str] = frozenset(),
+    unchanged_groups: frozenset[str] = frozenset(), full_read: bool = True,
 ) -> StateQuery:
     """What `diff` needs the target to read: linked users whose fingerprint changed or who left the
     scope, usernames (and emails when claiming by email) of unlinked users and of renames' new
@@ -83,13 +83,15 @@ def state_query(
     Unlinked people in `absent` (known not to be in the target, see idsync.engine.absences) are not
     looked up; managed groups in `unchanged_groups` (left exactly as wanted by an earlier run, see
     idsync.engine.group_digests) are not read; default groups for new users are read only when
-    someone may be created."""
+    someone may be created; unless `full_read`, the custom properties of users whose properties part
+    of the fingerprint is unchanged are not read (`StateQuery.properties_known`)."""
     user_keys: set[str] = set()
     usernames: set[str] = set()
     emails: set[str] = set()
     by_email = profile.users.match_existing_by == "email"
     may_deactivate = False
     may_create = False
+    known: set[str] = set()
     for sid, user in desired.users.items():
         link = links.get(sid)
         if link is None:
@@ -100,8 +102,11 @@ def state_query(
             if by_email and user.email:
                 emails.add(user.email)
             may_deactivate = may_deactivate or not user.active
-        elif link.fingerprint != fingerprint(user, profile):
+        elif link.fingerprint != (wanted := fingerprint(user, profile)):
             user_keys.add(link.target_key)
+            if not full_read and (part := properties_part(link.fingerprint)) == properties_part(wanted) \
+                    and part is not None:
+                known.add(link.target_key)
             if _differ(link.username, user.username, capabilities):
                 usernames.add(user.username)
             may_deactivate = may_deactivate or not user.active
@@ -126,7 +131,26 @@ def state_query(
         group_sources=frozenset(g.source_id for g in desired.groups.values() if g.source_id)
         if capabilities.group_sources else frozenset(),
         seats=capabilities.licence_seats and _may_take_seats(desired, usernames, user_keys, unchanged_groups),
+        properties_known=frozenset(known) if capabilities.user_properties else frozenset(),
     )
+
+
+def with_known_properties(
+    state: TargetState, query: StateQuery, desired: DesiredState, links: Mapping[str, Link]
+) -> TargetState:
+    """`state` with the wanted custom properties filled in for the users of `query.properties_known`
+    (which the target did not read): idsync wrote them and the rules want the same, so the diff
+    plans no property write for them."""
+    if not query.properties_known:
+        return state
+    wanted = {link.target_key: desired.users[sid] for sid, link in links.items()
+              if link.target_key in query.properties_known and sid in desired.users}
+    users = dict(state.users)
+    for key, user in state.users.items():
+        person = wanted.get(key)
+        if person is not None:
+            users[key] = replace(user, properties={k: person.properties.get(k) for k in query.property_keys})
+    return replace(state, users=users)
 
 
 def _without_unread(notes: list[str], unchanged: frozenset[str], target: str) -> list[str]:

@@ -31,15 +31,27 @@ def _digest(payload: object) -> str:
 def fingerprint(user: DesiredUser, profile: Profile) -> str:
     """A stable hash of what idsync writes for `user`: username, and — when the profile writes them —
     email and display name (users.update), active (users.sync_status), sorted custom properties.
-    Groups are not part of it: memberships are compared against group reads every run."""
+    Groups are not part of it: memberships are compared against group reads.
+
+    The hash of the custom properties alone follows after a dot (`properties_part`): a user whose
+    other fields changed but whose properties idsync wrote and the rules still want the same need not
+    have them read (see `idsync.engine.diff.with_known_properties`)."""
     rules = profile.users
-    payload: dict[str, object] = {"username": user.username, "properties": sorted(user.properties.items())}
+    properties = sorted(user.properties.items())
+    payload: dict[str, object] = {"username": user.username, "properties": properties}
     if rules.update:
         payload["email"] = user.email
         payload["display_name"] = user.display_name
     if rules.sync_status:
         payload["active"] = user.active
-    return _digest(payload)
+    return f"{_digest(payload)}.{_digest(properties)[:16]}"
+
+
+def properties_part(fingerprint: str) -> str | None:
+    """The custom-properties hash of a fingerprint (None for an empty one or one of the older,
+    single-hash form, which says nothing about the properties alone)."""
+    _, dot, part = fingerprint.partition(".")
+    return part if dot and part else None
 
 
 def state_fingerprint(state: TargetState) -> str:

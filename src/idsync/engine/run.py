@@ -44,7 +44,7 @@ from idsync.engine.customers import (
     unread_label,
     with_customer_limits,
 )
-from idsync.engine.diff import DiffResult, diff, state_query
+from idsync.engine.diff import DiffResult, diff, state_query, with_known_properties
 from idsync.engine.diff_customers import CustomerDiff
 from idsync.engine.diff_seats import hold_new_users
 from idsync.engine.group_digests import after_apply, unchanged_groups, wanted_digests
@@ -454,14 +454,15 @@ class Engine:
         unchanged = unchanged_groups(wanted, recorded, full_read=full_read,
                                      single_user=desired.single_user is not None)
         query = state_query(desired, target_links, profile, target.capabilities, target_name, absent=skipped,
-                            unchanged_groups=unchanged)
+                            unchanged_groups=unchanged, full_read=full_read)
         if query.reads_nothing:
             # Nothing to read, yet a run vouches for every target it reports on: a revoked token or
             # an unreachable server must fail the run, never pass as "no changes".
             await target.check()
         state = await target.read_state(query, self.progress)
         clock = time.perf_counter()
-        result = diff(desired, state, target_links, profile, target.capabilities, unchanged_groups=unchanged)
+        known = with_known_properties(state, query, desired, target_links)
+        result = diff(desired, known, target_links, profile, target.capabilities, unchanged_groups=unchanged)
         planned = frozenset(i.source_id for i in result.items if i.source_id) | frozenset(
             link.source_id for link in result.link_upserts
         ) | frozenset(s for d in result.disputes for s in d.source_ids) | frozenset(

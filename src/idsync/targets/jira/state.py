@@ -111,7 +111,8 @@ class StateReader:
     async def read(self, query: StateQuery, progress: Progress) -> TargetState:
         """Read everything `query` asks for (see StateQuery), concurrently within the connection's cap."""
         users, member_groups, unresolved, groups_of = await self._users(query, progress)
-        properties = await self._properties(list(users.values()), sorted(query.property_keys), progress)
+        unknown = [user for key, user in users.items() if key not in query.properties_known]
+        properties = await self._properties(unknown, sorted(query.property_keys), progress)
         groups = await self._groups(sorted(query.groups), progress)
         leads = await self._leads(progress) if query.leads else ()
         pools, seats_unread = await read_pools(self.http) if query.seats else ((), None)
