@@ -58,9 +58,11 @@ def _change(world: World, rng: random.Random, kind: str, n: int) -> None:
     status = state.users[uid].status
     with world.okta_api() as okta:
         if kind == "rename":
-            okta.post(f"/api/v1/users/{uid}", json={"profile": {"displayName": f"Renamed {n}"}}).raise_for_status()
+            profile: dict[str, str] = {"displayName": f"Renamed {n}"}
+            okta.post(f"/api/v1/users/{uid}", json={"profile": profile}).raise_for_status()
         elif kind == "department":
-            okta.post(f"/api/v1/users/{uid}", json={"profile": {"department": f"dept-{n}"}}).raise_for_status()
+            profile = {"department": f"dept-{n}"}
+            okta.post(f"/api/v1/users/{uid}", json={"profile": profile}).raise_for_status()
         elif kind == "suspend" and status == "ACTIVE":
             okta.post(f"/api/v1/users/{uid}/lifecycle/suspend").raise_for_status()
         elif kind == "unsuspend" and status == "SUSPENDED":
@@ -118,6 +120,7 @@ def test_a_no_op_run_reads_one_changed_user_page_and_no_group_members(world: Wor
     assert report.status is RunStatus.NO_CHANGES
     okta = _okta_reads(world)
     assert okta["GET /api/v1/users"] == 1, okta  # lastUpdated gt "…": one page
+    assert okta["GET /api/v1/logs"] == 1, okta  # no deletion: one empty page
     assert "GET /api/v1/groups/{group}/users" not in okta, okta  # no group's timestamps moved
     jira = _jira_reads(world)
     assert "GET /rest/api/2/group/member" not in jira, jira  # every managed group as wanted
@@ -163,7 +166,7 @@ def test_a_changed_custom_attribute_is_read_and_written(world: World) -> None:
     assert jira_user is not None and jira_user.properties["department"] == "Moved"
 
 
-def test_a_user_deleted_in_okta_is_deactivated_at_the_next_full_read(world: World) -> None:
+def test_a_user_deleted_in_okta_is_seen_in_the_system_log_at_the_next_run(world: World) -> None:
     world.sync()
     uid = next(u for u, user in sorted(world.okta.sandbox.state.users.items()) if user.status == "ACTIVE")
     username = world.okta_username(uid)
@@ -172,10 +175,55 @@ def test_a_user_deleted_in_okta_is_deactivated_at_the_next_full_read(world: Worl
         okta.delete(f"/api/v1/users/{uid}").raise_for_status()
         okta.delete(f"/api/v1/users/{uid}").raise_for_status()
     assert uid not in world.okta.sandbox.state.users
+    world.reset_counters()
+
+    report = world.sync()
+
+    assert report.status is RunStatus.SUCCEEDED, report.error
+    jira_user = world.jira.sandbox.state.user_by_name(username)
+    assert jira_user is not None and not jira_user.active
+    assert report.plan is not None and report.plan.source_users == 119
+    okta = _okta_reads(world)
+    # still incremental: the log (a page of events, then the empty page that ends a poll) and one page
+    # of changed users
+    assert okta["GET /api/v1/logs"] <= 2 and okta["GET /api/v1/users"] == 1, okta
+
+
+def test_without_the_system_log_a_run_reads_in_full_and_still_sees_a_deletion(world: World) -> None:
+    world.sync()
+    uid = next(u for u, user in sorted(world.okta.sandbox.state.users.items()) if user.status == "ACTIVE")
+    username = world.okta_username(uid)
+    with world.okta_api() as okta:
+        okta.delete(f"/api/v1/users/{uid}").raise_for_status()
+        okta.delete(f"/api/v1/users/{uid}").raise_for_status()
+    # a token whose admin may not read the System Log
+    world.okta.sandbox.control.faults.update(
+        {"rules": [{"path": "/api/v1/logs", "method": "GET", "count": 1000, "status": 403}]}
+    )
+    world.reset_counters()
+
+    report = world.sync()
+
+    assert report.status is RunStatus.SUCCEEDED, report.error
+    jira_user = world.jira.sandbox.state.user_by_name(username)
+    assert jira_user is not None and not jira_user.active
+    # the full read: the user list and the DEPROVISIONED list
+    assert _okta_reads(world)["GET /api/v1/users"] >= 2
+
+
+def test_a_deletion_the_log_no_longer_holds_is_caught_by_the_next_full_read(world: World) -> None:
+    world.sync()
+    uid = next(u for u, user in sorted(world.okta.sandbox.state.users.items()) if user.status == "ACTIVE")
+    username = world.okta_username(uid)
+    with world.okta_api() as okta:
+        okta.delete(f"/api/v1/users/{uid}").raise_for_status()
+        okta.delete(f"/api/v1/users/{uid}").raise_for_status()
+    # the log answers, but without the events (as after its 90 days of retention)
+    world.okta.sandbox.state.log.events.clear()
 
     incremental = world.sync()
     jira_user = world.jira.sandbox.state.user_by_name(username)
-    assert jira_user is not None and jira_user.active, "an incremental read cannot see a deletion"
+    assert jira_user is not None and jira_user.active, "neither the change filter nor the log shows it"
     assert incremental.plan is not None and incremental.plan.source_users == 120
 
     full = world.sync(full_read=True)
@@ -215,10 +263,12 @@ def test_a_member_removed_by_hand_in_jira_is_restored_by_the_next_full_read(worl
     group = sorted(world.expected_groups())[0]
     member = sorted(world.jira_members(group))[0]
     with world.jira.client() as jira:
-        jira.delete("/rest/api/2/group/user", params={"groupname": group, "username": member}).raise_for_status()
+        gone = jira.delete("/rest/api/2/group/user", params={"groupname": group, "username": member})
+        gone.raise_for_status()
 
     incremental = world.sync()
-    assert incremental.status is RunStatus.NO_CHANGES, "a group whose wanted members did not change is not read"
+    # a group whose wanted members did not change is not read
+    assert incremental.status is RunStatus.NO_CHANGES
 
     full = world.sync(full_read=True)
     assert full.status is RunStatus.SUCCEEDED

@@ -159,8 +159,7 @@ def test_a_user_deleted_in_okta_is_deleted_through_the_long_task(
         okta_api.delete(f"/api/v1/users/{uid}").raise_for_status()  # deletes
     world.reset_counters()
 
-    # a deletion shows only at a full read (Okta's change filter never returns a deleted user)
-    report = world.sync(full_read=True)
+    report = world.sync()
 
     assert report.status is RunStatus.SUCCEEDED, [r.error for r in report.results if r.error]
     assert world.writes() == Counter({f"DELETE {USER}": 1})

@@ -17,11 +17,12 @@ from __future__ import annotations
 import asyncio
 import functools
 from datetime import UTC, datetime
+from typing import Any
 
 from idsync.domain.progress import Progress
 from idsync.domain.records import Snapshot
 from idsync.sources.base import Source
-from idsync.sources.changes import IncrementalSource, merge
+from idsync.sources.changes import Changes, IncrementalSource, merge
 from idsync.store import Store
 
 
@@ -35,7 +36,10 @@ async def read_source(
     stored = await asyncio.to_thread(store.source_snapshot, connection)
     mark, _, since = stored.cursor.partition("|") if stored is not None else ("", "", "")
     usable = stored is not None and not full and mark == settings_mark
-    changes = await source.read_changes(since if usable else "", progress)
+    changes: Any = await source.read_changes(since if usable else "", progress)
+    if not isinstance(changes, Changes):
+        # LDAP's ChangeSet: the same fields, and no deletions (LDAP reports none)
+        changes = Changes(changes.cursor, changes.users, changes.groups, changes.full)
     read_at = datetime.now(UTC)
     snapshot = merge(stored.snapshot if stored is not None and usable else None, changes, read_at)
     cursor = f"{settings_mark}|{changes.cursor}"

@@ -38,6 +38,8 @@ class Changes:
     """Every group with its members when any changed (always on a full read); None: unchanged."""
     full: Snapshot | None
     """Set when this was a full read: users missing from it are gone from the source."""
+    deleted: frozenset[str] = frozenset()
+    """Users the source reports deleted since the cursor (Okta's System Log; LDAP reports none)."""
 
 
 @runtime_checkable
@@ -60,8 +62,10 @@ def merge(stored: Snapshot | None, changes: Changes, read_at: datetime) -> Snaps
     if stored is None:
         raise ValueError("an incremental read needs the stored snapshot it continues from")
     users = {**stored.users, **changes.users}
+    for gone in changes.deleted:
+        users.pop(gone, None)
     groups = stored.groups if changes.groups is None else changes.groups
-    if changes.users or changes.groups is not None:
+    if changes.users or changes.deleted or changes.groups is not None:
         groups = {
             gid: group if group.member_ids <= users.keys()
             else SourceGroup(group.id, group.name, frozenset(m for m in group.member_ids if m in users),

@@ -8,24 +8,34 @@ the group list is therefore read whole every time (one page per 200 groups by de
 with `groups_page_size`) and members are re-read only for groups whose timestamps moved (the
 membership cache, `idsync.sources.okta.cache`).
 
-The cursor, `lastUpdated=<Okta time>;full=<ISO time>`, holds the latest `lastUpdated` any user had in
-the previous read — Okta's own clock, so the local clock's skew does not matter — and when the last full
-read was. The next filter starts `OVERLAP` earlier, because Okta's list index is eventually consistent
-(a change can show up in a listing a moment after a later one): users in the overlap are read again,
-which is harmless. Hard-deleted users never show in the filter: they disappear at the next full read,
-at least every `full_read_every_hours` (0: every read is full). App-scoped reads (`app_id`) are always
-full: an app's user list has no change filter.
+Deletions: a deleted user never shows in the change filter again (only a deactivated one does, as
+DEPROVISIONED), so each incremental read also asks the System Log for `user.lifecycle.delete.*`
+events since the same moment (one request, usually an empty page); a log that cannot be read (a token
+without access to it) or a cursor older than the log's reach makes the read a full one.
+
+The cursor, `lastUpdated=<Okta time>;read=<ISO time>;full=<ISO time>`, holds the latest
+`lastUpdated` any user had in the previous read — Okta's own clock, so the local clock's skew does not
+matter for the user filter — when that read started and when the last full read was. The System Log
+is asked from the previous read's start (local clock) less the overlap: the overlap also covers a
+local clock up to five minutes ahead of Okta's (keep the host on NTP). The next filter starts `OVERLAP`
+earlier, because Okta's list index is eventually consistent (a change can show up in a listing a
+moment after a later one): users in the overlap are read again, which is harmless. A full read
+happens at least every `full_read_every_hours` (0: every read is full). App-scoped reads (`app_id`)
+are always full: an app's user list has no change filter.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from idsync.domain.errors import SourceReadError, StopSyncError
 from idsync.domain.progress import Progress
 from idsync.domain.records import Snapshot
 from idsync.sources.changes import Changes
+from idsync.sources.okta.models import WireError
 
 if TYPE_CHECKING:
     from idsync.sources.okta.source import OktaSource
@@ -33,32 +43,40 @@ if TYPE_CHECKING:
 OVERLAP = timedelta(minutes=5)
 """How far before the previous read's latest `lastUpdated` the next filter starts (index lag)."""
 
+LOG_REACH = timedelta(days=80)
+"""How far back the System Log is asked for deletions; Okta keeps 90 days of it (and refuses `since`
+more than 180 days back), so an older cursor means a full read."""
+
 _EPOCH = "1970-01-01T00:00:00.000Z"
 
 
 @dataclass(frozen=True, slots=True)
 class OktaCursor:
-    """The latest user `lastUpdated` of the previous read and when the last full read was."""
+    """The latest user `lastUpdated` of the previous read, when that read started and when the last
+    full read was (both by the local clock)."""
 
     last_updated: str
+    read_at: datetime
     full_at: datetime
 
     def __str__(self) -> str:
-        return f"lastUpdated={self.last_updated};full={self.full_at.isoformat()}"
+        read, full = self.read_at.isoformat(), self.full_at.isoformat()
+        return f"lastUpdated={self.last_updated};read={read};full={full}"
 
     @classmethod
     def parse(cls, text: str) -> OktaCursor | None:
         """The cursor, or None when it is not one this module wrote (the read is then a full one)."""
-        mark, sep, full = text.partition(";full=")
-        name, eq, value = mark.partition("=")
-        if not (sep and eq and name == "lastUpdated"):
+        fields = dict(part.partition("=")[::2] for part in text.split(";"))
+        if set(fields) != {"lastUpdated", "read", "full"}:
             return None
         try:
-            parse_time(value)
-            full_at = datetime.fromisoformat(full)
+            parse_time(fields["lastUpdated"])
+            read_at, full_at = (datetime.fromisoformat(fields[k]) for k in ("read", "full"))
         except ValueError:
             return None
-        return cls(value, full_at if full_at.tzinfo else full_at.replace(tzinfo=UTC))
+        if read_at.tzinfo is None or full_at.tzinfo is None:
+            return None
+        return cls(fields["lastUpdated"], read_at, full_at)
 
 
 def parse_time(value: str) -> datetime:
@@ -86,9 +104,33 @@ async def read_changes(source: OktaSource, since: str, progress: Progress) -> Ch
     every = timedelta(hours=source.full_read_every_hours)
     if source.app_scoped or cursor is None or every <= timedelta(0) or now - cursor.full_at >= every:
         snapshot = await source.read_since(None, progress)
-        mark = OktaCursor(latest_update(snapshot, _EPOCH), now)
+        mark = OktaCursor(latest_update(snapshot, _EPOCH), now, now)
         return Changes(str(mark), snapshot.users, snapshot.groups, snapshot)
-    start = format_time(parse_time(cursor.last_updated) - OVERLAP)
-    changed = await source.read_since(start, progress)
-    mark = OktaCursor(latest_update(changed, cursor.last_updated), cursor.full_at)
-    return Changes(str(mark), changed.users, changed.groups, None)
+    logged_since = cursor.read_at - OVERLAP
+    if now - logged_since > LOG_REACH:
+        # the System Log no longer holds every deletion since then: only a full read can tell
+        return await read_changes(source, "", progress)
+    try:
+        deleted = await source.deleted_users(format_time(logged_since))
+    except (SourceReadError, StopSyncError):
+        # no proof of who was deleted (a token whose admin may not read the System Log, say): read
+        # everything (a token that is not valid at all then fails that read)
+        return await read_changes(source, "", progress)
+    changed = await source.read_since(format_time(parse_time(cursor.last_updated) - OVERLAP), progress)
+    mark = OktaCursor(latest_update(changed, cursor.last_updated), now, cursor.full_at)
+    return Changes(str(mark), changed.users, changed.groups, None, deleted - changed.users.keys())
+
+
+def deleted_in(page: list[Any]) -> set[str]:
+    """User ids deleted by the System Log events of one page (events that did not succeed skipped)."""
+    deleted: set[str] = set()
+    for event in page:
+        if not isinstance(event, Mapping):
+            raise WireError(f"log event: expected a JSON object, got {type(event).__name__}")
+        outcome = event.get("outcome")
+        if isinstance(outcome, Mapping) and outcome.get("result") not in (None, "SUCCESS"):
+            continue
+        for target in event.get("target") or ():
+            if isinstance(target, Mapping) and target.get("type") == "User" and target.get("id"):
+                deleted.add(str(target["id"]))
+    return deleted

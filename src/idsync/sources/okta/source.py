@@ -32,7 +32,7 @@ from idsync.domain.progress import NO_PROGRESS, Progress, ProgressTask
 from idsync.domain.records import Snapshot, SourceGroup
 from idsync.sources.changes import Changes
 from idsync.sources.okta.cache import CachedGroup, MembershipCache, reusable, usable
-from idsync.sources.okta.changes import read_changes
+from idsync.sources.okta.changes import deleted_in, read_changes
 from idsync.sources.okta.client import OktaClient, ResponseShapeError, auth_failure
 from idsync.sources.okta.models import AppGroup, AppUser, OktaGroup, OktaUser, WireError, member_id
 
@@ -41,6 +41,9 @@ GROUPS = "/api/v1/groups"
 # The plain user list omits DEPROVISIONED users and a `filter` list returns them (Okta's docs and its
 # newer spec agree), so they are read with this documented filter.
 DEPROVISIONED_FILTER = 'status eq "DEPROVISIONED"'
+LOGS = "/api/v1/logs"
+# A user deleted in Okta never shows in a change listing again; the System Log records the deletion.
+DELETED_FILTER = 'eventType sw "user.lifecycle.delete"'
 
 
 class OktaSource:
@@ -209,6 +212,24 @@ class OktaSource:
             label=f"{GROUPS}/{{id}}/users",
         )
         return ids
+
+    async def deleted_users(self, since: str) -> frozenset[str]:
+        """Ids of users the System Log says were deleted since `since` (an Okta timestamp): the
+        `user.lifecycle.delete.*` events, read as a polling request (no `until`, so Okta's clock alone
+        decides what is "now"), which ends at its first empty page. A log that cannot be read raises
+        SourceReadError: the caller then reads everything instead."""
+        deleted: set[str] = set()
+        params = {"since": since, "filter": DELETED_FILTER, "limit": 1000}
+        page_number = 1
+        with self._failing(lambda: f"System Log of deleted users, page {page_number}"):
+            pages = self._client.pages(LOGS, params, label=LOGS)
+            async with aclosing(pages):
+                async for page in pages:
+                    if not page:
+                        break
+                    deleted |= deleted_in(page)
+                    page_number += 1
+        return frozenset(deleted)
 
     # --- app-scoped read ----------------------------------------------------------------------------
 
