@@ -37,14 +37,13 @@ def fingerprint(user: DesiredUser, profile: Profile) -> str:
     other fields changed but whose properties idsync wrote and the rules still want the same need not
     have them read (see `idsync.engine.diff.with_known_properties`)."""
     rules = profile.users
-    properties = sorted(user.properties.items())
-    payload: dict[str, object] = {"username": user.username, "properties": properties}
-    if rules.update:
-        payload["email"] = user.email
-        payload["display_name"] = user.display_name
-    if rules.sync_status:
-        payload["active"] = user.active
-    return f"{_digest(payload)}.{_digest(properties)[:16]}"
+    # Positional, not a dict with sorted keys, and BLAKE2b: computed twice per person per run
+    # (state query and diff), at 150,000 people the sorted-key SHA-256 form cost 2.6 s a run.
+    properties = orjson.dumps(sorted(user.properties.items()))
+    fields = (user.username, user.email, user.display_name) if rules.update else (user.username, None, None)
+    head = orjson.dumps((*fields, user.active if rules.sync_status else None))
+    whole = hashlib.blake2b(head + b"\x00" + properties, digest_size=16).hexdigest()
+    return f"{whole}.{hashlib.blake2b(properties, digest_size=8).hexdigest()}"
 
 
 def properties_part(fingerprint: str) -> str | None:
