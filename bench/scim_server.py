@@ -21,9 +21,10 @@ Lua scripts pick a random seeded user per request):
    the user's existence in Jira, found by polling the Jira REST API every `--poll-ms` ms (the figures
    are upper bounds by at most one poll interval). p50 / p95 / max (goal: p95 under 1 s).
 
-Also: non-2xx answers and socket errors per phase (must be 0), CPU seconds of the server per phase,
-the load average, and peak RSS of the server. `--server-profile FILE` runs the server under cProfile
-(main thread only: the storage calls run in worker threads and are not in it). Every process started
+Also: non-2xx answers and socket errors per phase (must be 0), CPU seconds of the server per phase
+and per request (its own cost, whatever else the machine runs), the load average, and peak RSS of
+the server. `--server-profile FILE` runs the server under cProfile (main thread only: storage calls
+in worker threads are not in it; the direct reads on SQLite run on it). Every process started
 here is stopped at the end, also on Ctrl-C or an error. Needs wrk (Debian package `wrk`).
 """
 
@@ -493,13 +494,15 @@ def print_table(result: dict[str, Any]) -> None:
         f"{wrk_args['duration_s']} s, {result['cores']} cores"
     )
     print(
-        f"{'phase':<36} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'errors':>7} {'srv CPU s':>9}"
+        f"{'phase':<36} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'errors':>7} "
+        f"{'srv CPU s':>9} {'CPU ms/req':>10}"
     )
     for p in result["phases"]:
         errors = p["non_2xx"] + p["socket_errors"]
+        per_request = 1000 * p["server_cpu_s"] / p["requests"] if p["requests"] else 0.0
         print(
             f"{p['name']:<36} {p['per_second']:>8.0f} {p['p50_ms']:>8.1f} {p['p99_ms']:>8.1f} "
-            f"{p['max_ms']:>8.1f} {errors:>7} {p['server_cpu_s']:>9.1f}"
+            f"{p['max_ms']:>8.1f} {errors:>7} {p['server_cpu_s']:>9.1f} {per_request:>10.3f}"
         )
         if p["extra"]:
             extra = p["extra"]
@@ -516,6 +519,10 @@ def print_table(result: dict[str, Any]) -> None:
         f"p50 {push['p50_ms']:.0f} ms, p95 {push['p95_ms']:.0f} ms, max {push['max_ms']:.0f} ms{missing}"
     )
     print(f"server peak RSS {result['server_peak_rss_mib']:.0f} MiB, load average {result['load_average']}")
+    print(
+        "CPU ms/req is the server's own CPU per answered request: the figure that does not depend on "
+        "what else the machine runs (req/s does, on a shared 2-core box)"
+    )
 
 
 if __name__ == "__main__":

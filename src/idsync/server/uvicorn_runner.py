@@ -8,6 +8,7 @@ separate product inside the repository), so this is the product's. uvicorn's own
 
 from __future__ import annotations
 
+import gc
 import socket
 from typing import Any
 
@@ -46,5 +47,9 @@ def run(app: Any, host: str, port: int) -> None:
     the app's shutdown and re-raises the signal (the caller turns that into a normal return)."""
     sock = listening_socket(host, port)
     server = uvicorn.Server(server_config(app))
+    # The app as built is ~170k long-lived objects (models, schemas, SQLAlchemy metadata): a full
+    # collection walked them all, 0.5 s measured here under load, stalling every request in flight.
+    # Frozen, collections see only what requests create.
+    gc.freeze()
     # uvicorn applies `loop="uvloop"` only in uvicorn.run(); serving a socket ourselves we pick the loop.
     uvloop.run(server.serve(sockets=[sock]))

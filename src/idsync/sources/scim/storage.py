@@ -72,6 +72,10 @@ class InboxStorage(ScimStorage):
         """The extension schemas announced for the kept extensions (discovered.py)."""
         self.index = KeyIndex(connection, self._models)
 
+    def model(self, resource_type: str) -> type[Resource[Any]]:
+        """The model a stored document of this type is validated with."""
+        return self._models[resource_type]
+
     # --- reads ------------------------------------------------------------------------------------
 
     def get(
