@@ -9,6 +9,10 @@ that has none of these users yet: every user and membership becomes an item). Pr
 read time per run, entries per second, the snapshot's counts, the plan time and size, peak traced
 memory and the process's max RSS. slapd runs in its own process, so its CPU time is not
 in ours, but it shares the machine's cores.
+
+Reads and plans are each run `--runs` times and the best is the figure (the median is printed too):
+on a shared 2-core machine other work stretches single runs. Next to the wall-clock time each shows
+this process's CPU time, which other work on the machine hardly moves.
 """
 
 from __future__ import annotations
@@ -43,26 +47,27 @@ PROFILE = Profile.model_validate(
 )
 
 
-def plan_once(snapshot: Snapshot) -> tuple[float, int]:
-    """Rules + state query + diff of a first run (the target has nobody yet); (seconds, items)."""
-    start = time.perf_counter()
+def plan_once(snapshot: Snapshot) -> tuple[float, float, int]:
+    """Rules + state query + diff of a first run (the target has nobody yet); (seconds, CPU seconds,
+    items)."""
+    start, cpu = time.perf_counter(), time.process_time()
     desired = desired_state(snapshot, PROFILE)
     capabilities = Capabilities(user_properties=True, leads=True)
     query = state_query(desired, {}, PROFILE, capabilities)
     empty = TargetState("jira", users={}, groups=dict.fromkeys(query.groups))
     result = diff(desired, empty, {}, PROFILE, capabilities)
-    return time.perf_counter() - start, len(result.items)
+    return time.perf_counter() - start, time.process_time() - cpu, len(result.items)
 
 
-async def read_once(conn: LdapConnection) -> tuple[float, Snapshot]:
-    """One full read on a fresh connection; (seconds, snapshot)."""
+async def read_once(conn: LdapConnection) -> tuple[float, float, Snapshot]:
+    """One full read on a fresh connection; (seconds, CPU seconds of this process, snapshot)."""
     source = LdapSource("bench", conn)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     try:
         snapshot = await source.read()
     finally:
         await source.aclose()
-    return time.perf_counter() - start, snapshot
+    return time.perf_counter() - start, time.process_time() - cpu, snapshot
 
 
 def main() -> None:
@@ -95,32 +100,36 @@ def main() -> None:
                 "timeout": 120,
             }
         )
-        times = []
-        snapshot = None
+        times: list[tuple[float, float]] = []
         for _ in range(args.runs):
-            seconds, snapshot = asyncio.run(read_once(conn))
-            times.append(seconds)
+            seconds, cpu, snapshot = asyncio.run(read_once(conn))
+            times.append((seconds, cpu))
             del snapshot
         tracemalloc.start()
-        _, snapshot = asyncio.run(read_once(conn))
+        _, _, snapshot = asyncio.run(read_once(conn))
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
-        plan_seconds, plan_items = plan_once(snapshot)
+        plans = [plan_once(snapshot) for _ in range(args.runs)]
     finally:
         server.stop()
     entries = args.users + args.groups
     memberships = sum(len(g.member_ids) for g in snapshot.groups.values())
-    best = min(times)
+    best, best_cpu = min(times)
+    plan_best, plan_cpu, plan_items = min(plans)
     print(f"slapd: slapadd {entries:,} entries + start + ready: {load:.2f} s")
     print(
         f"read: {len(snapshot.users):,} users, {len(snapshot.groups):,} groups, {memberships:,} memberships"
     )
     print(
-        f"read time over {args.runs} runs (page size {args.page_size}): best {best:.2f} s, "
-        f"median {statistics.median(times):.2f} s  ({entries / best:,.0f} entries/s)"
+        f"read time over {args.runs} runs (page size {args.page_size}): best {best:.2f} s "
+        f"(CPU {best_cpu:.2f} s), median {statistics.median(t for t, _ in times):.2f} s  "
+        f"({entries / best:,.0f} entries/s)"
     )
-    print(f"plan of a first run (rules + query + diff): {plan_seconds:.2f} s, {plan_items:,} items")
-    print(f"read + plan: {best + plan_seconds:.2f} s (goal: under 10 s)")
+    print(
+        f"plan of a first run (rules + query + diff) over {args.runs} runs: best {plan_best:.2f} s "
+        f"(CPU {plan_cpu:.2f} s), median {statistics.median(p[0] for p in plans):.2f} s, {plan_items:,} items"
+    )
+    print(f"read + plan: {best + plan_best:.2f} s (goal: at most 5 s)")
     print(f"peak traced Python memory during one read: {peak / 2**20:.0f} MiB")
     print(f"max RSS of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
 

@@ -27,6 +27,7 @@ from dataclasses import replace
 from idsync.domain.plan import Action, Change
 from idsync.domain.records import Reason
 from idsync.engine.diff_context import DiffContext, Situation, UserVerdict
+from idsync.rules import collector
 from idsync.rules.groups import NEW_USERS_REASON
 
 _MOVED = Reason("groups.rename", "member of the group this one replaces (renamed in the source): moved, "
@@ -35,7 +36,13 @@ _IN_TARGET = (Situation.UNCHANGED, Situation.UPDATED, Situation.CLAIMED, Situati
 
 
 def plan_memberships(ctx: DiffContext, verdicts: list[UserVerdict]) -> None:
-    """Append CREATE_GROUP, ADD_MEMBER and REMOVE_MEMBER items for the managed groups."""
+    """Append CREATE_GROUP, ADD_MEMBER and REMOVE_MEMBER items for the managed groups, with the cyclic
+    garbage collector paused (`rules.collector`: the items are kept)."""
+    with collector.paused():
+        _plan_memberships(ctx, verdicts)
+
+
+def _plan_memberships(ctx: DiffContext, verdicts: list[UserVerdict]) -> None:
     expected: dict[str, dict[str, UserVerdict]] = defaultdict(dict)
     for verdict in verdicts:
         if verdict.situation not in _IN_TARGET or verdict.name_after is None:
@@ -278,9 +285,15 @@ def _stamp_grants(ctx: DiffContext, created: set[str]) -> None:
     so the link remembers them as granted (or pending, should the add fail)."""
     defaults = set(ctx.desired.new_user_groups)
     added: dict[str, set[str]] = defaultdict(set)
-    for item in ctx.items:
-        if item.action is Action.ADD_MEMBER and item.source_id in created and item.group in defaults:
-            added[item.source_id].add(item.group)
+    creations: list[int] = []
+    add, create = Action.ADD_MEMBER, Action.CREATE_USER
     for index, item in enumerate(ctx.items):
-        if item.action is Action.CREATE_USER and item.source_id in added:
+        action = item.action
+        if action is add and item.source_id in created and item.group in defaults:
+            added[item.source_id].add(item.group)
+        elif action is create:
+            creations.append(index)
+    for index in creations:
+        item = ctx.items[index]
+        if item.source_id in added:
             ctx.items[index] = replace(item, grants=tuple(sorted(added[item.source_id])))

@@ -25,10 +25,17 @@ from idsync.domain.records import DesiredUser, Link, Reason, TargetUser, Unsynca
 from idsync.engine.diff_context import DiffContext, Situation, UserVerdict
 from idsync.engine.diff_licences import restore_licence, revoke_licence
 from idsync.engine.links import fingerprint
+from idsync.rules import collector
 
 
 def plan_users(ctx: DiffContext) -> list[UserVerdict]:
-    """Plan the items of every desired user; return each one's verdict for the membership phase."""
+    """Plan the items of every desired user; return each one's verdict for the membership phase.
+    The cyclic garbage collector is paused meanwhile (`rules.collector`: items and verdicts are kept)."""
+    with collector.paused():
+        return _plan_users(ctx)
+
+
+def _plan_users(ctx: DiffContext) -> list[UserVerdict]:
     email_claims: Counter[str] = Counter()
     if ctx.profile.users.match_existing_by == "email":
         email_claims.update(
@@ -151,7 +158,7 @@ def _unlinked(
                     (("email", user.email), ("display_name", user.display_name)) if value is not None)
     ctx.add(Action.CREATE_USER, reason, user=user.username, source_id=user.source_id, changes=changes,
             fingerprint=fp)
-    if ctx.capabilities.user_properties:
+    if ctx.capabilities.user_properties and user.properties:
         for key, value in sorted(user.properties.items()):
             ctx.add(Action.SET_USER_PROPERTY, _property_reason(user, key, value), user=user.username,
                     source_id=user.source_id, changes=(Change(key, None, value),), fingerprint=fp)

@@ -22,6 +22,7 @@ from idsync.domain.records import (
     Snapshot,
     SourceGroup,
 )
+from idsync.rules import collector
 from idsync.rules.attributes import compile_spec, compile_specs
 from idsync.rules.groups import ALL_USERS_REASON, NEW_USERS_REASON, compile_groups
 from idsync.rules.scope import compile_scope
@@ -30,7 +31,13 @@ from idsync.rules.usernames import compile_username_rule
 
 def desired_state(snapshot: Snapshot, profile: Profile) -> DesiredState:
     """What the target should hold according to the profile's rules; raises ConfigError for a rule
-    that cannot be applied (e.g. a replacement naming a missing regex group)."""
+    that cannot be applied (e.g. a replacement naming a missing regex group). Runs with the cyclic
+    garbage collector paused (`collector`): it builds one record per user and keeps them all."""
+    with collector.paused():
+        return _desired_state(snapshot, profile)
+
+
+def _desired_state(snapshot: Snapshot, profile: Profile) -> DesiredState:
     users_rules = profile.users
     make_username = compile_username_rule(users_rules.username)
     email_spec = compile_spec(users_rules.attributes["email"], "users.attributes.email") \
@@ -76,6 +83,7 @@ def desired_state(snapshot: Snapshot, profile: Profile) -> DesiredState:
     desired: dict[str, DesiredUser] = {}
     skipped: dict[str, str] = {}
     out_of_scope = 0
+    ordered_specs = sorted(custom_specs.items())
     for user in sorted(snapshot.users.values(), key=lambda u: u.id):
         groups_of_user = member_of.get(user.id, [])
         in_scope = scope.check(user, [g.name for g in groups_of_user])
@@ -90,7 +98,7 @@ def desired_state(snapshot: Snapshot, profile: Profile) -> DesiredState:
             )
             continue
         properties: dict[str, str] = {}
-        for prop, spec in sorted(custom_specs.items()):
+        for prop, spec in ordered_specs:
             value = spec.resolve(user)
             if value is not None:
                 properties[prop] = value
@@ -107,7 +115,7 @@ def desired_state(snapshot: Snapshot, profile: Profile) -> DesiredState:
             display_name=name_spec.resolve(user) if name_spec else None,
             active=user.status in active_statuses,
             properties=properties,
-            groups=dict(sorted(groups.items())),
+            groups=groups if len(groups) < 2 else dict(sorted(groups.items())),
             reason=in_scope,
         )
 

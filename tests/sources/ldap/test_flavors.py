@@ -1,6 +1,7 @@
 """Unit tests of the flavour quirks on the raw values and result tuples python-ldap returns. The
-AD-only forms (ranged `member;range=…` values, the in-chain rule, binary GUIDs/SIDs) are verified
-here only: slapd cannot produce them."""
+AD-only forms (ranged `member;range=…` values, the in-chain rule, binary GUIDs/SIDs) are tested here
+on tuples, where every corner (a range that stops early, a short GUID) can be built, and live against
+Samba's AD DC in test_ad_live.py; slapd cannot produce them."""
 
 from __future__ import annotations
 

@@ -4,19 +4,22 @@ whose USNs the test sets as AD would), periodic full reads that reveal deletions
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import ldap
 import pytest
 
-from idsync.domain.errors import ConfigError
+from idsync.domain.errors import ConfigError, SourceReadError
+from idsync.sources.changes import IncrementalSource
 from idsync.sources.ldap import LdapSource
-from idsync.sources.ldap.incremental import Cursor, read_changes
+from idsync.sources.ldap.incremental import CLOCK_SKEW_MARGIN, Cursor, read_changes
 from tests.fixtures.slapd import (
     AD_USERS,
     ADMIN_DN,
     ADMIN_PW,
     BASE,
+    CAPPED_DN,
+    CAPPED_PW,
     OPENLDAP_USERS,
     SlapdServer,
     ad_guid,
@@ -112,5 +115,76 @@ async def test_cursor_errors_name_the_value(slapd: SlapdServer) -> None:
             await read_changes(source, "garbage")
         with pytest.raises(ConfigError, match="tracks uSNChanged"):
             await read_changes(source, "uSNChanged=5;full=2024-01-01T00:00:00+00:00")
+    finally:
+        await source.aclose()
+
+
+async def test_created_and_modified_users_through_the_source_method(fresh_slapd: SlapdServer) -> None:
+    """`LdapSource.read_changes` (what the engine calls): a created and a modified user both come back,
+    and a cursor is never later than this clock minus the skew margin, so changes made during a read,
+    in the same second or later, come again next time."""
+    source = LdapSource("corp", openldap_conn(fresh_slapd.url))
+    assert isinstance(source, IncrementalSource)
+    try:
+        first = await source.read_changes("")
+        assert first.full is not None
+        admin = _admin(fresh_slapd)
+        admin.add_s(
+            f"uid=newbie,ou=people,{BASE}",
+            [
+                ("objectClass", [b"inetOrgPerson"]),
+                ("uid", [b"newbie"]),
+                ("cn", [b"New Bie"]),
+                ("sn", [b"Bie"]),
+                ("mail", [b"newbie@example.com"]),
+            ],
+        )
+        admin.modify_s(f"uid=u00007,ou=people,{BASE}", [(ldap.MOD_REPLACE, "mail", [b"seven@example.com"])])
+        admin.unbind_s()
+        before = datetime.now(UTC)
+        second = await source.read_changes(first.cursor)
+        assert second.full is None and second.groups is None
+        logins = {u.attr("login") for u in second.users.values()}
+        assert {"newbie", "u00007"} <= logins
+        assert logins <= {"newbie", "u00007", "u00249"}  # u00249: stamped in the first cursor's second
+        mark = Cursor.parse(second.cursor).value
+        assert mark <= (before - CLOCK_SKEW_MARGIN).strftime("%Y%m%d%H%M%SZ")
+        third = await source.read_changes(second.cursor)
+        assert {"newbie", "u00007"} <= {u.attr("login") for u in third.users.values()}  # within the margin
+    finally:
+        await source.aclose()
+
+
+async def test_a_stopped_server_fails_the_incremental_read(fresh_slapd: SlapdServer) -> None:
+    source = LdapSource("corp", openldap_conn(fresh_slapd.url))
+    try:
+        first = await source.read_changes("")
+        fresh_slapd.stop()
+        with pytest.raises(SourceReadError, match="failed or was lost"):
+            await source.read_changes(first.cursor)
+    finally:
+        await source.aclose()
+
+
+async def test_a_size_limit_fails_the_incremental_read(
+    fresh_slapd: SlapdServer,
+) -> None:
+    """A group changed: its members are resolved against every user in scope. The capped account may
+    read 150 of the 250, so the read fails rather than returning groups with members missing."""
+    capped = openldap_conn(fresh_slapd.url, bind_dn=CAPPED_DN, password=CAPPED_PW)
+    source = LdapSource("corp", capped)
+    try:
+        with pytest.raises(SourceReadError, match="size limit"):
+            await source.read_changes("")
+        cursor = str(Cursor("modifyTimestamp", "20240101000409Z", datetime.now(UTC)))
+        quiet = await source.read_changes(cursor)  # nothing changed: 1 user at most, within the cap
+        assert quiet.groups is None
+        admin = _admin(fresh_slapd)
+        admin.modify_s(
+            f"cn=leaf,ou=groups,{BASE}", [(ldap.MOD_ADD, "member", [f"uid=u00100,ou=people,{BASE}".encode()])]
+        )
+        admin.unbind_s()
+        with pytest.raises(SourceReadError, match="size limit"):
+            await source.read_changes(cursor)
     finally:
         await source.aclose()

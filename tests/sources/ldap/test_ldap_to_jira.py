@@ -28,6 +28,7 @@ from tests.fixtures.slapd import (
     READER_DN,
     READER_PW,
     SlapdServer,
+    as_ad_change,
 )
 from tests.sources.ldap.tcp_cut import CuttingProxy
 
@@ -118,7 +119,7 @@ class LdapWorld:
         """Change an entry as the directory admin."""
         ld = ldap.initialize(self.slapd.url)
         ld.simple_bind_s(ADMIN_DN, ADMIN_PW)
-        ld.modify_s(dn, changes)
+        ld.modify_s(dn, as_ad_change(dn, changes))  # uSNChanged moves, as on AD
         ld.unbind_s()
 
     def rename(self, dn: str, rdn: str) -> None:
@@ -126,6 +127,8 @@ class LdapWorld:
         ld = ldap.initialize(self.slapd.url)
         ld.simple_bind_s(ADMIN_DN, ADMIN_PW)
         ld.rename_s(dn, rdn, delold=1)
+        new_dn = f"{rdn},{dn.split(',', 1)[1]}"
+        ld.modify_s(new_dn, as_ad_change(new_dn, []))  # AD moves uSNChanged on a rename too
         ld.unbind_s()
 
 

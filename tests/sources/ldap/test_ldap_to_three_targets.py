@@ -32,6 +32,7 @@ from tests.fixtures.slapd import (
     READER_DN,
     READER_PW,
     SlapdServer,
+    as_ad_change,
 )
 
 pytestmark = pytest.mark.slapd
@@ -153,7 +154,7 @@ class Products:
         """Change an entry as the directory admin."""
         ld = ldap.initialize(self.slapd.url)
         ld.simple_bind_s(ADMIN_DN, ADMIN_PW)
-        ld.modify_s(dn, changes)
+        ld.modify_s(dn, as_ad_change(dn, changes))  # uSNChanged moves, as on AD
         ld.unbind_s()
 
 

@@ -21,6 +21,7 @@ from idsync.config.connections import LdapConnection
 from idsync.domain.errors import NotFoundError, SourceReadError
 from idsync.domain.progress import NO_PROGRESS, Progress
 from idsync.domain.records import Snapshot, SourceGroup, SourceUser
+from idsync.rules import collector
 from idsync.sources.ldap import groups as group_resolution
 from idsync.sources.ldap.client import Entry, LdapClient, RawAttrs
 from idsync.sources.ldap.entries import (
@@ -34,6 +35,7 @@ from idsync.sources.ldap.entries import (
 )
 from idsync.sources.ldap.flavors import Flavor, flavor_for
 from idsync.sources.ldap.flavors.active_directory import AD_CAPABILITY_OID, collect_ranged, in_chain_filter
+from idsync.sources.ldap.incremental import ChangeSet, read_changes
 
 T = TypeVar("T")
 
@@ -57,6 +59,12 @@ class LdapSource:
     async def read(self, progress: Progress = NO_PROGRESS) -> Snapshot:
         """Read every user and group in scope. Complete, or raises SourceReadError."""
         return await self.run_sync(lambda client: self.read_sync(client, progress))
+
+    async def read_changes(self, since: str, progress: Progress = NO_PROGRESS) -> ChangeSet:
+        """What changed since the cursor `since` (empty: a full read), by modifyTimestamp or uSNChanged;
+        a full read whenever the last one is older than `full_read_every_hours`, since LDAP reports no
+        deletions. Complete, or raises SourceReadError. See `incremental.py`."""
+        return await read_changes(self, since, progress=progress)
 
     async def read_user(self, login: str) -> Snapshot:
         """One user by login (uid / sAMAccountName) with the groups they belong to, nested included."""
@@ -133,7 +141,12 @@ class LdapSource:
     # --- blocking building blocks (also used by incremental.py and lookup.py) -------------------
 
     def read_sync(self, client: LdapClient, progress: Progress = NO_PROGRESS) -> Snapshot:
-        """The full read on an open connection."""
+        """The full read on an open connection, with the cyclic garbage collector paused
+        (`rules.collector`: every record built is kept in the snapshot)."""
+        with collector.paused():
+            return self._read_sync(client, progress)
+
+    def _read_sync(self, client: LdapClient, progress: Progress) -> Snapshot:
         read_at = datetime.now(UTC)
         users: dict[str, SourceUser] = {}
         by_dn: dict[str, str] = {}
