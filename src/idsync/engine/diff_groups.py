@@ -24,10 +24,10 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import replace
 
+from idsync.domain import collector
 from idsync.domain.plan import Action, Change
 from idsync.domain.records import Reason
 from idsync.engine.diff_context import DiffContext, Situation, UserVerdict
-from idsync.rules import collector
 from idsync.rules.groups import NEW_USERS_REASON
 
 _MOVED = Reason("groups.rename", "member of the group this one replaces (renamed in the source): moved, "

@@ -20,12 +20,12 @@ from __future__ import annotations
 
 from collections import Counter
 
+from idsync.domain import collector
 from idsync.domain.plan import Action, Change
 from idsync.domain.records import DesiredUser, Link, Reason, TargetUser, Unsyncable
 from idsync.engine.diff_context import DiffContext, Situation, UserVerdict
 from idsync.engine.diff_licences import restore_licence, revoke_licence
 from idsync.engine.links import fingerprint
-from idsync.rules import collector
 
 
 def plan_users(ctx: DiffContext) -> list[UserVerdict]:

@@ -13,6 +13,7 @@ from collections import defaultdict
 from dataclasses import replace
 
 from idsync.config.profiles import Profile
+from idsync.domain import collector
 from idsync.domain.records import (
     DesiredGroup,
     DesiredState,
@@ -22,7 +23,6 @@ from idsync.domain.records import (
     Snapshot,
     SourceGroup,
 )
-from idsync.rules import collector
 from idsync.rules.attributes import compile_spec, compile_specs
 from idsync.rules.groups import ALL_USERS_REASON, NEW_USERS_REASON, compile_groups
 from idsync.rules.scope import compile_scope

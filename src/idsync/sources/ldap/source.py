@@ -18,10 +18,10 @@ from typing import TypeVar
 from ldap.filter import escape_filter_chars
 
 from idsync.config.connections import LdapConnection
+from idsync.domain import collector
 from idsync.domain.errors import NotFoundError, SourceReadError
 from idsync.domain.progress import NO_PROGRESS, Progress
 from idsync.domain.records import Snapshot, SourceGroup, SourceUser
-from idsync.rules import collector
 from idsync.sources.ldap import groups as group_resolution
 from idsync.sources.ldap.client import Entry, LdapClient, RawAttrs
 from idsync.sources.ldap.entries import (

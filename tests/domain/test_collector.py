@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from idsync.rules import collector
+from idsync.domain import collector
 
 
 @pytest.fixture(autouse=True)
