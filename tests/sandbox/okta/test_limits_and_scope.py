@@ -101,3 +101,20 @@ def test_group_scoped_token_sees_only_its_groups_and_members(okta_sandbox: Start
         assert client.get(f"/api/v1/groups/{team.id}/users").status_code == 200
     with okta.client() as admin:
         assert len(admin.get("/api/v1/groups", params={"limit": 200}).json()) == 41
+
+
+def test_rate_limits_change_while_the_emulator_runs(okta_sandbox: Start) -> None:
+    okta = okta_sandbox(rate_limit=RateLimitOptions(per_minute=20_000))
+    with okta.client() as client:
+        assert client.get("/api/v1/users").headers["x-rate-limit-limit"] == "20000"
+        # back to Okta's documented defaults, as a benchmark does after its initial read
+        changed = client.put("/_sandbox/rate_limits", json={"per_minute": None})
+        assert changed.status_code == 200 and changed.json()["limits"]["users"] == 600
+        assert client.get("/api/v1/users").headers["x-rate-limit-limit"] == "600"
+        assert client.get("/api/v1/logs").headers["x-rate-limit-limit"] == "120"
+        assert client.get("/_sandbox/rate_limits").json()["per_minute"] is None
+        wrong = client.put("/_sandbox/rate_limits", json={"buckets": {"nope": 1}})
+        assert wrong.status_code == 400 and "nope" in wrong.json()["error"]
+        unknown = client.put("/_sandbox/rate_limits", json={"per_hour": 5})
+        assert unknown.status_code == 400 and "per_hour" in unknown.json()["error"]
+        assert client.get("/api/v1/users").headers["x-rate-limit-limit"] == "600"

@@ -33,6 +33,7 @@ from idsync.sandbox.okta.errors import (
 from idsync.sandbox.okta.generator import generate
 from idsync.sandbox.okta.model import Token, okta_id
 from idsync.sandbox.okta.options import OktaOptions
+from idsync.sandbox.okta.rate_admin import rate_limit_route
 from idsync.sandbox.okta.render import hook_json, user_json
 from idsync.sandbox.okta.state import OktaState
 from idsync.sandbox.okta.web import json_response
@@ -165,7 +166,7 @@ def create_app(options: OktaOptions) -> OktaSandbox:
         write_fail_rate=options.fail_rate,
     )
     control = SandboxControl(faults, clock, lambda: _dump(state), reset)
-    starlette = OktaRouter([*routes, *control.routes()])
+    starlette = OktaRouter([*routes, *control.routes(), rate_limit_route(limiter, options)])
     starlette.state.okta = state
     starlette.state.okta_options = options
     middleware = FaultMiddleware(starlette, faults, injected_error, seed=options.seed)

@@ -62,6 +62,12 @@ class RateLimiter:
         self.rejected = 0
         """429s answered so far (tests prove a client met the limit and waited it out)."""
 
+    def configure(self, options: RateLimitOptions) -> None:
+        """Apply new limits (PUT /_sandbox/rate_limits), starting every window afresh; raises
+        ValueError for an unknown bucket name."""
+        self.buckets = {name: _Bucket(limit) for name, limit in options.limits().items()}
+        self.options = options
+
     def reset(self) -> None:
         """Forget all counts (admin reset)."""
         for bucket in self.buckets.values():
