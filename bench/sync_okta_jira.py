@@ -37,7 +37,7 @@ from pathlib import Path
 
 import httpx
 
-from _common import Bench, Emulator, print_phase, start
+from _common import Bench, Emulator, Phase, print_phase, start
 from idsync.config.loader import parse_config
 
 PROFILE = "bench"
@@ -216,6 +216,26 @@ def main() -> None:
     for phase in phases:
         print(f"  {phase.name:<14} {phase.seconds:7.1f} s  jira writes {phase.writes('jira'):>7}  "
               f"load {phase.load[0]:.2f}")  # fmt: skip
+    print_efficiency(phases[0], args)
+
+
+def print_efficiency(phase: Phase, args: argparse.Namespace) -> None:
+    """How close the apply phase came to the physical limit, and the engine's CPU per applied item.
+
+    The limit: with `concurrency` writes in flight and each taking `latency` at the server, no client
+    can do more than concurrency ÷ latency writes per second; efficiency is the achieved rate over it.
+    """
+    apply_seconds = phase.timings.get("apply", 0.0)
+    writes = phase.writes("jira")
+    limit = args.concurrency / (args.latency_ms / 1000.0) if args.latency_ms else 0.0
+    if apply_seconds and limit:
+        achieved = writes / apply_seconds
+        print(f"  apply: {apply_seconds:.1f} s for {writes} writes = {achieved:,.0f} writes/s; limit "
+              f"{limit:,.0f}/s (the floor {writes / limit:.1f} s); apply efficiency {achieved / limit:.2f}")
+    if phase.applied:
+        engine = phase.cpu["engine"]
+        print(f"  engine CPU {engine:.1f} s for {phase.applied} applied items = "
+              f"{engine * 1000 / phase.applied:.3f} ms per applied item")
 
 
 @contextlib.contextmanager

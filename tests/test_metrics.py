@@ -3,7 +3,7 @@
 The runs are real (Okta changes delivered by the Okta emulator's hook sender, synced into the Jira
 emulator by the server process); the expected values come from what others counted: the history in
 the database, the Jira emulator's own request counters and its rate limiter's 429 count. One test
-checks the HTTP layer's counters through an httpx MockTransport (the seam `HttpClient` offers)."""
+checks the HTTP layer's counters against the scripted server (tests.fixtures.scripted)."""
 
 from __future__ import annotations
 
@@ -12,12 +12,11 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
-import httpx
-
 from idsync import metrics
 from idsync.http import HttpClient, RetryPolicy
 from idsync.sandbox.atlassian.jira.ratelimit import RateLimiter
 from tests.fixtures.sandbox import RunningJira, RunningOkta
+from tests.fixtures.scripted import Answer, Handler, ScriptedServer
 from tests.server.hooks.world import EXPIRES_IN_DAYS, eventually, make_world, serving
 
 
@@ -44,13 +43,15 @@ def series(found: dict[str, float], name: str, **labels: str) -> float:
     return total
 
 
-def test_http_counters_429_waits_and_rate_limit_remaining() -> None:
+def test_http_counters_429_waits_and_rate_limit_remaining(
+    scripted: Callable[[Handler], ScriptedServer],
+) -> None:
     answers = iter([
-        httpx.Response(429, headers={"Retry-After": "0.2", "X-Rate-Limit-Remaining": "0"}),
-        httpx.Response(200, json={}, headers={"X-Rate-Limit-Remaining": "41"}),
+        Answer(429, {"Retry-After": "0.2", "X-Rate-Limit-Remaining": "0"}),
+        Answer.json(200, {}, {"X-Rate-Limit-Remaining": "41"}),
     ])  # fmt: skip
-    transport = httpx.MockTransport(lambda request: next(answers))
-    host = {"connection": "metrics-test.example.com"}
+    server = scripted(lambda _request: next(answers))
+    host = {"connection": "127.0.0.1"}
     before = {
         status: metrics.sample("idsync_http_requests_total", {**host, "method": "GET", "status": status}) or 0
         for status in ("200", "429")
@@ -59,8 +60,7 @@ def test_http_counters_429_waits_and_rate_limit_remaining() -> None:
     waited = metrics.sample("idsync_http_rate_limit_wait_seconds_total", host) or 0
 
     async def call() -> None:
-        client = HttpClient("https://metrics-test.example.com", headers={}, transport=transport,
-                            retry=RetryPolicy(attempts=3))  # fmt: skip
+        client = HttpClient(server.url, headers={}, retry=RetryPolicy(attempts=3))
         await client.request("GET", "/thing")
         await client.aclose()
 

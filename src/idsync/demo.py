@@ -18,7 +18,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-import httpx
 from rich.console import Console
 from rich.rule import Rule
 
@@ -29,6 +28,7 @@ from idsync.console.progress import progress_bars
 from idsync.domain.plan import Plan
 from idsync.engine.guards import GuardReport
 from idsync.engine.run import Engine, RunReport, RunRequest
+from idsync.http import HttpClient, next_link
 from idsync.sandbox.atlassian.bitbucket.app import BitbucketSandbox
 from idsync.sandbox.atlassian.bitbucket.app import create_app as create_bitbucket
 from idsync.sandbox.atlassian.bitbucket.options import BitbucketOptions
@@ -253,7 +253,8 @@ def pick_changes(groups: list[dict[str, Any]], members: dict[str, list[dict[str,
 async def _change_people(okta_url: str, token: str) -> list[str]:
     """A suspension, a new hire and a group move, made through the Okta API like an admin would."""
     headers = {"Authorization": f"SSWS {token}", "Accept": "application/json"}
-    async with httpx.AsyncClient(base_url=okta_url, headers=headers, timeout=10) as okta:
+    okta = HttpClient(okta_url, headers=headers, timeout=10, max_concurrency=4)
+    try:
         groups = await _all(okta, "/api/v1/groups", {"limit": "200"})
         members = {
             g["id"]: await _all(okta, f"/api/v1/groups/{g['id']}/users", {"limit": "1000"})
@@ -262,10 +263,11 @@ async def _change_people(okta_url: str, token: str) -> list[str]:
         first, second, suspended, moved = pick_changes(groups, members)
         lines = []
 
-        (await okta.post(f"/api/v1/users/{suspended['id']}/lifecycle/suspend")).raise_for_status()
+        await okta.request("POST", f"/api/v1/users/{suspended['id']}/lifecycle/suspend")
         lines.append(f"suspended {suspended['profile']['login']}")
 
-        hire = await okta.post(
+        await okta.request(
+            "POST",
             "/api/v1/users",
             params={"activate": "true"},
             json={
@@ -281,24 +283,24 @@ async def _change_people(okta_url: str, token: str) -> list[str]:
                 "groupIds": [first["id"]],
             },
         )
-        hire.raise_for_status()
         lines.append(f"hired ada.lovelace@example.com into {first['profile']['name']}")
 
-        (await okta.delete(f"/api/v1/groups/{first['id']}/users/{moved['id']}")).raise_for_status()
-        (await okta.put(f"/api/v1/groups/{second['id']}/users/{moved['id']}")).raise_for_status()
+        await okta.request("DELETE", f"/api/v1/groups/{first['id']}/users/{moved['id']}")
+        await okta.request("PUT", f"/api/v1/groups/{second['id']}/users/{moved['id']}")
         login, old, new = moved["profile"]["login"], first["profile"]["name"], second["profile"]["name"]
         lines.append(f"moved {login} from {old} to {new}")
         return lines
+    finally:
+        await okta.aclose()
 
 
-async def _all(okta: httpx.AsyncClient, path: str, params: dict[str, str]) -> list[dict[str, Any]]:
+async def _all(okta: HttpClient, path: str, params: dict[str, str]) -> list[dict[str, Any]]:
     """Every page of an Okta list, following the Link: rel="next" headers."""
     found: list[dict[str, Any]] = []
-    response = await okta.get(path, params=params)
+    response = await okta.request("GET", path, params=params, ok=(200,))
     while True:
-        response.raise_for_status()
         found.extend(response.json())
-        following = response.links.get("next", {}).get("url")
+        following = next_link(response)
         if not following:
             return found
-        response = await okta.get(following)
+        response = await okta.request("GET", following, ok=(200,))

@@ -18,21 +18,41 @@ sent always, and 500/502/504/timeouts only for idempotent methods: a POST that m
 out is not repeated blindly, its item fails and the next run converges.
 Secrets travel only in headers, which are never logged or put in error messages.
 
-The wire: aiohttp sends the requests; callers get a `Response` (status, case-insensitive headers,
-content, `.json()`, `.text`), the small shape httpx's response also has, so connectors' error parsers
-take either (`WireResponse`) and tests may pass an httpx `MockTransport` instead. Building an
-`httpx.Response` for every request cost 66 µs of client CPU, about a sixth of all the engine's work
-per applied item, so the aiohttp path builds this lighter record instead.
-Measured against the Jira emulator in its own process, 32 requests in flight (bench/sync_okta_jira.py
-and a raw GET loop): httpx's own transport 180–220 requests/s at
-2.8–3.5 ms of client CPU each; httpx over an aiohttp transport 870–960/s; aiohttp 3,800/s at 0.12 ms —
-the difference between a 10,000-user initial sync taking minutes or tens of minutes.
+The wire: pyreqwest (Rust's reqwest and hyper under a Python API), the one HTTP stack of idsync;
+tests talk to real local servers, never to a mock transport. Callers get a `Response` (status,
+case-insensitive headers, content, `.json()`, `.text`), a small record built once per answer
+(building an `httpx.Response` for every request once cost 66 µs of client CPU).
+
+Why pyreqwest, measured on this 2-core machine against `idsync sandbox jira --latency-ms 10` in its
+own process, 48 in flight. A raw loop of 10,000 PUTs with a JSON body, client CPU per request
+(getrusage of the client process, all its threads), two rounds each:
+
+    client                          asyncio loop        uvloop
+    httpx (own transport, earlier)  2.8–3.5 ms          —
+    aiohttp 3.14                    0.117–0.145 ms      0.131 ms
+    aiohttp, no cookie jar          0.124–0.145 ms      0.106–0.116 ms
+    pyreqwest 0.15                  0.101–0.109 ms      0.070–0.074 ms
+    rnet 2.4 (Rust)                 0.114–0.177 ms      0.084–0.122 ms
+    aiosonic 1.3                    0.124–0.148 ms      0.104–0.109 ms
+
+and through the engine (bench/apply_jira.py --users 5000 --concurrency 48: 15,020 items, apply_plan
+with the Jira target and this module), the same moment, machine load 5–7:
+
+    aiohttp     0.15–0.19 ms of client CPU per item, 1,150–1,500 items/s
+    pyreqwest   0.10–0.13 ms of client CPU per item, 2,450–2,470 items/s
+
+What this module must know of a failure is whether the request left at all (one that never left may
+be sent again; one that may have been carried out must not be repeated blindly). pyreqwest's exception
+classes do not say it; the causes it reports do (`_never_sent`), and tests/test_http.py pins that on
+the real wire for every failure in its table. Certificates are checked against the system's trust
+store (rustls with the platform verifier), as with OpenSSL before.
 """
 
 from __future__ import annotations
 
 import asyncio
 import email.utils
+import functools
 import random
 import re
 import time
@@ -40,13 +60,14 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import timedelta
 from http import HTTPStatus
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-import aiohttp
-import httpx
 import orjson
+from pyreqwest.client import Client, ClientBuilder
+from pyreqwest.exceptions import PyreqwestError, RequestTimeoutError
 from tenacity import AsyncRetrying, RetryCallState
 
 from idsync.domain.errors import (
@@ -73,7 +94,8 @@ class _RequestLike(Protocol):
 
 
 class WireResponse(Protocol):
-    """What error parsers and connectors read of a response: `Response` below, or an httpx one."""
+    """What error parsers and connectors read of a response (`Response` below; a Protocol so the
+    parsers state exactly what they read)."""
 
     @property
     def status_code(self) -> int: ...
@@ -107,7 +129,7 @@ class Response:
 
     status_code: int
     headers: Mapping[str, str]
-    """Case-insensitive (aiohttp's CIMultiDictProxy, or httpx.Headers)."""
+    """Case-insensitive, every value of a repeated header kept (pyreqwest's HeaderMap)."""
     content: bytes
     method: str
     url: str
@@ -134,15 +156,13 @@ class Response:
         """The body parsed as JSON (orjson.JSONDecodeError, a ValueError, when it is not)."""
         return orjson.loads(self.content)
 
-    @staticmethod
-    def of(response: httpx.Response) -> Response:
-        """The same answer from httpx (the MockTransport path of tests)."""
-        return Response(response.status_code, response.headers, response.content,
-                        response.request.method, str(response.request.url))
-
 
 Describe = Callable[[WireResponse], str]
 _IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+_JSON_BODY = {"Content-Type": "application/json"}
+"""The header of a request with a JSON body (one shared mapping, copied into each request)."""
+_accepted_sets: dict[tuple[int, ...], frozenset[int]] = {}
+"""`ok` tuples as frozensets, built once each: connectors pass a handful of constant tuples."""
 
 retry_counter: ContextVar[list[int] | None] = ContextVar("idsync_retry_counter", default=None)
 """Set by the apply engine around one plan item (a fresh `[0]`): every retry of a request made in
@@ -174,8 +194,15 @@ def retry_after_seconds(
     """The wait a server asked for: `Retry-After` (seconds or HTTP date) or Okta's
     `X-Rate-Limit-Reset` (epoch seconds when the bucket refills). Okta sends the rate-limit headers on
     every response, so `rate_limit_reset=False` ignores them where they are no request to wait (a 500)."""
+    return wait_asked(response.headers, now, rate_limit_reset=rate_limit_reset)
+
+
+def wait_asked(
+    headers: Mapping[str, str], now: float | None = None, *, rate_limit_reset: bool = True
+) -> float | None:
+    """`retry_after_seconds` from the headers alone (what idsync.metrics has of a 429)."""
     now = time.time() if now is None else now
-    value = response.headers.get("retry-after")
+    value = headers.get("retry-after")
     if value:
         try:
             return max(0.0, float(value))
@@ -183,7 +210,7 @@ def retry_after_seconds(
             parsed = email.utils.parsedate_to_datetime(value)
             if parsed is not None:
                 return max(0.0, parsed.timestamp() - now)
-    reset = response.headers.get("x-rate-limit-reset") if rate_limit_reset else None
+    reset = headers.get("x-rate-limit-reset") if rate_limit_reset else None
     if reset:
         try:
             return max(0.0, float(reset) - now) + 0.05
@@ -220,20 +247,13 @@ class HttpClient:
         max_concurrency: int = 8,
         timeout: float = 30.0,
         retry: RetryPolicy | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self._base_url = base_url.rstrip("/")
         self._headers = dict(headers)
         self._timeout = timeout
         self._max_concurrency = max_concurrency
-        self._session: aiohttp.ClientSession | None = None
-        """Created on first use, inside the running event loop (aiohttp requires it)."""
-        self._httpx: httpx.AsyncClient | None = None
-        if transport is not None:  # tests: an httpx MockTransport serves the requests
-            self._httpx = httpx.AsyncClient(
-                base_url=self._base_url, headers=self._headers, timeout=httpx.Timeout(timeout),
-                transport=transport,
-            )  # fmt: skip
+        self._client: Client | None = None
+        """Created on first use, inside the running event loop."""
         self._describe = describe
         self._slots = asyncio.Semaphore(max_concurrency)
         self._retry = retry or RetryPolicy()
@@ -260,8 +280,14 @@ class HttpClient:
         """Send one request, retrying transient failures. Returns the response when its status is in
         `ok`; otherwise raises the mapped ConnectorError. `url` may be absolute (Link headers)."""
         idempotent = method.upper() in _IDEMPOTENT
+        if isinstance(ok, tuple):
+            accepted = _accepted_sets.get(ok)
+            if accepted is None:
+                accepted = _accepted_sets[ok] = frozenset(ok)
+        else:
+            accepted = frozenset(ok)
         try:
-            return await self._request(method, url, params, json, frozenset(ok), label, idempotent)
+            return await self._request(method, url, params, json, accepted, label, idempotent)
         except TransientError as error:
             if not (idempotent or error.unsent or error.status in (429, 503)):
                 error.outcome_unknown = True
@@ -334,18 +360,17 @@ class HttpClient:
         async with self._slots:
             try:
                 response = await self._send(method, full, params, json)
-            except (httpx.TimeoutException, TimeoutError) as exc:
-                path = _path(full)
-                raise TransientError(f"{method} {path}: timed out ({type(exc).__name__})") from exc
-            except (httpx.ConnectError, aiohttp.ClientConnectorError) as exc:
-                error = TransientError(f"{method} {_path(full)}: cannot connect ({exc})")
-                error.unsent = True
+            except RequestTimeoutError as exc:
+                error = TransientError(f"{method} {_path(full)}: timed out ({_causes(exc)})")
+                error.unsent = _never_sent(exc)
                 raise error from exc
-            except (httpx.TransportError, aiohttp.ClientError) as exc:
-                path = _path(full)
-                raise TransientError(
-                    f"{method} {path}: connection failed ({type(exc).__name__}: {exc})"
-                ) from exc
+            except PyreqwestError as exc:
+                if _never_sent(exc):  # no connection could be made: nothing was sent
+                    error = TransientError(f"{method} {_path(full)}: cannot connect ({_causes(exc)})")
+                    error.unsent = True
+                    raise error from exc
+                # dropped or cut short after the request went out: the server may have acted
+                raise TransientError(f"{method} {_path(full)}: connection failed ({_causes(exc)})") from exc
         # Observability (idsync.metrics): requests by connection / method / status, 429s and their
         # waits, the last rate-limit remaining. The one metrics call of this module.
         observe_response(self._base_url, method, response.status_code, response.headers, self._retry.max_wait)
@@ -366,45 +391,62 @@ class HttpClient:
     async def _send(
         self, method: str, url: str, params: Mapping[str, Any] | None, json: Any
     ) -> Response:
-        if self._httpx is not None:
-            return Response.of(await self._httpx.request(method, url, params=params, json=json))
-        session = self._session or self._open_session()
-        body = None if json is None else orjson.dumps(json)
-        headers = {"Content-Type": "application/json"} if body is not None else None
-        query = None if params is None else _query(params)
-        async with session.request(method, url, params=query, data=body, headers=headers) as wire:
-            content = await wire.read()
-            return Response(wire.status, wire.headers, content, method, url)
+        client = self._client or self._open_client()
+        builder = client.request(method, url)
+        if params is not None:
+            builder = builder.query(_query(params))
+        if json is not None:
+            builder = builder.body_bytes(orjson.dumps(json)).headers(_JSON_BODY)
+        wire = await builder.build().send()
+        content = await wire.bytes()
+        return Response(wire.status, wire.headers, content.to_bytes(), method, url)
 
-    def _open_session(self) -> aiohttp.ClientSession:
-        connector = aiohttp.TCPConnector(
-            limit=self._max_concurrency, limit_per_host=self._max_concurrency, ttl_dns_cache=300
+    def _open_client(self) -> Client:
+        self._client = (
+            ClientBuilder()
+            .default_headers(self._headers)
+            .max_connections(self._max_concurrency)
+            .timeout(timedelta(seconds=self._timeout))
+            .build()
         )
-        self._session = aiohttp.ClientSession(
-            headers=self._headers,
-            connector=connector,
-            timeout=aiohttp.ClientTimeout(total=self._timeout),
-            raise_for_status=False,
-            auto_decompress=True,
-        )
-        return self._session
+        return self._client
 
     async def aclose(self) -> None:
         """Close pooled connections."""
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
-        if self._httpx is not None:
-            await self._httpx.aclose()
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
 
 
+def _never_sent(error: PyreqwestError) -> bool:
+    """Whether the request failed while its connection was being made, so no byte of it left.
+
+    pyreqwest's exception classes do not say it (a `ConnectError` is raised for a refused connection
+    and for one the server closed after reading the request; a `ConnectTimeoutError` for a server that
+    accepted the request and never answered); the causes it passes on from hyper do: the connection
+    stage fails with "client error (Connect)", sending or awaiting the answer with "client error
+    (SendRequest)". Pinned by tests/test_http.py's table against a real server, for this version."""
+    details = getattr(error, "details", None) or {}
+    return any(cause.get("message") == "client error (Connect)" for cause in details.get("causes") or ())
+
+
+@functools.lru_cache(maxsize=4096)
 def _path(url: str) -> str:
-    """The path of a URL, for request counters and error messages (cheaper than httpx.URL)."""
+    """The path of a URL, for request counters and error messages."""
     return urlsplit(url).path
 
 
+def _causes(error: PyreqwestError) -> str:
+    """The innermost causes of a pyreqwest error, readable ("Connection refused (os error 111)"); the
+    request's URL, which the outer causes repeat, is already in the message."""
+    details = getattr(error, "details", None) or {}
+    messages = [str(c.get("message")) for c in details.get("causes") or () if c.get("message")]
+    inner = [m for m in messages if not m.startswith(("error sending request", "client error ("))]
+    return "; ".join(inner or messages) or f"{type(error).__name__}: {error}"
+
+
 def _query(params: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """Query parameters as httpx would encode them: booleans as true/false, None left out, lists
+    """Query parameters as the vendors' APIs take them: booleans as true/false, None left out, lists
     repeated."""
     pairs: list[tuple[str, str]] = []
     for key, value in params.items():
@@ -418,8 +460,8 @@ def _query(params: Mapping[str, Any]) -> list[tuple[str, str]]:
 def next_link(response: WireResponse) -> str | None:
     """The `rel="next"` URL of an RFC 8288 Link header (Okta paging), or None on the last page.
     Okta sends one Link header per relation, or one with several comma-separated links."""
-    values = response.headers.getall("link", []) if hasattr(response.headers, "getall") else \
-        [response.headers.get("link", "")]
+    headers: Any = response.headers
+    values: list[str] = headers.getall("link") if hasattr(headers, "getall") else [headers.get("link", "")]
     for value in values:
         for link in value.split(","):
             target, _, params = link.partition(";")

@@ -131,6 +131,10 @@ REGISTRY.register(_EXPIRY)
 _connections: list[tuple[str, str]] = []
 _names: dict[str, str] = {}
 _names_lock = threading.Lock()
+_counted: dict[tuple[str, str, int], Any] = {}
+"""(base URL, method, status) → its labelled child of REQUESTS. `labels()` hashes and checks the label
+values on every call, a measurable share of the per-response cost of a large apply; the child is the
+same object each time, so it is looked up once. Cleared with `_names` (a connection may be renamed)."""
 
 
 def watch_config(config: IdsyncConfig) -> None:
@@ -144,6 +148,7 @@ def watch_config(config: IdsyncConfig) -> None:
     with _names_lock:
         _connections = sorted(prefixes, key=lambda pair: len(pair[0]), reverse=True)
         _names.clear()
+        _counted.clear()
     _EXPIRY.config = config
 
 
@@ -164,21 +169,23 @@ def observe_response(
     base_url: str, method: str, status: int, headers: Mapping[str, str], max_wait: float
 ) -> None:
     """Count one HTTP answer (called by `idsync.http` once per response)."""
-    connection = connection_name(base_url)
-    REQUESTS.labels(connection, method, str(status)).inc()
+    key = (base_url, method, status)
+    child = _counted.get(key)
+    if child is None:
+        child = _counted[key] = REQUESTS.labels(connection_name(base_url), method, str(status))
+    child.inc()
     for header in _REMAINING_HEADERS:
         value = headers.get(header)
         if value is not None:
             with contextlib.suppress(ValueError):
-                RATE_LIMIT_REMAINING.labels(connection).set(float(value))
+                RATE_LIMIT_REMAINING.labels(connection_name(base_url)).set(float(value))
             break
     if status == 429:
-        import httpx
+        from idsync.http import wait_asked  # here: idsync.http imports this module
 
-        from idsync.http import retry_after_seconds  # here: idsync.http imports this module
-
+        connection = connection_name(base_url)
         RATE_LIMITED.labels(connection).inc()
-        wait = retry_after_seconds(httpx.Response(status, headers=dict(headers)))
+        wait = wait_asked(headers)
         if wait is not None:
             RATE_LIMIT_WAIT.labels(connection).inc(min(wait, max_wait))
 

@@ -263,6 +263,8 @@ class _TargetRun:
     def _blocked(self, item: PlanItem) -> str | None:
         if self.halted is not None:
             return self.halted
+        if not (self.failed_users or self.failed_groups or self.failed_adds or self.failed_customers):
+            return None  # nothing failed yet (the usual case): no ids to build and look up per item
         for user_id in _user_ids(item):
             gate = self.failed_users.get(user_id)
             if gate is not None:

@@ -12,7 +12,6 @@ from collections.abc import Callable, Mapping
 from collections.abc import Set as AbstractSet
 from typing import Any, Protocol
 
-import httpx
 from pydantic import SecretStr
 
 from idsync.config.connections import HttpConnection
@@ -60,7 +59,6 @@ def make_client(
     conn: HttpConnection,
     headers: dict[str, str],
     describe: Callable[[WireResponse], str],
-    transport: httpx.AsyncBaseTransport | None = None,
 ) -> HttpClient:
     """An HttpClient for one connection: its URL, concurrency, timeout and retries, with `headers` and
     the product's error description."""
@@ -71,7 +69,6 @@ def make_client(
         max_concurrency=conn.concurrency,
         timeout=conn.timeout,
         retry=RetryPolicy(attempts=conn.retries + 1),
-        transport=transport,
     )
 
 

@@ -3,17 +3,21 @@ message, status words, long-task messages, creation rules."""
 
 from __future__ import annotations
 
-import httpx
+from collections.abc import Callable
+
 import pytest
+from multidict import CIMultiDict
 
 from idsync.domain.errors import ConnectorError
+from idsync.http import Response
 from idsync.targets.confluence import quirks
 from idsync.targets.confluence.client import describe_confluence
+from tests.fixtures.scripted import Answer, Handler, ScriptedServer
 
 
-def _response(status: int, content: bytes, content_type: str = "application/json") -> httpx.Response:
-    return httpx.Response(status, content=content, headers={"content-type": content_type},
-                          request=httpx.Request("GET", "http://c.example.com/rest/api/user"))  # fmt: skip
+def _response(status: int, content: bytes, content_type: str = "application/json") -> Response:
+    return Response(status, CIMultiDict({"content-type": content_type}), content, "GET",
+                    "http://c.example.com/rest/api/user")  # fmt: skip
 
 
 def test_describe_uses_the_message_or_says_what_failed() -> None:
@@ -63,21 +67,21 @@ def test_task_messages_and_creation_rules() -> None:
     assert first != second and len(first) >= 32
 
 
-async def test_an_xml_manifest_is_read_and_a_non_confluence_server_refused() -> None:
+async def test_an_xml_manifest_is_read_and_a_non_confluence_server_refused(
+    scripted: Callable[[Handler], ScriptedServer],
+) -> None:
     from idsync.config.connections import ConfluenceConnection
     from idsync.domain.errors import StopSyncError
     from idsync.targets.confluence import ConfluenceTarget
 
-    def serve(type_id: str) -> httpx.MockTransport:
+    def serve(type_id: str) -> ConfluenceConnection:
         xml = f"<manifest><typeId>{type_id}</typeId><version>9.2.1</version></manifest>"
-        return httpx.MockTransport(lambda request: httpx.Response(200, text=xml))
+        server = scripted(lambda _request: Answer.text(200, xml, "application/xml"))
+        return ConfluenceConnection.model_validate({"type": "confluence", "url": server.url, "token": "t"})
 
-    conn = ConfluenceConnection.model_validate(
-        {"type": "confluence", "url": "http://127.0.0.1:1", "token": "t"}
-    )
-    wiki = ConfluenceTarget("wiki", conn, transport=serve("confluence"))
+    wiki = ConfluenceTarget("wiki", serve("confluence"))
     assert await wiki.version() == "9.2.1"
-    jira = ConfluenceTarget("wiki", conn, transport=serve("jira"))
+    jira = ConfluenceTarget("wiki", serve("jira"))
     with pytest.raises(StopSyncError, match="is not Confluence: its manifest says typeId 'jira'"):
         await jira.version()
     await wiki.aclose()

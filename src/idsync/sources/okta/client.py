@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
-import httpx
 import orjson
 
 from idsync.config.connections import OktaConnection
@@ -62,7 +62,7 @@ def auth_failure(error: StopSyncError, url: str) -> StopSyncError:
 class OktaClient:
     """An `HttpClient` set up for one Okta org, with page iteration."""
 
-    def __init__(self, conn: OktaConnection, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(self, conn: OktaConnection) -> None:
         self.url = conn.url
         self.http = HttpClient(
             conn.url,
@@ -76,7 +76,6 @@ class OktaClient:
             max_concurrency=conn.concurrency,
             timeout=conn.timeout,
             retry=RetryPolicy(attempts=conn.retries + 1),
-            transport=transport,
         )
 
     async def get_json(self, path: str, *, params: Mapping[str, Any] | None = None, label: str) -> Any:
@@ -112,8 +111,8 @@ class OktaClient:
             link = next_link(response)
             if link is None:
                 return
-            target = httpx.URL(link)
-            relative = target.raw_path.decode("ascii")
+            target = urlsplit(link)
+            relative = target.path + (f"?{target.query}" if target.query else "")
             if relative in seen:
                 raise ResponseShapeError(
                     f"the next link repeats an earlier page ({target.path}); not looping"

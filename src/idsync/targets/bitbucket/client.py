@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from typing import Any, Generic, TypeVar
 
-import httpx
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -54,9 +53,9 @@ def describe_bitbucket(response: WireResponse) -> str:
     return describe_or_fallback(response, "; ".join(parts))
 
 
-def make_http(conn: BitbucketConnection, transport: httpx.AsyncBaseTransport | None = None) -> HttpClient:
+def make_http(conn: BitbucketConnection) -> HttpClient:
     """An HttpClient for one Bitbucket connection: its URL, auth, concurrency, timeout and retries."""
-    return make_client(conn, token_or_basic_headers(conn), describe_bitbucket, transport)
+    return make_client(conn, token_or_basic_headers(conn), describe_bitbucket)
 
 
 # --- response models (only the fields idsync reads; extra fields are ignored) --------------------

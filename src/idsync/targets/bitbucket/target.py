@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Hashable, Sequence
 
-import httpx
-
 from idsync.config.connections import BitbucketConnection
 from idsync.domain.errors import ConnectorError, TransientError
 from idsync.domain.plan import Action, PlanItem
@@ -34,13 +32,13 @@ class BitbucketTarget:
     capabilities = BITBUCKET_CAPABILITIES
 
     def __init__(
-        self, name: str, conn: BitbucketConnection, *, transport: httpx.AsyncBaseTransport | None = None
+        self, name: str, conn: BitbucketConnection
     ) -> None:
         self.name = name
         self.url = conn.url
         self.max_concurrency = conn.concurrency
         self._page_size = conn.page_size
-        self.http = make_http(conn, transport)
+        self.http = make_http(conn)
         self._writer = BitbucketWriter(self.http, conn.page_size)
 
     @property

@@ -7,8 +7,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 
-import httpx
-
 from idsync.config.connections import AtlassianCloudConnection
 from idsync.targets.cloud.quirks import CLOUD
 from idsync.targets.scim.target import ScimTarget
@@ -21,9 +19,8 @@ def cloud_target(
     conn: AtlassianCloudConnection,
     *,
     custom_attributes: Iterable[str] = (),
-    transport: httpx.AsyncBaseTransport | None = None,
 ) -> ScimTarget:
     """A target for one Atlassian Cloud provisioning directory (its limits as the connection states
     them: Atlassian's documented ones unless raised for the organisation)."""
     flavour = replace(CLOUD, max_users=conn.max_users, max_group_members=conn.max_group_members)
-    return ScimTarget(name, conn, flavour=flavour, custom_attributes=custom_attributes, transport=transport)
+    return ScimTarget(name, conn, flavour=flavour, custom_attributes=custom_attributes)

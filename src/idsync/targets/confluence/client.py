@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -39,9 +38,9 @@ def describe_confluence(response: WireResponse) -> str:
     return describe_or_fallback(response, error_message(response))
 
 
-def make_http(conn: ConfluenceConnection, transport: httpx.AsyncBaseTransport | None = None) -> HttpClient:
+def make_http(conn: ConfluenceConnection) -> HttpClient:
     """An HttpClient for one Confluence connection: its URL, auth, concurrency, timeout and retries."""
-    return make_client(conn, token_or_basic_headers(conn), describe_confluence, transport)
+    return make_client(conn, token_or_basic_headers(conn), describe_confluence)
 
 
 # --- response models (only the fields idsync reads; extra fields are ignored) --------------------

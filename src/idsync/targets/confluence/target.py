@@ -15,8 +15,6 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import replace
 
-import httpx
-
 from idsync.config.connections import ConfluenceConnection
 from idsync.domain.errors import ConnectorError, StopSyncError
 from idsync.domain.plan import PlanItem
@@ -47,14 +45,13 @@ class ConfluenceTarget:
         name: str,
         conn: ConfluenceConnection,
         *,
-        transport: httpx.AsyncBaseTransport | None = None,
         task_timeout: float = DELETE_TASK_TIMEOUT,
     ) -> None:
         self.name = name
         self.url = conn.url
         self.max_concurrency = conn.concurrency
         self._page_size = conn.page_size
-        self.http = make_http(conn, transport)
+        self.http = make_http(conn)
         self._writer = ConfluenceWriter(self.http, task_timeout)
         self._version: tuple[str, quirks.Release] | None = None
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 
-import httpx
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -64,9 +63,9 @@ def describe_crowd(response: WireResponse) -> str:
     return describe_plain(response)
 
 
-def make_http(conn: CrowdConnection, transport: httpx.AsyncBaseTransport | None = None) -> HttpClient:
+def make_http(conn: CrowdConnection) -> HttpClient:
     """An HttpClient for one Crowd connection: its URL, auth, concurrency, timeout and retries."""
-    return make_client(conn, auth_headers(conn), describe_crowd, transport)
+    return make_client(conn, auth_headers(conn), describe_crowd)
 
 
 # --- response models (only the fields idsync reads; extra fields are ignored) --------------------

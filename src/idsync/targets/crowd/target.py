@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from collections import Counter
 
-import httpx
-
 from idsync.config.connections import CrowdConnection
 from idsync.domain.errors import ConnectorError, TransientError
 from idsync.domain.plan import PlanItem
@@ -40,7 +38,6 @@ class CrowdTarget:
         name: str,
         conn: CrowdConnection,
         *,
-        transport: httpx.AsyncBaseTransport | None = None,
         page_size: int = PAGE_SIZE,
     ) -> None:
         self.name = name
@@ -48,7 +45,7 @@ class CrowdTarget:
         self.application = conn.application
         self.max_concurrency = conn.concurrency
         self._page_size = page_size
-        self.http = make_http(conn, transport)
+        self.http = make_http(conn)
         self._writer = CrowdWriter(self.http)
 
     @property

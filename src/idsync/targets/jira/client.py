@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
@@ -45,9 +44,9 @@ def describe_jira(response: WireResponse) -> str:
     return describe_or_fallback(response, "; ".join(parts))
 
 
-def make_http(conn: JiraConnection, transport: httpx.AsyncBaseTransport | None = None) -> HttpClient:
+def make_http(conn: JiraConnection) -> HttpClient:
     """An HttpClient for one Jira connection: its URL, auth, concurrency, timeout and retries."""
-    return make_client(conn, token_or_basic_headers(conn), describe_jira, transport)
+    return make_client(conn, token_or_basic_headers(conn), describe_jira)
 
 
 # --- response models (only the fields idsync reads; extra fields are ignored) --------------------

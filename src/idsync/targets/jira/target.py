@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 
-import httpx
-
 from idsync.config.connections import JiraConnection
 from idsync.domain.customers import AccountQuery, Accounts, ServiceDesk
 from idsync.domain.plan import PlanItem
@@ -41,18 +39,18 @@ class JiraTarget:
     capabilities = JIRA_CAPABILITIES
 
     def __init__(
-        self, name: str, conn: JiraConnection, *, transport: httpx.AsyncBaseTransport | None = None
+        self, name: str, conn: JiraConnection
     ) -> None:
         self.name = name
         self.url = conn.url
         self.max_concurrency = conn.concurrency
         self._member_page_size = conn.member_page_size
-        self.http = make_http(conn, transport)
+        self.http = make_http(conn)
         self._writer = JiraWriter(self.http)
         # Jira Service Management on the same server: servicedeskapi calls get a client of their own
         # (the opt-in header on every call), the user lookups go through the platform client.
         self.desks = ServiceDesks(
-            name, make_desk_http(conn, token_or_basic_headers(conn), transport),
+            name, make_desk_http(conn, token_or_basic_headers(conn)),
             DataCenterAccounts(self.http), DATA_CENTER, concurrency=conn.concurrency,
         )
 

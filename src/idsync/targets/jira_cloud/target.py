@@ -12,8 +12,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 
-import httpx
-
 from idsync.config.connections import JiraCloudConnection
 from idsync.domain.customers import AccountQuery, Accounts, ServiceDesk
 from idsync.domain.errors import BadRequestError, ConfigError
@@ -36,7 +34,7 @@ class JiraCloudTarget:
     capabilities = JIRA_CLOUD_CAPABILITIES
 
     def __init__(
-        self, name: str, conn: JiraCloudConnection, *, transport: httpx.AsyncBaseTransport | None = None
+        self, name: str, conn: JiraCloudConnection
     ) -> None:
         self.name = name
         self.url = conn.url
@@ -45,9 +43,9 @@ class JiraCloudTarget:
             "Accept": "application/json",
             "Authorization": basic_authorization(conn.email, conn.api_token.get_secret_value()),
         }
-        self.http = make_client(conn, headers, describe_platform, transport)
+        self.http = make_client(conn, headers, describe_platform)
         self.desks = ServiceDesks(
-            name, make_desk_http(conn, headers, transport), CloudAccounts(self.http), CLOUD,
+            name, make_desk_http(conn, headers), CloudAccounts(self.http), CLOUD,
             page_size=conn.page_size, concurrency=conn.concurrency,
         )
 

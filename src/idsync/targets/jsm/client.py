@@ -17,7 +17,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
-import httpx
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
@@ -60,10 +59,10 @@ def describe_jsm(response: WireResponse) -> str:
 
 
 def make_desk_http(
-    conn: HttpConnection, headers: Mapping[str, str], transport: httpx.AsyncBaseTransport | None = None
+    conn: HttpConnection, headers: Mapping[str, str]
 ) -> HttpClient:
     """The HttpClient of a connection's servicedeskapi calls: its auth `headers` plus the opt-in."""
-    return make_client(conn, {**headers, **EXPERIMENTAL}, describe_jsm, transport)
+    return make_client(conn, {**headers, **EXPERIMENTAL}, describe_jsm)
 
 
 def describe_platform(response: WireResponse) -> str:

@@ -27,7 +27,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import orjson
 from pydantic import ValidationError
 from scim2_client.client import BaseAsyncSCIMClient
@@ -92,11 +91,11 @@ def describe_scim(response: WireResponse) -> str:
 
 
 def make_http(
-    conn: HttpConnection, token: str, transport: httpx.AsyncBaseTransport | None = None
+    conn: HttpConnection, token: str
 ) -> HttpClient:
     """An HttpClient for one SCIM connection: its URL, bearer token, concurrency, timeout, retries."""
     headers = {"Accept": SCIM_JSON, "Authorization": f"Bearer {token}"}
-    return make_client(conn, headers, describe_scim, transport)
+    return make_client(conn, headers, describe_scim)
 
 
 def eq_filter(attribute: str, value: str) -> str:

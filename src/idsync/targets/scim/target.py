@@ -16,8 +16,6 @@ from collections import Counter
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import replace
 
-import httpx
-
 from idsync.config.connections import AtlassianCloudConnection, ScimConnection
 from idsync.domain.errors import ConnectorError
 from idsync.domain.plan import Action, PlanItem
@@ -48,7 +46,6 @@ class ScimTarget:
         *,
         flavour: Flavour = GENERIC,
         custom_attributes: Iterable[str] = (),
-        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.name = name
         self.url = conn.url
@@ -58,7 +55,7 @@ class ScimTarget:
         self.custom_attributes = frozenset(custom_attributes)
         """The custom attribute keys the profiles using this target write (checked by `check`)."""
         self._page_size = conn.page_size
-        self.http = make_http(conn, conn.token.get_secret_value(), transport)
+        self.http = make_http(conn, conn.token.get_secret_value())
         self.wire = ScimWire(self.http)
         self.ids = Ids()
         self._found: Discovery | None = None
