@@ -6,7 +6,10 @@ items (or failed), 2 bad config or usage, 3 refused by a guard."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import logging
+import os
 import sys
 from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
@@ -624,5 +627,23 @@ _register_sandbox()
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point.
+
+    The process ends with `os._exit` once the command has returned and its output, logs and store
+    writes are done: pyreqwest's Rust runtime thread can abort the interpreter's own shutdown ("Fatal
+    Python error: PyGILState_Release ... finalizing", seen in 2 of the suite's ~300 CLI processes,
+    after the command had finished), which would turn a successful command into exit status 134."""
+    try:
+        app()
+        code = 0
+    except SystemExit as exc:
+        if exc.code is None or isinstance(exc.code, int):
+            code = exc.code or 0
+        else:
+            print(exc.code, file=sys.stderr)
+            code = 1
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    logging.shutdown()
+    os._exit(code)
