@@ -166,15 +166,21 @@ def test_a_changed_custom_attribute_is_read_and_written(world: World) -> None:
     assert jira_user is not None and jira_user.properties["department"] == "Moved"
 
 
-def test_a_user_deleted_in_okta_is_seen_in_the_system_log_at_the_next_run(world: World) -> None:
-    world.sync()
+def _delete_an_active_user(world: World) -> tuple[str, str]:
+    """Deactivate and delete an active Okta user between two runs (Okta's change filter never shows a
+    deleted user again); their id and Jira username."""
     uid = next(u for u, user in sorted(world.okta.sandbox.state.users.items()) if user.status == "ACTIVE")
     username = world.okta_username(uid)
-    # deactivated and deleted between two runs: Okta's change filter never shows a deleted user
     with world.okta_api() as okta:
         okta.delete(f"/api/v1/users/{uid}").raise_for_status()
         okta.delete(f"/api/v1/users/{uid}").raise_for_status()
     assert uid not in world.okta.sandbox.state.users
+    return uid, username
+
+
+def test_a_user_deleted_in_okta_is_seen_in_the_system_log_at_the_next_run(world: World) -> None:
+    world.sync()
+    _, username = _delete_an_active_user(world)
     world.reset_counters()
 
     report = world.sync()
@@ -191,11 +197,7 @@ def test_a_user_deleted_in_okta_is_seen_in_the_system_log_at_the_next_run(world:
 
 def test_without_the_system_log_a_run_reads_in_full_and_still_sees_a_deletion(world: World) -> None:
     world.sync()
-    uid = next(u for u, user in sorted(world.okta.sandbox.state.users.items()) if user.status == "ACTIVE")
-    username = world.okta_username(uid)
-    with world.okta_api() as okta:
-        okta.delete(f"/api/v1/users/{uid}").raise_for_status()
-        okta.delete(f"/api/v1/users/{uid}").raise_for_status()
+    _, username = _delete_an_active_user(world)
     # a token whose admin may not read the System Log
     world.okta.sandbox.control.faults.update(
         {"rules": [{"path": "/api/v1/logs", "method": "GET", "count": 1000, "status": 403}]}
@@ -213,11 +215,7 @@ def test_without_the_system_log_a_run_reads_in_full_and_still_sees_a_deletion(wo
 
 def test_a_deletion_the_log_no_longer_holds_is_caught_by_the_next_full_read(world: World) -> None:
     world.sync()
-    uid = next(u for u, user in sorted(world.okta.sandbox.state.users.items()) if user.status == "ACTIVE")
-    username = world.okta_username(uid)
-    with world.okta_api() as okta:
-        okta.delete(f"/api/v1/users/{uid}").raise_for_status()
-        okta.delete(f"/api/v1/users/{uid}").raise_for_status()
+    _, username = _delete_an_active_user(world)
     # the log answers, but without the events (as after its 90 days of retention)
     world.okta.sandbox.state.log.events.clear()
 
