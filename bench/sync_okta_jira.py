@@ -177,6 +177,8 @@ def main() -> None:
     parser.add_argument("--uvloop", action="store_true", help="run the engine on uvloop")
     parser.add_argument("--profile", type=Path, default=None, help="cProfile of the initial sync to FILE")
     parser.add_argument("--profile-noop", type=Path, default=None, help="cProfile of the no-op run to FILE")
+    parser.add_argument("--profile-changes", type=Path, default=None,
+                        help="cProfile of the run after the changes to FILE")
     parser.add_argument("--json", action="store_true", help="print one JSON document instead of tables")
     args = parser.parse_args()
 
@@ -201,7 +203,7 @@ def main() -> None:
         phases.append(bench.phase("no-op resync", profile=args.profile_noop))
         say(f"no-op resync done in {phases[1].seconds:.1f} s")
         changed = asyncio.run(make_changes(okta, args.changes, args.seed))
-        third = bench.phase(f"{args.changes} changes")
+        third = bench.phase(f"{args.changes} changes", profile=args.profile_changes)
         third.extra["changes"] = changed
         phases.append(third)
         engine_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from idsync.config.profiles import Profile
 from idsync.domain.plan import ItemResult, Outcome, PlanItem
-from idsync.domain.records import DesiredState
+from idsync.domain.records import DesiredGroup, DesiredState
 
 
 def wanted_digests(desired: DesiredState, profile: Profile, linked: Collection[str]) -> dict[str, str]:
@@ -39,11 +39,14 @@ def wanted_digests(desired: DesiredState, profile: Profile, linked: Collection[s
         for group_name in user.groups:
             if group_name in desired.groups:
                 members[group_name].append(user.username)
-    digests: dict[str, str] = {}
-    for name, group in desired.groups.items():
-        text = "\x01".join([rules, group.source_id or "", str(group.create), *sorted(members.get(name, ()))])
-        digests[name] = hashlib.sha256(text.encode()).hexdigest()[:32]
-    return digests
+    return {name: digest_of(rules, group, members.get(name, ())) for name, group in desired.groups.items()}
+
+
+def digest_of(rules: str, group: DesiredGroup, usernames: Iterable[str]) -> str:
+    """One group's digest: the profile's group rules (as JSON), its source id and create flag, and the
+    usernames of its wanted members."""
+    text = "\x01".join([rules, group.source_id or "", str(group.create), *sorted(usernames)])
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 def unchanged_groups(

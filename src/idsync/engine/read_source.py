@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from idsync.domain.progress import Progress
 from idsync.domain.records import Snapshot
@@ -26,12 +26,23 @@ from idsync.sources.changes import Changes, IncrementalSource, merge
 from idsync.store import Store
 
 
+class SourceRead(NamedTuple):
+    """What `read_source` gives the run."""
+
+    snapshot: Snapshot
+    full: bool
+    """Whether this read was a full one."""
+    previous: Snapshot | None = None
+    """The stored snapshot the changes were merged onto, when the read was incremental and changed
+    something: what the previous run planned from (idsync.engine.written_state)."""
+
+
 async def read_source(
     store: Store, source: Source, settings_mark: str, progress: Progress, *, full: bool = False
-) -> tuple[Snapshot, bool]:
-    """The source as it is now, and whether this read was a full one."""
+) -> SourceRead:
+    """The source as it is now, whether this read was a full one, and the snapshot it started from."""
     if not isinstance(source, IncrementalSource):
-        return await source.read(progress), True
+        return SourceRead(await source.read(progress), True)
     connection = source.name
     stored = await asyncio.to_thread(store.source_snapshot, connection)
     mark, _, since = stored.cursor.partition("|") if stored is not None else ("", "", "")
@@ -52,4 +63,6 @@ async def read_source(
         store.save_source_snapshot, connection, cursor, None if unchanged else snapshot,
         expected=stored.cursor if stored is not None else None, read_at=read_at,
     ))
-    return snapshot, changes.full is not None
+    previous = stored.snapshot if stored is not None and usable and not unchanged and changes.full is None \
+        else None
+    return SourceRead(snapshot, changes.full is not None, previous)

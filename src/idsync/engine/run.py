@@ -32,7 +32,16 @@ from idsync.connectors import build_source, build_target
 from idsync.domain.errors import ConfigError, ConnectorError, PlanStale, SourceReadError
 from idsync.domain.plan import ItemResult, Outcome, Plan, PlanItem, SeatCount, TargetLimit
 from idsync.domain.progress import NO_PROGRESS, Progress
-from idsync.domain.records import DesiredState, Dispute, Link, Snapshot, StateQuery, TargetState, Unsyncable
+from idsync.domain.records import (
+    DesiredState,
+    Dispute,
+    Link,
+    Snapshot,
+    StateQuery,
+    TargetState,
+    TargetUser,
+    Unsyncable,
+)
 from idsync.engine.absences import AbsenceUpdate, after_diff, believed
 from idsync.engine.apply import apply_plan
 from idsync.engine.customers import (
@@ -53,6 +62,14 @@ from idsync.engine.journal import OutcomeJournal
 from idsync.engine.links import state_fingerprint, updated_links
 from idsync.engine.read_source import read_source
 from idsync.engine.recovery import recover
+from idsync.engine.written_state import (
+    Previous,
+    completed,
+    narrowed,
+    previous_of,
+    written_groups,
+    written_users,
+)
 from idsync.metrics import observed_run
 from idsync.rules.desired import desired_state
 from idsync.sources.base import Source
@@ -254,10 +271,11 @@ class Engine:
             # save it themselves, and only after a complete read.
             use_cache(await asyncio.to_thread(self.store.membership_cache, profile.source))
         try:
+            prior: Snapshot | None = None
             if request.user:
                 snapshot, full_read = await source.read_user(request.user), False
             else:
-                snapshot, full_read = await read_source(
+                snapshot, full_read, prior = await read_source(
                     self.store, source, self._source_config_mark(profile.source), self.progress,
                     full=request.full_read,
                 )
@@ -267,6 +285,9 @@ class Engine:
 
         clock = time.perf_counter()
         desired = desired_state(snapshot, profile)
+        # Only a run that applies at once takes people and groups as idsync wrote them: a dry run's
+        # plan may be saved and applied later, and its stale check re-reads only what the plan read.
+        before = previous_of(prior, snapshot, profile) if prior is not None and not request.dry_run else None
         timings["rules"] = time.perf_counter() - clock
 
         items: list[PlanItem] = []
@@ -285,7 +306,8 @@ class Engine:
         # Every target is read and diffed on its own, concurrently: one slow or failing target neither
         # delays nor stops the others. A target that cannot be read gets no items (never "no users").
         outcomes = await asyncio.gather(
-            *(self._diff_target(name, profile, desired, t, targets[t], full_read) for t in profile.targets),
+            *(self._diff_target(name, profile, desired, before, t, targets[t], full_read)
+              for t in profile.targets),
             return_exceptions=True,
         )
         timings["read_target"] = time.perf_counter() - clock
@@ -440,12 +462,14 @@ class Engine:
             await asyncio.to_thread(lock.__exit__, None, None, None)
 
     async def _diff_target(
-        self, name: str, profile: Profile, desired: DesiredState, target_name: str, target: Target,
-        full_read: bool,
+        self, name: str, profile: Profile, desired: DesiredState, before: Previous | None,
+        target_name: str, target: Target, full_read: bool,
     ) -> tuple[dict[str, Link], StateQuery, TargetState, DiffResult, float, AbsenceUpdate,
                tuple[dict[str, str], dict[str, str]]]:
         """Links, query, state and diff of one target, the absence records after it and the group
-        digests recorded before it; raises the target's ConnectorError."""
+        digests recorded before it; raises the target's ConnectorError. `before`: what the rules made
+        of the previous run's snapshot, whose people and groups the target holds as idsync wrote them
+        need not be read (idsync.engine.written_state); the query returned is the one read."""
         target_links = await asyncio.to_thread(self.store.links, name, target_name)
         records = await asyncio.to_thread(self.store.absences, name, target_name)
         recorded = await asyncio.to_thread(self.store.group_digests, name, target_name)
@@ -455,22 +479,30 @@ class Engine:
                                      single_user=desired.single_user is not None)
         query = state_query(desired, target_links, profile, target.capabilities, target_name, absent=skipped,
                             unchanged_groups=unchanged, full_read=full_read)
-        if query.reads_nothing:
+        users: dict[str, TargetUser] = {}
+        groups: dict[str, frozenset[str]] = {}
+        if before is not None and not full_read:
+            users = written_users(before, desired, target_links, query, profile, target.capabilities)
+            groups = written_groups(before, desired, recorded, target_links, query, profile,
+                                    target.capabilities)
+        asked = narrowed(query, users, groups)
+        if asked.reads_nothing:
             # Nothing to read, yet a run vouches for every target it reports on: a revoked token or
             # an unreachable server must fail the run, never pass as "no changes".
             await target.check()
-        state = await target.read_state(query, self.progress)
+        state = await target.read_state(asked, self.progress)
         clock = time.perf_counter()
-        known = with_known_properties(state, query, desired, target_links)
+        whole = completed(state, users, groups)
+        known = with_known_properties(whole, query, desired, target_links)
         result = diff(desired, known, target_links, profile, target.capabilities, unchanged_groups=unchanged)
         planned = frozenset(i.source_id for i in result.items if i.source_id) | frozenset(
             link.source_id for link in result.link_upserts
         ) | frozenset(s for d in result.disputes for s in d.source_ids) | frozenset(
             u.source_id for u in result.unsyncable
         )
-        absence = after_diff(desired, target_links, records, skipped, query, state, planned, profile,
+        absence = after_diff(desired, target_links, records, skipped, query, whole, planned, profile,
                              full_read=full_read)
-        return target_links, query, state, result, time.perf_counter() - clock, absence, (wanted, recorded)
+        return target_links, asked, state, result, time.perf_counter() - clock, absence, (wanted, recorded)
 
     async def _apply(
         self,
