@@ -70,7 +70,11 @@ def previous_of(prior: Snapshot, snapshot: Snapshot, profile: Profile) -> Previo
         if then is None or now is None or then.member_ids is not now.member_ids:
             changed.update((then.member_ids if then else empty) ^ (now.member_ids if now else empty))
     users = {uid: user for uid, user in prior.users.items() if uid in changed}
-    return Previous(desired_state(replace(prior, users=users), profile), frozenset(changed))
+    # every group stays (it decides the managed groups), holding only the changed members: the rules
+    # give a person the groups they are in, whoever else is
+    kept = frozenset(changed)
+    groups = {gid: replace(group, member_ids=group.member_ids & kept) for gid, group in prior.groups.items()}
+    return Previous(desired_state(replace(prior, users=users, groups=groups), profile), kept)
 
 
 def written_users(
