@@ -44,12 +44,14 @@ def plan_memberships(ctx: DiffContext, verdicts: list[UserVerdict]) -> None:
 
 def _plan_memberships(ctx: DiffContext, verdicts: list[UserVerdict]) -> None:
     expected: dict[str, dict[str, UserVerdict]] = defaultdict(dict)
+    # only the groups read are diffed (the others are left alone, below): a run between full reads
+    # reads a few of a thousand
+    diffed = ctx.desired.groups.keys() & ctx.state.groups.keys()
     for verdict in verdicts:
         if verdict.situation not in _IN_TARGET or verdict.name_after is None:
             continue
-        for group_name in verdict.user.groups:
-            if group_name in ctx.desired.groups:
-                expected[group_name][ctx.fold(verdict.name_after)] = verdict
+        for group_name in verdict.user.groups.keys() & diffed:
+            expected[group_name][ctx.fold(verdict.name_after)] = verdict
     managed = {
         ctx.fold(v.name_after): v for v in verdicts
         if v.name_after is not None and v.situation in _IN_TARGET and v.situation is not Situation.CREATED

@@ -25,21 +25,30 @@ from idsync.config.profiles import Profile
 from idsync.domain.plan import ItemResult, Outcome, PlanItem
 from idsync.domain.records import DesiredGroup, DesiredState
 
+Members = Mapping[str, Sequence[tuple[str, str]]]
+"""Group name → its wanted members as (source id, username) (`wanted_members`)."""
 
-def wanted_digests(desired: DesiredState, profile: Profile, linked: Collection[str]) -> dict[str, str]:
-    """Group name → digest of what the rules want of it (see the module docstring). A member counts
-    when they are or will be in the target: linked (a deactivated user keeps their memberships, as
-    Jira does), or active (to be created or claimed); an inactive person idsync never created is in
-    no target group, so their coming and going changes nothing."""
-    rules = profile.groups.model_dump_json()
-    members: dict[str, list[str]] = defaultdict(list)
+
+def wanted_members(desired: DesiredState, linked: Collection[str]) -> dict[str, list[tuple[str, str]]]:
+    """Group name → the people the rules put in it who count for its digest: linked (a deactivated
+    user keeps their memberships, as Jira does), or active (to be created or claimed); an inactive
+    person idsync never created is in no target group, so their coming and going changes nothing."""
+    members: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    groups = desired.groups.keys()
     for sid, user in desired.users.items():
         if not (user.active or sid in linked):
             continue
-        for group_name in user.groups:
-            if group_name in desired.groups:
-                members[group_name].append(user.username)
-    return {name: digest_of(rules, group, members.get(name, ())) for name, group in desired.groups.items()}
+        for group_name in user.groups.keys() & groups:
+            members[group_name].append((sid, user.username))
+    return members
+
+
+def wanted_digests(desired: DesiredState, profile: Profile, members: Members) -> dict[str, str]:
+    """Group name → digest of what the rules want of it (see the module docstring), from its
+    `wanted_members`."""
+    rules = profile.groups.model_dump_json()
+    return {name: digest_of(rules, group, (username for _, username in members.get(name, ())))
+            for name, group in desired.groups.items()}
 
 
 def digest_of(rules: str, group: DesiredGroup, usernames: Iterable[str]) -> str:

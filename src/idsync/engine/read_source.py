@@ -15,6 +15,7 @@ A failed read raises before anything is stored, so the stored snapshot and curso
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
@@ -44,10 +45,25 @@ async def read_source(
     if not isinstance(source, IncrementalSource):
         return SourceRead(await source.read(progress), True)
     connection = source.name
-    stored = await asyncio.to_thread(store.source_snapshot, connection)
-    mark, _, since = stored.cursor.partition("|") if stored is not None else ("", "", "")
-    usable = stored is not None and not full and mark == settings_mark
-    changes: Any = await source.read_changes(since if usable else "", progress)
+    stored_cursor = await asyncio.to_thread(store.source_snapshot_cursor, connection)
+    mark, _, since = stored_cursor.partition("|") if stored_cursor is not None else ("", "", "")
+    usable = stored_cursor is not None and not full and mark == settings_mark
+    # the stored snapshot is decoded while the source answers: at 150,000 people that takes seconds
+    loading = asyncio.ensure_future(asyncio.to_thread(store.source_snapshot, connection)) if usable else None
+    try:
+        changes: Any = await source.read_changes(since if usable else "", progress)
+    except BaseException:
+        if loading is not None:  # let the load finish; the read's error is the one to report
+            with contextlib.suppress(Exception):
+                await loading
+        raise
+    stored = await loading if loading is not None else None
+    if usable and stored is None:
+        # dropped while the source was read (`idsync sync --full-read` elsewhere): nothing to merge onto
+        usable = False
+        changes = await source.read_changes("", progress)
+    # (a snapshot saved meanwhile by another profile on this connection is newer than the cursor the
+    # changes start from, so merging them onto it is still right; the save below is then skipped)
     if not isinstance(changes, Changes):
         # LDAP's ChangeSet: the same fields, and no deletions (LDAP reports none)
         changes = Changes(changes.cursor, changes.users, changes.groups, changes.full)
@@ -61,7 +77,7 @@ async def read_source(
     )
     await asyncio.to_thread(functools.partial(
         store.save_source_snapshot, connection, cursor, None if unchanged else snapshot,
-        expected=stored.cursor if stored is not None else None, read_at=read_at,
+        expected=stored_cursor, read_at=read_at,
     ))
     previous = stored.snapshot if stored is not None and usable and not unchanged and changes.full is None \
         else None

@@ -56,7 +56,7 @@ from idsync.engine.customers import (
 from idsync.engine.diff import DiffResult, diff, state_query, with_known_properties
 from idsync.engine.diff_customers import CustomerDiff
 from idsync.engine.diff_seats import hold_new_users
-from idsync.engine.group_digests import after_apply, unchanged_groups, wanted_digests
+from idsync.engine.group_digests import after_apply, unchanged_groups, wanted_digests, wanted_members
 from idsync.engine.guards import GuardReport, check
 from idsync.engine.journal import OutcomeJournal
 from idsync.engine.links import state_fingerprint, updated_links
@@ -473,7 +473,8 @@ class Engine:
         target_links = await asyncio.to_thread(self.store.links, name, target_name)
         records = await asyncio.to_thread(self.store.absences, name, target_name)
         recorded = await asyncio.to_thread(self.store.group_digests, name, target_name)
-        wanted = wanted_digests(desired, profile, target_links)
+        members = wanted_members(desired, target_links)
+        wanted = wanted_digests(desired, profile, members)
         skipped = believed(desired, target_links, records, profile, full_read=full_read)
         unchanged = unchanged_groups(wanted, recorded, full_read=full_read,
                                      single_user=desired.single_user is not None)
@@ -483,7 +484,7 @@ class Engine:
         groups: dict[str, frozenset[str]] = {}
         if before is not None and not full_read:
             users = written_users(before, desired, target_links, query, profile, target.capabilities)
-            groups = written_groups(before, desired, recorded, target_links, query, profile,
+            groups = written_groups(before, members, recorded, target_links, query, profile,
                                     target.capabilities)
         asked = narrowed(query, users, groups)
         if asked.reads_nothing:

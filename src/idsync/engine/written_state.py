@@ -43,7 +43,7 @@ from idsync.domain.records import (
     TargetState,
     TargetUser,
 )
-from idsync.engine.group_digests import digest_of
+from idsync.engine.group_digests import Members, digest_of
 from idsync.engine.links import fingerprint
 from idsync.rules.desired import desired_state
 
@@ -106,33 +106,33 @@ def written_users(
 
 
 def written_groups(
-    previous: Previous, desired: DesiredState, recorded: Mapping[str, str], links: Mapping[str, Link],
+    previous: Previous, members: Members, recorded: Mapping[str, str], links: Mapping[str, Link],
     query: StateQuery, profile: Profile, capabilities: Capabilities,
 ) -> dict[str, frozenset[str]]:
     """Group name → its members as idsync left them, for the managed groups `query` would read whose
-    recorded digest is the one of their previous wanted members. The members are the people linked
-    now among those (one wanted then but never created is not in the group), under the username
-    their link holds."""
+    recorded digest is the one of their previous wanted members: `members` (the current
+    `wanted_members`) with the changed people's previous memberships in place of their current ones.
+    The members are the people linked now among those (one wanted but never created is not in the
+    group), under the username their link holds."""
     candidates = {name for name in query.groups if name in previous.desired.groups and name in recorded}
     if not candidates:
         return {}
-    wanted: dict[str, list[tuple[str, str]]] = {name: [] for name in candidates}
-    # a member counts as in wanted_digests: linked, or active (to be created or claimed)
-    for people, skip in ((desired.users, previous.changed), (previous.desired.users, frozenset[str]())):
-        for sid, user in people.items():
-            if sid in skip or not (user.active or sid in links):
-                continue
-            for name in user.groups:
-                if name in wanted:
-                    wanted[name].append((sid, user.username))
+    changed = previous.changed
+    then: dict[str, list[tuple[str, str]]] = {
+        name: [m for m in members.get(name, ()) if m[0] not in changed] for name in candidates
+    }
+    for sid, user in previous.desired.users.items():
+        if user.active or sid in links:  # counted as wanted_members counts
+            for name in user.groups.keys() & candidates:
+                then[name].append((sid, user.username))
     rules = profile.groups.model_dump_json()
     known: dict[str, frozenset[str]] = {}
-    for name, members in wanted.items():
-        if digest_of(rules, previous.desired.groups[name], (u for _, u in members)) != recorded[name]:
+    for name, wanted in then.items():
+        if digest_of(rules, previous.desired.groups[name], (u for _, u in wanted)) != recorded[name]:
             continue
         known[name] = frozenset(
             link.username if capabilities.case_sensitive_names else link.username.lower()
-            for sid, _ in members if (link := links.get(sid)) is not None
+            for sid, _ in wanted if (link := links.get(sid)) is not None
         )
     return known
 

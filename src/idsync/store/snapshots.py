@@ -69,19 +69,29 @@ def load_snapshot(engine: Engine, connection: str) -> StoredSnapshot | None:
     return StoredSnapshot(cursor, decode(connection, scope, read_at, data))
 
 
+def load_cursor(engine: Engine, connection: str) -> str | None:
+    """The stored cursor of `connection` alone (None: no snapshot stored), without the snapshot."""
+    with read_transaction(engine) as db:
+        cursor: str | None = db.execute(
+            select(_TABLE.c.cursor).where(_TABLE.c.connection == connection)
+        ).scalar()
+    return cursor
+
+
 def save_snapshot(
     engine: Engine, connection: str, cursor: str, snapshot: Snapshot | None, *, expected: str | None,
     read_at: datetime,
 ) -> bool:
     """Store `snapshot` (None: keep the stored one, move only the cursor and its time) if the stored
     cursor is still `expected` (None: there was no row). False when another read got there first."""
+    values: dict[str, Any] = {"cursor": cursor, "read_at": read_at}
+    if snapshot is not None:
+        # encoded before the transaction: the write lock is held for the write only
+        values |= {"scope": snapshot.scope, "data": encode(snapshot), "users": len(snapshot.users)}
     with write_transaction(engine) as db:
         current = db.execute(select(_TABLE.c.cursor).where(_TABLE.c.connection == connection)).scalar()
         if current != expected:
             return False
-        values: dict[str, Any] = {"cursor": cursor, "read_at": read_at}
-        if snapshot is not None:
-            values |= {"scope": snapshot.scope, "data": encode(snapshot), "users": len(snapshot.users)}
         if current is None:
             if snapshot is None:
                 raise ValueError("the first save of a source snapshot needs the snapshot")

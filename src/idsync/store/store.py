@@ -97,6 +97,10 @@ class Store:
         """The last snapshot of source connection `connection` and its cursor (None: none stored)."""
         return snapshots.load_snapshot(self.engine, connection)
 
+    def source_snapshot_cursor(self, connection: str) -> str | None:
+        """The cursor of the last snapshot of `connection` alone (None: none stored)."""
+        return snapshots.load_cursor(self.engine, connection)
+
     def save_source_snapshot(
         self, connection: str, cursor: str, snapshot: Snapshot | None, *, expected: str | None,
         read_at: datetime,
