@@ -17,6 +17,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
@@ -36,6 +38,8 @@ class SourceRead(NamedTuple):
     previous: Snapshot | None = None
     """The stored snapshot the changes were merged onto, when the read was incremental and changed
     something: what the previous run planned from (idsync.engine.written_state)."""
+    timings: Mapping[str, float] = {}
+    """Seconds spent asking the source (`source`) and merging and storing the snapshot (`snapshot`)."""
 
 
 async def read_source(
@@ -50,6 +54,7 @@ async def read_source(
     usable = stored_cursor is not None and not full and mark == settings_mark
     # the stored snapshot is decoded while the source answers: at 150,000 people that takes seconds
     loading = asyncio.ensure_future(asyncio.to_thread(store.source_snapshot, connection)) if usable else None
+    clock = time.perf_counter()
     try:
         changes: Any = await source.read_changes(since if usable else "", progress)
     except BaseException:
@@ -57,11 +62,13 @@ async def read_source(
             with contextlib.suppress(Exception):
                 await loading
         raise
+    asked = time.perf_counter() - clock
     stored = await loading if loading is not None else None
     if usable and stored is None:
         # dropped while the source was read (`idsync sync --full-read` elsewhere): nothing to merge onto
         usable = False
         changes = await source.read_changes("", progress)
+    clock = time.perf_counter()
     # (a snapshot saved meanwhile by another profile on this connection is newer than the cursor the
     # changes start from, so merging them onto it is still right; the save below is then skipped)
     if not isinstance(changes, Changes):
@@ -81,4 +88,5 @@ async def read_source(
     ))
     previous = stored.snapshot if stored is not None and usable and not unchanged and changes.full is None \
         else None
-    return SourceRead(snapshot, changes.full is not None, previous)
+    timings = {"source": asked, "snapshot": time.perf_counter() - clock}
+    return SourceRead(snapshot, changes.full is not None, previous, timings)

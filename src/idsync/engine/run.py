@@ -275,10 +275,11 @@ class Engine:
             if request.user:
                 snapshot, full_read = await source.read_user(request.user), False
             else:
-                snapshot, full_read, prior = await read_source(
+                snapshot, full_read, prior, parts = await read_source(
                     self.store, source, self._source_config_mark(profile.source), self.progress,
                     full=request.full_read,
                 )
+                timings.update({f"read_source.{part}": seconds for part, seconds in parts.items()})
         finally:
             await source.aclose()
         timings["read_source"] = time.perf_counter() - clock

@@ -112,7 +112,9 @@ class OktaSource:
         cache = None if self._conn.app_id else self._cache
         cached: Mapping[str, CachedGroup] = {}
         if cache is not None:
-            loaded = cache.load()
+            # in a thread: at 5,000 groups the cache is seconds of rows, which must not stall the event
+            # loop (`idsync serve` answers SCIM and API requests on it)
+            loaded = await asyncio.to_thread(cache.load)
             if usable(loaded, self._conn.full_read_every_hours, read_at):
                 cached = loaded
         try:
@@ -124,7 +126,7 @@ class OktaSource:
             raise _most_telling(group) from None
         if cache is not None:
             # Only a complete read gets here: a failed one never touches the cache.
-            cache.save(_cache_entries(groups, cached, read_at), set(groups))
+            await asyncio.to_thread(cache.save, _cache_entries(groups, cached, read_at), set(groups))
         snapshot_users = {uid: user.to_source() for uid, user in users.items()}
         snapshot_groups = {
             # an incremental read holds only the changed users: members stay as Okta listed them and
