@@ -34,12 +34,16 @@ def wanted_members(desired: DesiredState, linked: Collection[str]) -> dict[str, 
     user keeps their memberships, as Jira does), or active (to be created or claimed); an inactive
     person idsync never created is in no target group, so their coming and going changes nothing."""
     members: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    groups = desired.groups.keys()
+    groups = desired.groups
     for sid, user in desired.users.items():
         if not (user.active or sid in linked):
             continue
-        for group_name in user.groups.keys() & groups:
-            members[group_name].append((sid, user.username))
+        entry = (sid, user.username)
+        # a loop, not `keys() & groups`: most people are in a few of many groups, and the set each
+        # intersection builds cost three times as much at 10,000 people
+        for group_name in user.groups:
+            if group_name in groups:
+                members[group_name].append(entry)
     return members
 
 
