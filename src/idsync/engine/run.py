@@ -262,6 +262,24 @@ class Engine:
     async def _prepare(
         self, name: str, profile: Profile, request: RunRequest, targets: Mapping[str, Target]
     ) -> _Prepared:
+        """Read, plan and check one profile (`_plan_run`), with the source snapshot's save (which runs
+        alongside the planning) finished before anything is applied or reported."""
+        saving: list[asyncio.Future[bool]] = []
+        try:
+            prepared = await self._plan_run(name, profile, request, targets, saving)
+        except BaseException:
+            for task in saving:  # the planning's own error is the one to report
+                with contextlib.suppress(Exception):
+                    await task
+            raise
+        for task in saving:
+            await task
+        return prepared
+
+    async def _plan_run(
+        self, name: str, profile: Profile, request: RunRequest, targets: Mapping[str, Target],
+        saving: list[asyncio.Future[bool]],
+    ) -> _Prepared:
         timings: dict[str, float] = {}
         clock = time.perf_counter()
         source = self._source_factory(self.config, profile.source)
@@ -275,10 +293,12 @@ class Engine:
             if request.user:
                 snapshot, full_read = await source.read_user(request.user), False
             else:
-                snapshot, full_read, prior, parts = await read_source(
+                snapshot, full_read, prior, parts, saved = await read_source(
                     self.store, source, self._source_config_mark(profile.source), self.progress,
                     full=request.full_read,
                 )
+                if saved is not None:
+                    saving.append(saved)
                 timings.update({f"read_source.{part}": seconds for part, seconds in parts.items()})
         finally:
             await source.aclose()
