@@ -503,7 +503,7 @@ class Engine:
                             unchanged_groups=unchanged, full_read=full_read)
         users: dict[str, TargetUser] = {}
         groups: dict[str, frozenset[str]] = {}
-        if before is not None and not full_read:
+        if before is not None:  # only after an incremental read (idsync.engine.read_source)
             users = written_users(before, desired, target_links, query, profile, target.capabilities)
             groups = written_groups(before, members, recorded, target_links, query, profile,
                                     target.capabilities)

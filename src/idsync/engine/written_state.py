@@ -43,7 +43,7 @@ from idsync.domain.records import (
     TargetState,
     TargetUser,
 )
-from idsync.engine.group_digests import Members, digest_of
+from idsync.engine.group_digests import Members, digest_of, wanted_members
 from idsync.engine.links import fingerprint
 from idsync.rules.desired import desired_state
 
@@ -96,7 +96,7 @@ def written_users(
             continue  # returning: the seats they will take depend on groups only a read shows
         written[link.target_key] = TargetUser(
             key=link.target_key,
-            username=link.username if capabilities.case_sensitive_names else link.username.lower(),
+            username=_spelt(link, capabilities),
             email=before.email,
             display_name=before.display_name,
             active=before.active,
@@ -118,23 +118,24 @@ def written_groups(
     if not candidates:
         return {}
     changed = previous.changed
-    then: dict[str, list[tuple[str, str]]] = {
-        name: [m for m in members.get(name, ()) if m[0] not in changed] for name in candidates
-    }
-    for sid, user in previous.desired.users.items():
-        if user.active or sid in links:  # counted as wanted_members counts
-            for name in user.groups.keys() & candidates:
-                then[name].append((sid, user.username))
+    # previous.desired holds only the changed people: their previous memberships
+    theirs = wanted_members(previous.desired, links)
     rules = profile.groups.model_dump_json()
     known: dict[str, frozenset[str]] = {}
-    for name, wanted in then.items():
+    for name in candidates:
+        wanted = [m for m in members.get(name, ()) if m[0] not in changed] + theirs.get(name, [])
         if digest_of(rules, previous.desired.groups[name], (u for _, u in wanted)) != recorded[name]:
             continue
         known[name] = frozenset(
-            link.username if capabilities.case_sensitive_names else link.username.lower()
-            for sid, _ in wanted if (link := links.get(sid)) is not None
+            _spelt(link, capabilities) for sid, _ in wanted if (link := links.get(sid)) is not None
         )
     return known
+
+
+def _spelt(link: Link, capabilities: Capabilities) -> str:
+    """The link's username as `TargetState` spells names: lower-case unless the target is case
+    sensitive."""
+    return link.username if capabilities.case_sensitive_names else link.username.lower()
 
 
 def narrowed(
