@@ -5,13 +5,16 @@ lastUpdated gt "<time>"`, which (unlike the plain list) also returns DEPROVISION
 deactivation is seen. Membership changes do not move a user's `lastUpdated` (Okta bumps the group's
 `lastMembershipUpdated`; whether it also bumps the user's is not documented, so nothing relies on it):
 the group list is therefore read whole every time (one page per 200 groups by default, up to 10,000
-with `groups_page_size`) and members are re-read only for groups whose timestamps moved (the
-membership cache, `idsync.sources.okta.cache`).
+with `groups_page_size`, with `expand=stats` for the member counts), and a group whose timestamps
+moved is brought up to date from the System Log's membership events when that gives Okta's member
+count, or its members are read again (the membership cache, `idsync.sources.okta.cache`, and
+`idsync.sources.okta.logged`).
 
 Deletions: a deleted user never shows in the change filter again (only a deactivated one does, as
 DEPROVISIONED), so each incremental read also asks the System Log for `user.lifecycle.delete.*`
-events since the same moment (one request, usually an empty page); a log that cannot be read (a token
-without access to it) or a cursor older than the log's reach makes the read a full one.
+events since the same moment, in the same request as the membership events (one request, usually one
+page); a log that cannot be read (a token without access to it) or a cursor older than the log's reach
+makes the read a full one.
 
 The cursor, `lastUpdated=<Okta time>;read=<ISO time>;full=<ISO time>`, holds the latest
 `lastUpdated` any user had in the previous read — Okta's own clock, so the local clock's skew does not
@@ -26,16 +29,14 @@ are always full: an app's user list has no change filter.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from idsync.domain.errors import SourceReadError, StopSyncError
 from idsync.domain.progress import Progress
 from idsync.domain.records import Snapshot
 from idsync.sources.changes import Changes
-from idsync.sources.okta.models import WireError
 
 if TYPE_CHECKING:
     from idsync.sources.okta.source import OktaSource
@@ -111,26 +112,14 @@ async def read_changes(source: OktaSource, since: str, progress: Progress) -> Ch
         # the System Log no longer holds every deletion since then: only a full read can tell
         return await read_changes(source, "", progress)
     try:
-        deleted = await source.deleted_users(format_time(logged_since))
+        logged = await source.logged_changes(format_time(logged_since))
     except (SourceReadError, StopSyncError):
         # no proof of who was deleted (a token whose admin may not read the System Log, say): read
         # everything (a token that is not valid at all then fails that read)
         return await read_changes(source, "", progress)
-    changed = await source.read_since(format_time(parse_time(cursor.last_updated) - OVERLAP), progress)
+    since_changed = format_time(parse_time(cursor.last_updated) - OVERLAP)
+    changed = await source.read_since(since_changed, progress, logged)
     mark = OktaCursor(latest_update(changed, cursor.last_updated), now, cursor.full_at)
-    return Changes(str(mark), changed.users, changed.groups, None, deleted - changed.users.keys())
+    deleted = frozenset(logged.deleted - changed.users.keys())
+    return Changes(str(mark), changed.users, changed.groups, None, deleted)
 
-
-def deleted_in(page: list[Any]) -> set[str]:
-    """User ids deleted by the System Log events of one page (events that did not succeed skipped)."""
-    deleted: set[str] = set()
-    for event in page:
-        if not isinstance(event, Mapping):
-            raise WireError(f"log event: expected a JSON object, got {type(event).__name__}")
-        outcome = event.get("outcome")
-        if isinstance(outcome, Mapping) and outcome.get("result") not in (None, "SUCCESS"):
-            continue
-        for target in event.get("target") or ():
-            if isinstance(target, Mapping) and target.get("type") == "User" and target.get("id"):
-                deleted.add(str(target["id"]))
-    return deleted

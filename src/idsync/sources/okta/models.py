@@ -90,6 +90,8 @@ class OktaGroup:
     profile: Mapping[str, Any]
     timestamps: Mapping[str, str | None]
     source_id: str | None
+    users_count: int | None = None
+    """`_embedded.stats.usersCount`, present when the list was asked with `expand=stats`."""
 
     @classmethod
     def parse(cls, obj: Any) -> OktaGroup:
@@ -101,6 +103,9 @@ class OktaGroup:
         profile = _mapping(obj, "profile", what)
         source = obj.get("source")
         source_id = source.get("id") if isinstance(source, Mapping) else None
+        embedded = obj.get("_embedded")
+        stats = embedded.get("stats") if isinstance(embedded, Mapping) else None
+        count = stats.get("usersCount") if isinstance(stats, Mapping) else None
         return cls(
             id=group_id,
             type=_text(obj, "type", what),
@@ -108,6 +113,7 @@ class OktaGroup:
             profile=profile,
             timestamps={key: obj.get(key) for key in _GROUP_TOP_LEVEL},
             source_id=source_id if isinstance(source_id, str) else None,
+            users_count=count if isinstance(count, int) and not isinstance(count, bool) else None,
         )
 
     def to_source(self, member_ids: frozenset[str]) -> SourceGroup:

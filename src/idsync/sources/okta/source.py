@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import aclosing, contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -32,8 +32,10 @@ from idsync.domain.progress import NO_PROGRESS, Progress, ProgressTask
 from idsync.domain.records import Snapshot, SourceGroup
 from idsync.sources.changes import Changes
 from idsync.sources.okta.cache import CachedGroup, MembershipCache, reusable, usable
-from idsync.sources.okta.changes import deleted_in, read_changes
+from idsync.sources.okta.changes import read_changes
 from idsync.sources.okta.client import OktaClient, ResponseShapeError, auth_failure
+from idsync.sources.okta.logged import FILTER as LOG_FILTER
+from idsync.sources.okta.logged import LoggedChanges
 from idsync.sources.okta.models import AppGroup, AppUser, OktaGroup, OktaUser, WireError, member_id
 
 USERS = "/api/v1/users"
@@ -42,8 +44,6 @@ GROUPS = "/api/v1/groups"
 # newer spec agree), so they are read with this documented filter.
 DEPROVISIONED_FILTER = 'status eq "DEPROVISIONED"'
 LOGS = "/api/v1/logs"
-# A user deleted in Okta never shows in a change listing again; the System Log records the deletion.
-DELETED_FILTER = 'eventType sw "user.lifecycle.delete"'
 
 
 class OktaSource:
@@ -103,10 +103,14 @@ class OktaSource:
         a full read when `since` is empty, malformed or older than `full_read_every_hours`."""
         return await read_changes(self, since, progress)
 
-    async def read_since(self, changed_since: str | None, progress: Progress = NO_PROGRESS) -> Snapshot:
+    async def read_since(
+        self, changed_since: str | None, progress: Progress = NO_PROGRESS, logged: LoggedChanges | None = None
+    ) -> Snapshot:
         """With `changed_since` (an Okta timestamp), the users are only those whose `lastUpdated` is
         later (the documented `filter=lastUpdated gt "…"`, which includes DEPROVISIONED users); groups
-        and their members are always complete. Without it, everything in scope."""
+        and their members are always complete. Without it, everything in scope. With `logged` (what
+        the System Log said since then), a cached group whose timestamps moved is brought up to date
+        from the log when that gives Okta's member count, and read otherwise."""
         read_at = datetime.now(UTC)
         bars = _Bars(progress)
         cache = None if self._conn.app_id else self._cache
@@ -118,15 +122,17 @@ class OktaSource:
             if usable(loaded, self._conn.full_read_every_hours, read_at):
                 cached = loaded
         try:
+            followed: frozenset[str] = frozenset()
             if self._conn.app_id:
                 users, groups = await self._read_app(self._conn.app_id, bars)
             else:
-                users, groups = await self._read_org(bars, cached, changed_since)
+                users, groups, followed = await self._read_org(bars, cached, changed_since, logged)
         except BaseExceptionGroup as group:
             raise _most_telling(group) from None
         if cache is not None:
             # Only a complete read gets here: a failed one never touches the cache.
-            await asyncio.to_thread(cache.save, _cache_entries(groups, cached, read_at), set(groups))
+            entries = _cache_entries(groups, cached, read_at, followed)
+            await asyncio.to_thread(cache.save, entries, set(groups))
         snapshot_users = {uid: user.to_source() for uid, user in users.items()}
         snapshot_groups = {
             # an incremental read holds only the changed users: members stay as Okta listed them and
@@ -139,12 +145,19 @@ class OktaSource:
         return Snapshot(self.name, snapshot_users, snapshot_groups, read_at, scope=self.scope)
 
     async def _read_org(
-        self, bars: _Bars, cached: Mapping[str, CachedGroup], changed_since: str | None = None
-    ) -> tuple[dict[str, OktaUser], dict[str, _GroupRead]]:
+        self,
+        bars: _Bars,
+        cached: Mapping[str, CachedGroup],
+        changed_since: str | None = None,
+        logged: LoggedChanges | None = None,
+    ) -> tuple[dict[str, OktaUser], dict[str, _GroupRead], frozenset[str]]:
+        """Users, groups with members, and the groups whose members came from the System Log."""
         users: dict[str, OktaUser] = {}
         groups: dict[str, _GroupRead] = {}
-        queue: asyncio.Queue[OktaGroup | None] = asyncio.Queue()
+        followed: set[str] = set()
+        queue: asyncio.Queue[tuple[OktaGroup, CachedGroup | None] | None] = asyncio.Queue()
         workers = self._conn.concurrency
+        users_listed = asyncio.Event()
 
         def take_users(page: list[Any]) -> None:
             for obj in page:
@@ -162,29 +175,50 @@ class OktaSource:
                     bars.members.advance()
                 else:
                     groups[group.id] = (group, frozenset())
-                    queue.put_nowait(group)
+                    queue.put_nowait((group, entry))
             bars.groups.advance(len(page))
 
+        async def list_users(what: str, params: dict[str, Any]) -> None:
+            await self._listing(what, USERS, params, take_users)
+            users_listed.set()
+
         async def list_groups() -> None:
+            params: dict[str, Any] = {"limit": self._conn.groups_page_size}
+            if logged is not None:
+                params["expand"] = "stats"  # the member counts that verify what the log says
             try:
-                await self._listing("group list", GROUPS, {"limit": self._conn.groups_page_size}, take_groups)
+                await self._listing("group list", GROUPS, params, take_groups)
                 bars.members.set_total(len(groups))
             finally:
                 for _ in range(workers):
                     queue.put_nowait(None)
 
+        async def from_log(group: OktaGroup, entry: CachedGroup) -> frozenset[str] | None:
+            assert logged is not None
+            joined: Iterable[str] = ()
+            if group.type == "BUILT_IN":  # Everyone: every user of the org (idsync.sources.okta.logged)
+                await users_listed.wait()
+                joined = users
+            return logged.members_now(entry.member_ids, group.id, group.users_count, joined)
+
         async def read_members() -> None:
-            while (group := await queue.get()) is not None:
-                ids = await self._member_ids(group)
-                groups[group.id] = (group, frozenset(ids))
+            while (item := await queue.get()) is not None:
+                group, entry = item
+                ids = None if logged is None or entry is None else await from_log(group, entry)
+                if ids is None:
+                    ids = frozenset(await self._member_ids(group))
+                else:
+                    followed.add(group.id)
+                groups[group.id] = (group, ids)
                 bars.members.advance()
 
         async with asyncio.TaskGroup() as tasks:
             limit = self._conn.users_page_size
             if changed_since is not None:
                 changed = {"filter": f'lastUpdated gt "{changed_since}"', "limit": limit}
-                tasks.create_task(self._listing("changed user list", USERS, changed, take_users))
+                tasks.create_task(list_users("changed user list", changed))
             else:
+                users_listed.set()  # no change listing: Everyone is never taken from the log
                 tasks.create_task(self._listing("user list", USERS, {"limit": limit}, take_users))
                 tasks.create_task(
                     self._listing(
@@ -198,7 +232,7 @@ class OktaSource:
             for _ in range(workers):
                 tasks.create_task(read_members())
         bars.users.set_total(len(users))
-        return users, groups
+        return users, groups, frozenset(followed)
 
     async def _member_ids(self, group: OktaGroup) -> set[str]:
         ids: set[str] = set()
@@ -215,23 +249,23 @@ class OktaSource:
         )
         return ids
 
-    async def deleted_users(self, since: str) -> frozenset[str]:
-        """Ids of users the System Log says were deleted since `since` (an Okta timestamp): the
-        `user.lifecycle.delete.*` events, read as a polling request (no `until`, so Okta's clock alone
-        decides what is "now"), which ends at its first empty page. A log that cannot be read raises
-        SourceReadError: the caller then reads everything instead."""
-        deleted: set[str] = set()
-        params = {"since": since, "filter": DELETED_FILTER, "limit": 1000}
+    async def logged_changes(self, since: str) -> LoggedChanges:
+        """What the System Log says changed since `since` (an Okta timestamp): deleted users and
+        membership changes (`idsync.sources.okta.logged`), read as a polling request (no `until`, so
+        Okta's clock alone decides what is "now"), which ends at its first empty page. A log that
+        cannot be read raises SourceReadError: the caller then reads everything instead."""
+        logged = LoggedChanges()
+        params = {"since": since, "filter": LOG_FILTER, "limit": 1000}
         page_number = 1
-        with self._failing(lambda: f"System Log of deleted users, page {page_number}"):
+        with self._failing(lambda: f"System Log of deletions and memberships, page {page_number}"):
             pages = self._client.pages(LOGS, params, label=LOGS)
             async with aclosing(pages):
                 async for page in pages:
                     if not page:
                         break
-                    deleted |= deleted_in(page)
+                    logged.take(page)
                     page_number += 1
-        return frozenset(deleted)
+        return logged
 
     # --- app-scoped read ----------------------------------------------------------------------------
 
@@ -475,16 +509,22 @@ def _cache_key(group: OktaGroup) -> tuple[str | None, str | None]:
 
 
 def _cache_entries(
-    groups: Mapping[str, _GroupRead], cached: Mapping[str, CachedGroup], read_at: datetime
+    groups: Mapping[str, _GroupRead],
+    cached: Mapping[str, CachedGroup],
+    read_at: datetime,
+    followed: frozenset[str] = frozenset(),
 ) -> list[CachedGroup]:
     """The cache entries to write after a complete read: the groups read now (reused entries stay
-    as stored, keeping their `read_at`, so the age limit forces a full read in time). Member ids
-    are kept unfiltered, exactly as Okta listed them."""
+    as stored, keeping their `read_at`, so the age limit forces a full read in time; so do the groups
+    brought up to date from the System Log, which were not read). Member ids are kept unfiltered,
+    exactly as Okta listed them."""
     entries: list[CachedGroup] = []
     for gid, (group, members) in groups.items():
         key = _cache_key(group)
-        if not reusable(cached.get(gid), *key):
-            entries.append(CachedGroup(gid, key[0], key[1], members, read_at))
+        entry = cached.get(gid)
+        if not reusable(entry, *key):
+            read = entry.read_at if gid in followed and entry is not None else read_at
+            entries.append(CachedGroup(gid, key[0], key[1], members, read))
     return entries
 
 
