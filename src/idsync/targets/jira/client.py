@@ -82,6 +82,37 @@ class MemberPage(_Wire):
     is_last: bool = Field(alias="isLast")
     values: list[MemberName]
 
+    @classmethod
+    def parse(cls, content: bytes) -> MemberPage:
+        """The page from its body. Pydantic parses every field of every full UserBean on the page
+        even when told to ignore them (0.26 s for 13 pages of 1,000 in a 100-change run), so a
+        well-formed page is taken straight from orjson; anything else goes through the model, which
+        raises exactly the validation error it always did."""
+        try:
+            body = orjson.loads(content)
+        except orjson.JSONDecodeError:
+            return cls.model_validate_json(content)
+        if not isinstance(body, dict):
+            return cls.model_validate_json(content)
+        start: Any = body.get("startAt", 0)
+        size: Any = body.get("maxResults", 50)
+        total: Any = body.get("total")
+        last: Any = body.get("isLast")
+        values: Any = body.get("values")
+        if not _page_shape(start, size, total, last, values):
+            return cls.model_validate_json(content)
+        names = [MemberName.model_construct(name=value["name"]) for value in values]
+        return cls.model_construct(start_at=start, max_results=size, total=total, is_last=last, values=names)
+
+
+def _page_shape(start: Any, size: Any, total: Any, last: Any, values: Any) -> bool:
+    """Whether a member page's fields have the types the model would accept without coercion."""
+    return (
+        type(start) is int and type(size) is int and (total is None or type(total) is int)
+        and type(last) is bool and type(values) is list
+        and all(type(value) is dict and type(value.get("name")) is str for value in values)
+    )
+
 
 class UserRef(_Wire):
     """The lite UserBean Jira embeds as a project's or component's `lead`."""

@@ -281,7 +281,7 @@ class StateReader:
             },
             ok=(200,),
         )
-        return MemberPage.model_validate_json(response.content)
+        return MemberPage.parse(response.content)
 
     async def _members(self, group: str) -> frozenset[str] | None:
         try:
