@@ -84,9 +84,10 @@ def _desired_state(snapshot: Snapshot, profile: Profile) -> DesiredState:
     skipped: dict[str, str] = {}
     out_of_scope = 0
     ordered_specs = sorted(custom_specs.items())
+    by_groups = bool(scope.include or scope.exclude)  # the scope looks at group names at all
     for user in sorted(snapshot.users.values(), key=lambda u: u.id):
         groups_of_user = member_of.get(user.id, [])
-        in_scope = scope.check(user, [g.name for g in groups_of_user])
+        in_scope = scope.check(user, [g.name for g in groups_of_user] if by_groups else ())
         if in_scope is None:
             out_of_scope += 1
             continue
@@ -103,9 +104,11 @@ def _desired_state(snapshot: Snapshot, profile: Profile) -> DesiredState:
             if value is not None:
                 properties[prop] = value
         groups: dict[str, Reason] = {}
-        for group in groups_of_user:
-            for name, reason in group_targets[group.id].items():
-                groups.setdefault(name, reason)
+        # the first source group (in name order) that maps to a target group gives its reason:
+        # updating in reverse order lets the first one write last (dict.update runs in C; this loop
+        # meets every membership of the source)
+        for group in reversed(groups_of_user):
+            groups.update(group_targets[group.id])
         for name, reason in all_users.items():
             groups.setdefault(name, reason)
         desired[user.id] = DesiredUser(
