@@ -10,6 +10,9 @@ from typing import Any
 import pytest
 
 from idsync.domain.plan import Action
+from idsync.domain.records import Capabilities
+from idsync.engine.diff import state_query
+from idsync.rules.desired import desired_state
 from tests.engine.world import World, actions
 from tests.rules.builders import group, person, profile, snapshot
 
@@ -129,3 +132,24 @@ def test_a_claimed_user_gets_no_grant_and_follows_the_mapping() -> None:
     # with keep_existing_memberships he is managed and not in Engineering: the mapping takes it away.
     assert ("link_user", "bob") in actions(result)
     assert ("remove_member", f"bob ⨯ {DEFAULT}") in actions(result)
+
+
+@pytest.mark.parametrize(("capabilities", "full_read", "managed", "expected"), [
+    pytest.param(Capabilities(group_existence=True), False, False, "exists", id="between-full-reads"),
+    pytest.param(Capabilities(group_existence=True), True, False, "members", id="full-read"),
+    pytest.param(Capabilities(), False, False, "members", id="target-cannot-tell"),
+    pytest.param(Capabilities(group_existence=True, max_group_members=35_000), False, False, "members",
+                 id="group-size-limit"),
+    pytest.param(Capabilities(group_existence=True), False, True, "members", id="managed-default-group"),
+])
+def test_a_default_group_for_new_users_is_read_for_its_existence_only_between_full_reads(
+    capabilities: Capabilities, full_read: bool, managed: bool, expected: str
+) -> None:
+    # a hire needs the default group to exist, not its members — except where the diff compares them
+    rules = profile(users=BY_LOCAL, groups=_groups_rules("on_the_fly", managed, True, "new_users"))
+    desired = desired_state(snapshot([ANN], _source_groups("on_the_fly", managed)), rules)
+    unchanged = frozenset({"developers"})
+    query = state_query(desired, {}, rules, capabilities, unchanged_groups=unchanged, full_read=full_read)
+    assert (DEFAULT in query.groups_exist, DEFAULT in query.groups) == (
+        (True, False) if expected == "exists" else (False, True)
+    )

@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 from idsync.engine.run import Engine, RunReport, RunRequest
 from idsync.store import Store
 from idsync.store.records import RunStatus
-from tests.engine.e2e import World, make_world
+from tests.engine.e2e import CONFIG, World, make_world
+from tests.engine.okta_world import load_config
 from tests.fixtures.sandbox import RunningJira, RunningOkta
 
 OktaFactory = Callable[..., RunningOkta]
@@ -204,6 +205,64 @@ def test_a_change_reads_only_what_it_touches(world: World) -> None:
     assert [(c.field, c.new) for c in update.changes] == [("display_name", "Changed")]
     assert update.changes[0].old not in (None, "Changed")
     assert world.converged()
+
+
+def _hire(world: World, login: str) -> None:
+    """A new ACTIVE Okta user (with a password: without one Okta leaves them PROVISIONED) in the first
+    team."""
+    state = world.okta.sandbox.state
+    team = min(g for g, group in state.groups.items() if group.profile["name"].startswith("team-"))
+    body = {"profile": {"firstName": "New", "lastName": "Hire", "email": login, "login": login},
+            "credentials": {"password": {"value": "Tr0ub4dor&3-horse"}}}
+    with world.okta_api() as okta:
+        created = okta.post("/api/v1/users?activate=true", json=body)
+        created.raise_for_status()
+        okta.put(f"/api/v1/groups/{team}/users/{created.json()['id']}").raise_for_status()
+
+
+@pytest.fixture
+def paged_world(okta_sandbox: OktaFactory, jira_sandbox: JiraFactory, store_url: str) -> World:
+    """The world with Jira's member pages of 10, so reading the default group takes several pages."""
+    okta = okta_sandbox(users=120, groups=16, apps=0, seed=23)
+    jira = jira_sandbox(users=0, projects=1, seed=23)
+    retries = "    retries: {jira_retries}\n"
+    text = CONFIG.replace(retries, f"{retries}    member_page_size: 10\n")
+    values = {"jira_url": jira.url, "okta_extra": "", "jira_retries": 5, "max_deactivations": 1000}
+    config, store = load_config(text, okta, store_url, {"JIRA_TOKEN": jira.token}, **values)
+    return World(okta, jira, config, store)
+
+
+def test_a_hire_checks_that_the_default_group_exists_without_reading_its_members(paged_world: World) -> None:
+    world = paged_world
+    world.sync()
+    world.sync()
+    assert len(world.jira_members("jira-software-users")) > 10  # a full read would take several pages
+    _hire(world, "newcomer@example.com")
+    world.reset_counters()
+
+    report = world.sync()
+
+    assert report.status is RunStatus.SUCCEEDED, report.error
+    # one page of size 1 proves the group exists; its members are not read
+    assert _jira_reads(world)["GET /rest/api/2/group/member"] == 1, _jira_reads(world)
+    assert "newcomer" in world.jira_members("jira-software-users")
+    assert world.converged()
+
+
+def test_a_default_group_deleted_in_jira_is_created_again_for_a_hire(world: World) -> None:
+    world.sync()
+    world.sync()
+    with world.jira.client() as jira:
+        jira.delete("/rest/api/2/group", params={"groupname": "jira-software-users"}).raise_for_status()
+    _hire(world, "another@example.com")
+
+    report = world.sync()
+
+    assert report.status is RunStatus.SUCCEEDED, report.error
+    assert report.plan is not None
+    actions = [(i.action.value, i.group) for i in report.plan.items if i.group == "jira-software-users"]
+    assert actions == [("create_group", "jira-software-users"), ("add_member", "jira-software-users")]
+    assert world.jira_members("jira-software-users") == {"another"}
 
 
 def test_a_membership_the_system_log_has_not_shown_yet_is_read_from_the_group(world: World) -> None:

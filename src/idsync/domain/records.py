@@ -269,6 +269,9 @@ class Capabilities:
     licence_seats: bool = False
     """The target can report its licence seats (`StateQuery.seats` → `TargetState.seats`): the plan
     counts the seats its items take and the guards refuse (or hold back) what does not fit."""
+    group_existence: bool = False
+    """The target can tell whether a group exists without reading its members (Jira: one member page
+    of size 1), so `StateQuery.groups_exist` may name groups (see there)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,12 +337,18 @@ class StateQuery:
     properties_known: frozenset[str] = frozenset()
     """Keys of users to read whose custom properties need no reading: idsync wrote them and the rules
     still want the same (the engine takes the wanted values; a full read checks them again)."""
+    groups_exist: frozenset[str] = frozenset()
+    """Groups whose existence alone the diff needs, not their members (targets with
+    `Capabilities.group_existence` only): between full reads, the default groups for new users when
+    someone may be created. A new user is added to such a group whether or not its 130,000 other
+    members are read; the target reports an existing one in `TargetState.existing_groups` and a
+    missing one as None in `TargetState.groups`."""
 
     @property
     def reads_nothing(self) -> bool:
         """Whether the target is asked for nothing at all (a run between full reads with no change)."""
         return not (self.user_keys or self.usernames or self.emails or self.groups or self.leads
-                    or self.member_of or self.seats or self.group_sources)
+                    or self.member_of or self.seats or self.group_sources or self.groups_exist)
 
 
 @dataclass(frozen=True, slots=True)
@@ -367,6 +376,9 @@ class TargetState:
     seats_unread: str | None = None
     """Why the seats could not be read (no licence endpoint, not permitted): nothing is counted, and
     the plan says so in a note."""
+    existing_groups: frozenset[str] = frozenset()
+    """The groups of `StateQuery.groups_exist` that exist (their members were not read; a missing one
+    is None in `groups`)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -84,8 +84,9 @@ def state_query(
     Unlinked people in `absent` (known not to be in the target, see idsync.engine.absences) are not
     looked up; managed groups in `unchanged_groups` (left exactly as wanted by an earlier run, see
     idsync.engine.group_digests) are not read; default groups for new users are read only when
-    someone may be created; unless `full_read`, the custom properties of users whose properties part
-    of the fingerprint is unchanged are not read (`StateQuery.properties_known`)."""
+    someone may be created, and then between full reads only for their existence where the target
+    can tell it (`_existence_only`); unless `full_read`, the custom properties of users whose
+    properties part of the fingerprint is unchanged are not read (`StateQuery.properties_known`)."""
     user_keys: set[str] = set()
     usernames: set[str] = set()
     emails: set[str] = set()
@@ -118,13 +119,16 @@ def state_query(
     user_keys.update(link.target_key for link in gone)
     may_deactivate = (may_deactivate and profile.users.sync_status) or bool(gone)
     member_of = _single_user_reads(desired, links, capabilities, user_keys)
+    defaults = frozenset(desired.new_user_groups) if may_create or not unchanged_groups else frozenset()
+    exist_only = _existence_only(defaults, desired, pending_grants, capabilities, full_read=full_read)
     return StateQuery(
         user_keys=frozenset(user_keys),
         usernames=frozenset(usernames),
         emails=frozenset(emails),
         groups=(frozenset(desired.groups) - unchanged_groups)
-        | (frozenset(desired.new_user_groups) if may_create or not unchanged_groups else frozenset())
+        | (defaults - exist_only)
         | frozenset(pending_grants),
+        groups_exist=exist_only,
         property_keys=frozenset(profile.users.custom_attributes) if capabilities.user_properties
         else frozenset(),
         leads=capabilities.leads and may_deactivate,
@@ -161,6 +165,23 @@ def _without_unread(notes: list[str], unchanged: frozenset[str], target: str) ->
     skipped = {f"group {name!r} was not read from {target}: its memberships are left alone"
                for name in unchanged}
     return [note for note in notes if note not in skipped]
+
+
+def _existence_only(
+    defaults: frozenset[str], desired: DesiredState, pending: set[str], capabilities: Capabilities,
+    *, full_read: bool,
+) -> frozenset[str]:
+    """The default groups for new users whose existence alone to read: between full reads, on a target
+    that can tell (`Capabilities.group_existence`) and has no group size limit to check, those that are
+    neither managed nor waiting for a pending grant (whose members the diff compares). A new user is
+    added to a default group without its members: at 150,000 people, Jira's jira-software-users is
+    132 member pages read because two people were hired. What the seat count loses: an existing user
+    whom the target was not asked to read and who joins a licence-granting group is then counted as
+    taking a seat even if a default group gives them the licence already — the same count as a run
+    that creates nobody (idsync.engine.diff_seats: a seat counted too many, never too few)."""
+    if full_read or not defaults or not capabilities.group_existence or capabilities.max_group_members:
+        return frozenset()
+    return defaults - desired.groups.keys() - pending
 
 
 def _may_take_seats(

@@ -261,7 +261,8 @@ def _new_user_groups(ctx: DiffContext, verdicts: list[UserVerdict], created_grou
     if not created:
         return
     for name, reason in sorted(ctx.desired.new_user_groups.items()):
-        if name not in ctx.desired.groups and ctx.fold(name) not in created_groups:
+        if name not in ctx.desired.groups and ctx.fold(name) not in created_groups \
+                and name not in ctx.state.existing_groups:  # read for its existence alone: it exists
             if name not in ctx.state.groups:
                 ctx.notes.append(f"default group {name!r} was not read from {ctx.target}: new users are "
                                  "not added to it")

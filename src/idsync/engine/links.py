@@ -68,6 +68,8 @@ def state_fingerprint(state: TargetState) -> str:
         ],
         "leads": sorted([lead.kind, lead.id, lead.name, lead.lead] for lead in state.leads),
     }
+    if state.existing_groups:  # only then, so states without them hash as before
+        payload["existing_groups"] = sorted(state.existing_groups)
     return _digest(payload)
 
 

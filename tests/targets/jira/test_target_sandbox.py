@@ -118,6 +118,21 @@ async def test_group_members_are_paged_to_the_end(jira_sandbox: Callable[..., Ru
     assert target.requests["GET /rest/api/2/group/member"] == -(-len(big.members) // 50)
 
 
+async def test_a_group_read_for_its_existence_costs_one_request(
+    jira_sandbox: Callable[..., RunningJira],
+) -> None:
+    jira = jira_sandbox(users=180, projects=0, seed=3)
+    target = connect(jira, member_page_size=50)
+    big = max(jira.sandbox.state.groups.values(), key=lambda g: len(g.members))
+    assert len(big.members) > 50
+    query = StateQuery(groups_exist=frozenset({big.name, "no-such-group"}))
+    read = await target.read_state(query, NO_PROGRESS)
+    await target.aclose()
+    assert read.existing_groups == frozenset({big.name})
+    assert read.groups == {"no-such-group": None}  # missing, as a full read reports it
+    assert target.requests["GET /rest/api/2/group/member"] == 2
+
+
 async def test_every_action_changes_the_emulator(jira: RunningJira, target: JiraTarget) -> None:
     state = jira.sandbox.state
     active = sorted((u for u in state.users.values() if u.active and u.name != "admin"), key=lambda u: u.key)

@@ -114,6 +114,10 @@ class StateReader:
         unknown = [user for key, user in users.items() if key not in query.properties_known]
         properties = await self._properties(unknown, sorted(query.property_keys), progress)
         groups = await self._groups(sorted(query.groups), progress)
+        found = await bounded_map(sorted(query.groups_exist), self._exists, self.concurrency, None)
+        existing = frozenset(name for name, exists in zip(sorted(query.groups_exist), found, strict=True)
+                             if exists)
+        groups.update(dict.fromkeys(query.groups_exist - existing))
         leads = await self._leads(progress) if query.leads else ()
         pools, seats_unread = await read_pools(self.http) if query.seats else ((), None)
         return TargetState(
@@ -136,6 +140,7 @@ class StateReader:
             unresolved_emails=unresolved,
             seats=pools,
             seats_unread=seats_unread,
+            existing_groups=existing,
         )
 
     # --- users -----------------------------------------------------------------------------------
@@ -282,6 +287,17 @@ class StateReader:
             ok=(200,),
         )
         return MemberPage.parse(response.content)
+
+    async def _exists(self, group: str) -> bool:
+        """Whether the group exists, from one member page of size 1 (Jira answers 404 for a group it
+        does not have; the group picker matches substrings and would need paging to be sure)."""
+        try:
+            await self.http.request(
+                "GET", f"{API}/group/member", params={"groupname": group, "maxResults": 1}, ok=(200,)
+            )
+        except NotFoundError:
+            return False
+        return True
 
     async def _members(self, group: str) -> frozenset[str] | None:
         try:

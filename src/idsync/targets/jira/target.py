@@ -27,6 +27,7 @@ JIRA_CAPABILITIES = Capabilities(
     leads=True,
     user_groups=True,  # GET /user?expand=groups lists the user's groups
     licence_seats=True,  # GET /applicationrole: seats per application role (targets/jira/seats.py)
+    group_existence=True,  # GET /group/member?maxResults=1 answers 404 for a group Jira does not have
     # POST /user answers 400 without an e-mail address or a full name, for a field over 255
     # characters, and for '<', '>' or '&' in the username.
     requirements=UserRequirements(email=True, display_name=True, max_length=255, forbidden_in_username="<>&"),
