@@ -62,6 +62,7 @@ from idsync.engine.journal import OutcomeJournal
 from idsync.engine.links import state_fingerprint, updated_links
 from idsync.engine.read_source import read_source
 from idsync.engine.recovery import recover
+from idsync.engine.target_records import TargetRecords, prefetch, settle
 from idsync.engine.written_state import (
     Previous,
     completed,
@@ -282,6 +283,17 @@ class Engine:
     ) -> _Prepared:
         timings: dict[str, float] = {}
         clock = time.perf_counter()
+        loading = prefetch(self.store, name, profile.targets)
+        try:
+            return await self._plan_from(name, profile, request, targets, saving, timings, clock, loading)
+        finally:
+            await settle(loading)
+
+    async def _plan_from(
+        self, name: str, profile: Profile, request: RunRequest, targets: Mapping[str, Target],
+        saving: list[asyncio.Future[bool]], timings: dict[str, float], clock: float,
+        loading: Mapping[str, asyncio.Future[TargetRecords]],
+    ) -> _Prepared:
         source = self._source_factory(self.config, profile.source)
         use_cache = getattr(source, "use_cache", None)
         if callable(use_cache) and not request.user:
@@ -327,7 +339,7 @@ class Engine:
         # Every target is read and diffed on its own, concurrently: one slow or failing target neither
         # delays nor stops the others. A target that cannot be read gets no items (never "no users").
         outcomes = await asyncio.gather(
-            *(self._diff_target(name, profile, desired, before, t, targets[t], full_read)
+            *(self._diff_target(profile, desired, before, t, targets[t], full_read, loading[t])
               for t in profile.targets),
             return_exceptions=True,
         )
@@ -483,17 +495,17 @@ class Engine:
             await asyncio.to_thread(lock.__exit__, None, None, None)
 
     async def _diff_target(
-        self, name: str, profile: Profile, desired: DesiredState, before: Previous | None,
-        target_name: str, target: Target, full_read: bool,
+        self, profile: Profile, desired: DesiredState, before: Previous | None,
+        target_name: str, target: Target, full_read: bool, loading: asyncio.Future[TargetRecords],
     ) -> tuple[dict[str, Link], StateQuery, TargetState, DiffResult, float, AbsenceUpdate,
                tuple[dict[str, str], dict[str, str]]]:
         """Links, query, state and diff of one target, the absence records after it and the group
         digests recorded before it; raises the target's ConnectorError. `before`: what the rules made
         of the previous run's snapshot, whose people and groups the target holds as idsync wrote them
-        need not be read (idsync.engine.written_state); the query returned is the one read."""
-        target_links = await asyncio.to_thread(self.store.links, name, target_name)
-        records = await asyncio.to_thread(self.store.absences, name, target_name)
-        recorded = await asyncio.to_thread(self.store.group_digests, name, target_name)
+        need not be read (idsync.engine.written_state); the query returned is the one read. `loading`:
+        the store's records of the target (idsync.engine.target_records), loaded while the source was
+        read."""
+        target_links, records, recorded = await loading
         members = wanted_members(desired, target_links)
         wanted = wanted_digests(desired, profile, members)
         skipped = believed(desired, target_links, records, profile, full_read=full_read)
