@@ -29,6 +29,7 @@ from idsync.config.expiry import expiries
 from idsync.config.model import IdsyncConfig
 from idsync.config.profiles import Profile
 from idsync.connectors import build_source, build_target
+from idsync.domain import collector
 from idsync.domain.errors import ConfigError, ConnectorError, PlanStale, SourceReadError
 from idsync.domain.plan import ItemResult, Outcome, Plan, PlanItem, SeatCount, TargetLimit
 from idsync.domain.progress import NO_PROGRESS, Progress
@@ -283,11 +284,16 @@ class Engine:
     ) -> _Prepared:
         timings: dict[str, float] = {}
         clock = time.perf_counter()
-        loading = prefetch(self.store, name, profile.targets)
-        try:
-            return await self._plan_from(name, profile, request, targets, saving, timings, clock, loading)
-        finally:
-            await settle(loading)
+        # The whole planning phase builds long-lived records (the snapshot decoded from the store, the
+        # links, the desired state, the plan) and frees little: with the cyclic collector running, its
+        # collections rescan them again and again (idsync.domain.collector; decoding a stored snapshot
+        # of 150,000 people took 1.25 s with it, 0.45 s without).
+        with collector.paused():
+            loading = prefetch(self.store, name, profile.targets)
+            try:
+                return await self._plan_from(name, profile, request, targets, saving, timings, clock, loading)
+            finally:
+                await settle(loading)
 
     async def _plan_from(
         self, name: str, profile: Profile, request: RunRequest, targets: Mapping[str, Target],
