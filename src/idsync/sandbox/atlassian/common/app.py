@@ -2,7 +2,8 @@
 
 FaultMiddleware (latency, injected errors in the product's format, drops, request counts)
 └── the product's AuthMiddleware
-    └── Starlette router: the product's routes, then the shared /_sandbox/ admin routes
+    └── Starlette app, its router a TableRouter (routing.py): the product's routes, then the shared
+        /_sandbox/ admin routes
 
 The data is generated once at start; a reset regenerates exactly the same data, timestamps included.
 """
@@ -22,6 +23,7 @@ from starlette.routing import BaseRoute
 from starlette.types import ExceptionHandler
 
 from idsync.sandbox.atlassian.common.asgi import ASGIApp
+from idsync.sandbox.atlassian.common.routing import TableRouter
 from idsync.sandbox.atlassian.common.web import EmulatorRuntime
 from idsync.sandbox.common.admin import SandboxControl
 from idsync.sandbox.common.clock import Clock
@@ -107,7 +109,10 @@ def assemble(
     control = SandboxControl(
         faults, clock, lambda: orjson.loads(orjson.dumps(runtime.state.dump())), reset_state
     )
-    router = Starlette(routes=[*routes, *control.routes()], exception_handlers=exception_handlers)
+    router = Starlette(exception_handlers=exception_handlers)
+    # Starlette builds a plain Router from `routes=`; its `router` is read when the app builds its
+    # middleware stack, at the first request, so setting it here is all it takes
+    router.router = TableRouter([*routes, *control.routes()])
     router.state.runtime = runtime
     middleware = auth(router, runtime)
     app = FaultMiddleware(middleware, faults, injected_error, seed=options.seed)
