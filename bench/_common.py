@@ -27,6 +27,7 @@ import httpx
 from idsync.config.model import IdsyncConfig
 from idsync.domain.plan import Outcome
 from idsync.engine.run import Engine, RunReport, RunRequest
+from idsync.runtime import run_loop
 from idsync.sandbox.common.server import free_port
 from idsync.store import Store
 
@@ -141,13 +142,14 @@ class Bench:
         store_url: str,
         emulators: Mapping[str, Emulator],
         *,
-        uvloop: bool,
+        asyncio_loop: bool = False,
     ) -> None:
         self.config = config
         self.profile = profile
         self.store = Store.open(store_url)
         self.emulators = dict(emulators)
-        self.uvloop = uvloop
+        self.asyncio_loop = asyncio_loop
+        """Run the engine on asyncio's own loop, not on uvloop as idsync's commands do (idsync.runtime)."""
 
     def phase(self, name: str, *, profile: Path | None = None) -> Phase:
         """One `idsync sync` of the bench profile, measured. `profile`: write a cProfile there."""
@@ -196,11 +198,9 @@ class Bench:
         self.store.close()
 
     def _run(self, coro: Any) -> RunReport:
-        if self.uvloop:
-            import uvloop
-
-            return uvloop.run(coro)  # type: ignore[no-any-return]
-        return asyncio.run(coro)  # type: ignore[no-any-return]
+        if self.asyncio_loop:
+            return asyncio.run(coro)  # type: ignore[no-any-return]
+        return run_loop(coro)  # type: ignore[no-any-return]
 
     def _cpu(self) -> dict[str, float]:
         own = resource.getrusage(resource.RUSAGE_SELF)

@@ -82,7 +82,7 @@ def main() -> None:
             text = CONFIG.format(store=store, okta_url=okta.url, jira_url=jira.url,
                                  concurrency=args.concurrency, profile=PROFILE)
             config = parse_config(text, env={"BENCH_OKTA_TOKEN": okta.token, "BENCH_JIRA_TOKEN": jira.token})
-            bench = Bench(config, PROFILE, store, {"okta": okta, "jira": jira}, uvloop=False)
+            bench = Bench(config, PROFILE, store, {"okta": okta, "jira": jira})
             for emulator in (okta, jira):
                 _faults(emulator, args, on=True)
             print(f"faults: {args.fail_rate:.0%} 5xx, {args.drop_rate:.0%} dropped, "

@@ -121,8 +121,7 @@ def main() -> None:
             env = {"BENCH_OKTA_TOKEN": okta.token, "BENCH_CLOUD_TOKEN": cloud.token}
             config = parse_config(text, env=env)
             metrics.watch_config(config)  # names the connections in the request metrics
-            bench = Bench(config, PROFILE, f"sqlite:///{workdir}/bench.db", {"okta": okta, "cloud": cloud},
-                          uvloop=False)
+            bench = Bench(config, PROFILE, f"sqlite:///{workdir}/bench.db", {"okta": okta, "cloud": cloud})
             print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}, "
                   f"{os.cpu_count()} CPUs", flush=True)
             try:

@@ -86,7 +86,7 @@ def make_bench(args: argparse.Namespace, okta: Emulator, jira: Emulator, store_u
     )
     env = {"BENCH_OKTA_TOKEN": okta.token, "BENCH_JIRA_TOKEN": jira.token}
     return Bench(parse_config(text, env=env), PROFILE, store_url, {"okta": okta, "jira": jira},
-                 uvloop=args.uvloop)  # fmt: skip
+                 asyncio_loop=args.asyncio_loop)  # fmt: skip
 
 
 async def make_changes(okta: Emulator, count: int, seed: int) -> dict[str, int]:
@@ -174,7 +174,8 @@ def main() -> None:
     parser.add_argument("--changes", type=int, default=100, help="changes made in Okta for phase 3")
     parser.add_argument("--seed", type=int, default=1, help="seed of both generators and the changes")
     parser.add_argument("--store", default=None, help="store URL (default: SQLite in a temporary directory)")
-    parser.add_argument("--uvloop", action="store_true", help="run the engine on uvloop")
+    parser.add_argument("--asyncio-loop", action="store_true",
+                        help="run the engine on asyncio's own loop, not on uvloop as idsync's commands do")
     parser.add_argument("--profile", type=Path, default=None, help="cProfile of the initial sync to FILE")
     parser.add_argument("--profile-noop", type=Path, default=None, help="cProfile of the no-op run to FILE")
     parser.add_argument("--profile-changes", type=Path, default=None,

@@ -155,7 +155,7 @@ def make_bench(
     )
     env = {"BENCH_OKTA_TOKEN": okta.token} | {f"BENCH_{n.upper()}_TOKEN": e.token for n, e in targets.items()}
     emulators = {"okta": okta} | targets
-    return Bench(parse_config(text, env=env), PROFILE, store_url, emulators, uvloop=args.uvloop)
+    return Bench(parse_config(text, env=env), PROFILE, store_url, emulators, asyncio_loop=args.asyncio_loop)
 
 
 @contextlib.contextmanager
@@ -298,7 +298,8 @@ def main() -> None:
         "--multi-first", action="store_true", help="run the three-target configuration first (order effect)"
     )
     parser.add_argument("--seed", type=int, default=1, help="seed of every generator")
-    parser.add_argument("--uvloop", action="store_true", help="run the engine on uvloop")
+    parser.add_argument("--asyncio-loop", action="store_true",
+                        help="run the engine on asyncio's own loop, not on uvloop as idsync's commands do")
     parser.add_argument(
         "--profile", default=None, help="cProfile each initial sync to PREFIX-{jira,multi}.prof"
     )

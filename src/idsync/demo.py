@@ -29,6 +29,7 @@ from idsync.domain.plan import Plan
 from idsync.engine.guards import GuardReport
 from idsync.engine.run import Engine, RunReport, RunRequest
 from idsync.http import HttpClient, next_link
+from idsync.runtime import run_loop
 from idsync.sandbox.atlassian.bitbucket.app import BitbucketSandbox
 from idsync.sandbox.atlassian.bitbucket.app import create_app as create_bitbucket
 from idsync.sandbox.atlassian.bitbucket.options import BitbucketOptions
@@ -176,7 +177,7 @@ def _sync(console: Console, config: Any, store: Store, title: str) -> RunReport:
 
     with progress_bars(console) as progress:
         engine = Engine(config, store, progress=progress)
-        report = asyncio.run(engine.run(RunRequest(PROFILE, "demo"), confirm=show))
+        report = run_loop(engine.run(RunRequest(PROFILE, "demo"), confirm=show))
     if report.plan is not None and report.results:
         render_results(console, report.plan, report.results)
     elif report.plan is not None and report.plan.empty:

@@ -20,6 +20,7 @@ from idsync.config.model import IdsyncConfig
 from idsync.config.profiles import Profile
 from idsync.domain.progress import NO_PROGRESS, Progress
 from idsync.engine.run import Engine
+from idsync.runtime import run_loop
 from idsync.service.errors import UnknownName
 from idsync.store import Store
 
@@ -67,7 +68,7 @@ class Context:
 async def in_own_loop(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
     """Run the coroutine `make()` builds on an event loop of its own in a worker thread (the coroutine
     is built in that thread, so nothing of it touches the caller's loop)."""
-    return await asyncio.to_thread(lambda: asyncio.run(make()))
+    return await asyncio.to_thread(lambda: run_loop(make()))
 
 
 def load(path: Path | None = None) -> IdsyncConfig:

@@ -24,6 +24,7 @@ from typing import Any
 from idsync import logs, metrics
 from idsync.config.model import IdsyncConfig
 from idsync.engine.run import Engine, RunReport, RunRequest
+from idsync.runtime import run_loop
 from idsync.store import Store
 
 _STOP_POLL = 0.2
@@ -64,7 +65,7 @@ def _run(config: IdsyncConfig, request: RunRequest, stop: Any) -> RunReport:
         finally:
             watcher.cancel()
 
-    return asyncio.run(main())
+    return run_loop(main())
 
 
 class ProcessRunner:
