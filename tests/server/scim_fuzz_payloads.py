@@ -122,6 +122,8 @@ ATTRIBUTES = (
     ".value",
     "a b",
 )
+MALFORMED_PATHS = frozenset({"", "1abc", "emails.", ".value", "a b"})
+"""The members of ATTRIBUTES that are no attribute path at all (RFC 7644 §3.10): a 400 invalidPath."""
 COMPARE = ("eq", "ne", "co", "sw", "ew", "gt", "ge", "lt", "le", "EQ", "Eq")
 _FILTER_VALUE = st.one_of(
     ANY_TEXT.map(lambda s: json.dumps(s[:200])),
