@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 
 from idsync.domain.plan import Action, Change, ItemResult, Outcome, PlanItem
-from idsync.domain.records import DesiredUser, Link, Reason, TargetState, TargetUser
-from idsync.engine.links import fingerprint, state_fingerprint, updated_links
+from idsync.domain.records import DesiredState, DesiredUser, Link, Reason, TargetState, TargetUser
+from idsync.engine.links import fingerprint, fingerprint_in, state_fingerprint, updated_links
 from tests.rules.builders import profile
 
 WHY = Reason("test", "fact")
@@ -94,3 +95,15 @@ def test_rename_deactivate_delete_and_link_user() -> None:
     assert upserts == [Link("u1", "jira", "K1", "ann.lee", "F1", False),
                        Link("u3", "jira", "K3", "cat", "F3", True)]
     assert deletes == ["u2"]
+
+
+def test_a_fingerprint_is_computed_once_per_desired_state_and_afresh_for_another_record() -> None:
+    rules = profile(users={"username": {"regex": "(.*)@.*", "replace": "$1"}})
+    ann = DesiredUser("u1", "ann", "ann@x.io", "Ann", True, {}, {}, Reason("test", "t"))
+    desired = DesiredState(users={"u1": ann}, groups={})
+    assert fingerprint_in(desired, ann, rules) == fingerprint(ann, rules)
+    assert desired.fingerprints["u1"][0] is ann  # remembered
+    renamed = replace(ann, display_name="Ann B.")  # another record under the same source id
+    assert fingerprint_in(desired, renamed, rules) == fingerprint(renamed, rules) != fingerprint(ann, rules)
+    quiet = profile(users={"username": {"regex": "(.*)@.*", "replace": "$1"}, "update": False})
+    assert fingerprint_in(desired, renamed, quiet) == fingerprint(renamed, quiet)

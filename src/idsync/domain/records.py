@@ -176,6 +176,13 @@ class DesiredState:
     """Decisions a reviewer should see that are not items (protected groups left out, skipped users)."""
     group_rule: GroupRule = GroupRule()
     """The group rules in compiled form, for target groups the snapshot does not name (single-user)."""
+    fingerprints: dict[str, tuple[DesiredUser, bool, bool, str]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+    """A memo of `idsync.engine.links.fingerprint_in`: source id → (the user, the profile's
+    users.update and users.sync_status, the fingerprint). The query, the diff and the absence records
+    each need every person's fingerprint; at 150,000 people computing it once instead of three times
+    saves about a second a run. Not part of the state: never compared, never shown."""
 
 
 # --- what a target holds -------------------------------------------------------------------------

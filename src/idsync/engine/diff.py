@@ -28,7 +28,7 @@ from idsync.engine.diff_groups import plan_memberships
 from idsync.engine.diff_limits import broken_limits
 from idsync.engine.diff_seats import seat_counts, seat_notes
 from idsync.engine.diff_users import plan_gone, plan_users
-from idsync.engine.links import fingerprint, properties_part
+from idsync.engine.links import fingerprint_in, properties_part
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +104,7 @@ def state_query(
             if by_email and user.email:
                 emails.add(user.email)
             may_deactivate = may_deactivate or not user.active
-        elif link.fingerprint != (wanted := fingerprint(user, profile)):
+        elif link.fingerprint != (wanted := fingerprint_in(desired, user, profile)):
             user_keys.add(link.target_key)
             if not full_read and (part := properties_part(link.fingerprint)) == properties_part(wanted) \
                     and part is not None:

@@ -25,7 +25,7 @@ from idsync.domain.plan import Action, Change
 from idsync.domain.records import DesiredUser, Link, Reason, TargetUser, Unsyncable
 from idsync.engine.diff_context import DiffContext, Situation, UserVerdict
 from idsync.engine.diff_licences import restore_licence, revoke_licence
-from idsync.engine.links import fingerprint
+from idsync.engine.links import fingerprint_in
 
 
 def plan_users(ctx: DiffContext) -> list[UserVerdict]:
@@ -61,7 +61,7 @@ def _plan_user(ctx: DiffContext, user: DesiredUser, email_claims: Counter[str]) 
             f"{user.source_id} is not synced"
         )
         return UserVerdict(user, Situation.PROTECTED)
-    fp = fingerprint(user, ctx.profile)
+    fp = fingerprint_in(ctx.desired, user, ctx.profile)
     if link is not None:
         if link.fingerprint == fp:
             return UserVerdict(user, Situation.UNCHANGED, link.username, link.target_key)

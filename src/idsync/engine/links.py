@@ -18,7 +18,7 @@ import orjson
 
 from idsync.config.profiles import Profile
 from idsync.domain.plan import Action, ItemResult, Outcome, PlanItem
-from idsync.domain.records import DesiredUser, Link, TargetState
+from idsync.domain.records import DesiredState, DesiredUser, Link, TargetState
 
 
 def _digest(payload: object) -> str:
@@ -44,6 +44,19 @@ def fingerprint(user: DesiredUser, profile: Profile) -> str:
     head = orjson.dumps((*fields, user.active if rules.sync_status else None))
     whole = hashlib.blake2b(head + b"\x00" + properties, digest_size=16).hexdigest()
     return f"{whole}.{hashlib.blake2b(properties, digest_size=8).hexdigest()}"
+
+
+def fingerprint_in(desired: DesiredState, user: DesiredUser, profile: Profile) -> str:
+    """`fingerprint(user, profile)` for a user of `desired`, computed once per desired state (its
+    `fingerprints` memo; the entry holds the user itself, so a different record under the same source
+    id is computed afresh)."""
+    rules = profile.users
+    entry = desired.fingerprints.get(user.source_id)
+    if entry is not None and entry[0] is user and entry[1] == rules.update and entry[2] == rules.sync_status:
+        return entry[3]
+    value = fingerprint(user, profile)
+    desired.fingerprints[user.source_id] = (user, rules.update, rules.sync_status, value)
+    return value
 
 
 def properties_part(fingerprint: str) -> str | None:
