@@ -31,6 +31,7 @@ from idsync.targets.jira.client import (
     JiraUser,
     MemberPage,
 )
+from idsync.targets.jira.directory import LIST_FROM, Directory, read_directory
 from idsync.targets.jira.seats import read_pools, seats_of
 
 
@@ -157,16 +158,23 @@ class StateReader:
         lookups: list[tuple[str, str, bool]] = [("key", k, expand) for k in sorted(query.user_keys)]
         lookups += [("username", name, expand) for name in sorted(usernames)]
         emails = sorted({e.lower() for e in query.emails})
-        bar = progress.task(f"{self.target}: users", total=len(lookups) + len(emails))
+        member_of = {n.lower() for n in query.member_of}
         found: dict[str, JiraUser] = {}
         groups_of: dict[str, frozenset[str] | None] = {}
+        wanted = len(lookups) + len(member_of - usernames)
+        listing = progress.task(f"{self.target}: user directory", total=None) if wanted >= LIST_FROM else None
+        directory = await read_directory(self.http, wanted, listing)
+        if directory is not None:
+            # the listing answers every lookup; only users whose groups are needed are read again
+            lookups, extra = self._from_directory(directory, lookups, member_of - usernames, found, groups_of)
+        bar = progress.task(f"{self.target}: users", total=len(lookups) + len(emails))
         for user, groups in await bounded_map(lookups, self._user, self.concurrency, bar):
             if user is not None:
                 found[user.key] = user
                 groups_of[user.key] = groups
-        member_of = {n.lower() for n in query.member_of}
-        missing = member_of - usernames - {u.name.lower() for u in found.values()}
-        extra = [("username", name, True) for name in sorted(missing)]
+        if directory is None:
+            missing = member_of - usernames - {u.name.lower() for u in found.values()}
+            extra = [("username", name, True) for name in sorted(missing)]
         for user, groups in await bounded_map(extra, self._user, self.concurrency):
             if user is not None:
                 found[user.key] = user
@@ -183,6 +191,32 @@ class StateReader:
             key: groups_of.get(key) for key, user in found.items() if user.name.lower() in member_of
         }
         return found, member_groups, frozenset(unresolved), groups_of
+
+    @staticmethod
+    def _from_directory(
+        directory: Directory,
+        lookups: list[tuple[str, str, bool]],
+        more_member_of: set[str],
+        found: dict[str, JiraUser],
+        groups_of: dict[str, frozenset[str] | None],
+    ) -> tuple[list[tuple[str, str, bool]], list[tuple[str, str, bool]]]:
+        """Answer `lookups` from the listing into `found`: someone it lacks does not exist. Returns the
+        lookups still to send: by key, for the users found whose groups are needed (the listing does
+        not carry groups), and for the `member_of` names outside the lookups that it has."""
+        again: list[tuple[str, str, bool]] = []
+        for kind, value, expand in lookups:
+            user = directory.find(kind, value)
+            if user is None:
+                continue
+            if expand:
+                again.append(("key", user.key, True))
+            else:
+                found[user.key] = user
+                groups_of[user.key] = None
+        asked = {key for _, key, _ in again} | found.keys()
+        extra = [("key", user.key, True) for name in sorted(more_member_of)
+                 if (user := directory.find("username", name)) is not None and user.key not in asked]
+        return again, extra
 
     async def _user(self, lookup: tuple[str, str, bool]) -> tuple[JiraUser | None, frozenset[str] | None]:
         """GET /user by key or username (None: no such user), with its groups when `expand`."""
