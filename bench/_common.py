@@ -16,6 +16,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -156,11 +157,13 @@ class Bench:
         for emulator in self.emulators.values():
             emulator.reset_stats()
         cpu_before = self._cpu()
+        peak_resettable = reset_engine_peak()
         profiler = cProfile.Profile() if profile else None
         started = time.perf_counter()
         if profiler is not None:
             profiler.enable()
-        report = self._run(Engine(self.config, self.store).run(RunRequest(self.profile, trigger="bench")))
+        with RssSampler() as rss:
+            report = self._run(Engine(self.config, self.store).run(RunRequest(self.profile, trigger="bench")))
         if profiler is not None and profile is not None:
             profiler.disable()
             profiler.dump_stats(profile)
@@ -190,6 +193,10 @@ class Bench:
                 "applied_by_target": applied_by_target,
                 "failed": failures(report),
                 "retries": sum(max(0, r.attempts - 1) for r in report.results),
+                # The phase's own peak where the kernel lets it be reset; else the process's so far.
+                "engine_peak_mib": round(engine_peak_mib(), 1),
+                "peak_of": "phase" if peak_resettable else "process",
+                "rss_by_stage_mib": rss.by_stage(report.timings),
             },
         )
 
@@ -212,6 +219,50 @@ class Bench:
 def failures(report: RunReport) -> list[str]:
     """The first few failed items, readable."""
     return [f"{item.action} {item.subject}: {result.error}" for item, result in report.failed()[:5]]
+
+
+class RssSampler:
+    """This process's RSS every `every` seconds on a thread, to tell which stage of a run holds the peak:
+    `by_stage` takes the largest sample inside each stage's window of the run's own timings."""
+
+    def __init__(self, every: float = 0.2) -> None:
+        self.every = every
+        self.samples: list[tuple[float, float]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> RssSampler:
+        self.started = time.perf_counter()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        page = os.sysconf("SC_PAGE_SIZE") / 2**20
+        statm = Path("/proc/self/statm")
+        while not self._stop.wait(self.every):
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                rss = int(statm.read_text().split()[1]) * page
+                self.samples.append((time.perf_counter() - self.started, rss))
+
+    def by_stage(self, timings: Mapping[str, float]) -> dict[str, float]:
+        """Peak RSS (MiB) per top-level stage, in the run's order, then "after" (history, links)."""
+        windows: list[tuple[str, float, float]] = []
+        start = 0.0
+        for name, seconds in timings.items():
+            if "." not in name:
+                windows.append((name, start, start + seconds))
+                start += seconds
+        windows.append(("after", start, float("inf")))
+        peaks = {}
+        for name, begin, end in windows:
+            inside = [rss for t, rss in self.samples if begin <= t < end]
+            if inside:
+                peaks[name] = round(max(inside), 1)
+        return peaks
 
 
 def engine_peak_mib() -> float:
@@ -248,6 +299,9 @@ def print_phase(phase: Phase) -> None:
     print(f"\n== {phase.name}: {phase.seconds:.1f} s, {phase.status}, {phase.items} items {phase.outcomes}")
     print(f"   run timings: {phase.timings}")
     print(f"   CPU seconds: {phase.cpu}   load average: {load}")
+    if "engine_peak_mib" in phase.extra:
+        print(f"   engine peak RSS ({phase.extra['peak_of']}): {phase.extra['engine_peak_mib']} MiB; "
+              f"by stage: {phase.extra.get('rss_by_stage_mib')}")
     if phase.extra.get("plan"):
         print(f"   plan: {phase.extra['plan']}")
     for failure in phase.extra.get("failed", []):

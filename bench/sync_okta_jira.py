@@ -171,6 +171,8 @@ def main() -> None:
         help="requests per minute in every Okta bucket from the no-op run on (0: Okta's documented "
         "defaults), so a large org is read generously once and the incremental runs meet Okta's limits",
     )
+    parser.add_argument("--jira-version", type=int, choices=(9, 10), default=10,
+                        help="Jira major version the emulator plays (10: 10.3 LTS, with GET /user/list)")
     parser.add_argument("--changes", type=int, default=100, help="changes made in Okta for phase 3")
     parser.add_argument("--seed", type=int, default=1, help="seed of both generators and the changes")
     parser.add_argument("--store", default=None, help="store URL (default: SQLite in a temporary directory)")
@@ -263,7 +265,8 @@ def emulators(args: argparse.Namespace, workdir: Path) -> Iterator[tuple[Emulato
         okta_args += ["--rate-limit", str(args.okta_rate_limit)]
     try:
         started.append(start("okta", okta_args, "00" + secrets.token_urlsafe(30), workdir))
-        jira_args = ["--users", "0", "--projects", "0", "--seed", str(args.seed), *latency]
+        jira_args = ["--users", "0", "--projects", "0", "--seed", str(args.seed),
+                     "--version", str(args.jira_version), *latency]  # fmt: skip
         started.append(start("jira", jira_args, secrets.token_urlsafe(33), workdir))
         yield started[0], started[1]
     finally:
