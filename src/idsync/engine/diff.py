@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from operator import attrgetter
 
 from idsync.config.profiles import Profile
 from idsync.domain import collector
-from idsync.domain.plan import PlanItem, SeatCount, TargetLimit
+from idsync.domain.plan import Action, PlanItem, SeatCount, TargetLimit
 from idsync.domain.records import (
     Capabilities,
     DesiredState,
@@ -214,6 +215,44 @@ def _single_user_reads(
     return frozenset(names)
 
 
+def in_order(items: list[PlanItem]) -> tuple[PlanItem, ...]:
+    """`items` by application phase, then subject, group, user, lead and source id, so equal inputs
+    give byte-identical plans. A phase of memberships (every item has a user and a group) is ordered by
+    user, group and source id: the subject "user → group" in the same order, but for usernames holding
+    a character that sorts before the space.
+
+    Sorted phase by phase, and a phase of memberships by one stable sort per attribute, last key first,
+    so that no key tuple or subject string is built per item: at 150,000 people the 1.2 million items'
+    keys took ~220 MB for the moment of the sort, and the sort 2.4 s instead of 1.0 s
+    (bench/diff_order.py)."""
+    phases: list[list[PlanItem]] = [[] for _ in Action]
+    for item in items:
+        phases[item.action.phase].append(item)
+    ordered: list[PlanItem] = []
+    for phase in phases:
+        if all(i.user is not None and i.group is not None and i.lead is None for i in phase):
+            phase.sort(key=_source_id_of)
+            phase.sort(key=_group_of)
+            phase.sort(key=_user_of)
+        else:
+            phase.sort(key=_subject_key)
+        ordered.extend(phase)
+    return tuple(ordered)
+
+
+_group_of = attrgetter("group")
+_user_of = attrgetter("user")
+
+
+def _source_id_of(item: PlanItem) -> str:
+    return item.source_id or ""
+
+
+def _subject_key(item: PlanItem) -> tuple[str, str, str, str, str]:
+    return (item.subject, item.group or "", item.user or "", item.lead.id if item.lead else "",
+            item.source_id or "")
+
+
 def _differ(current: str, wanted: str, capabilities: Capabilities) -> bool:
     if capabilities.case_sensitive_names:
         return current != wanted
@@ -246,11 +285,9 @@ def _diff(
     verdicts = plan_users(ctx)
     plan_gone(ctx)
     plan_memberships(ctx, verdicts)
-    items = sorted(ctx.items, key=lambda i: (
-        i.action.phase, i.subject, i.group or "", i.user or "", i.lead.id if i.lead else "", i.source_id or ""
-    ))
+    items = in_order(ctx.items)
     return DiffResult(
-        items=tuple(items),
+        items=items,
         disputes=(*desired.disputes, *ctx.disputes),
         notes=(*desired.notes, *_without_unread(ctx.notes, unchanged_groups, state.target),
                *seat_notes(state, capabilities)),
