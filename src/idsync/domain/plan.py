@@ -230,7 +230,12 @@ class Plan:
 
     def ordered(self) -> list[tuple[int, PlanItem]]:
         """Items with their indices, in application order (stable within a phase)."""
-        return sorted(enumerate(self.items), key=lambda pair: (pair[1].action.phase, pair[0]))
+        # bucketed, not sorted by a (phase, index) key: that built two tuples per item, ~150 MB for a
+        # moment at the start of a 1.2-million-item apply
+        phases: list[list[tuple[int, PlanItem]]] = [[] for _ in _PHASES]
+        for pair in enumerate(self.items):
+            phases[pair[1].action.phase].append(pair)
+        return [pair for phase in phases for pair in phase]
 
     def with_items(self, items: tuple[PlanItem, ...]) -> Plan:
         """A copy with other items (used by tests and by single-object plans)."""

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import groupby
 
@@ -105,11 +105,9 @@ def _ignore(result: ItemResult) -> None:
     """No one to tell."""
 
 
-def _units(target: Target, items: list[tuple[int, PlanItem]]) -> list[list[tuple[int, PlanItem]]]:
-    """The phase's items as units of work: one item each, except that a batching target's items with
-    the same batch key form batches of up to its `max_batch` (in plan order)."""
-    if not isinstance(target, BatchingTarget):
-        return [[pair] for pair in items]
+def _batches(target: BatchingTarget, items: list[tuple[int, PlanItem]]) -> list[list[tuple[int, PlanItem]]]:
+    """A batching target's phase as units of work: the items with the same batch key form batches of
+    up to its `max_batch` (in plan order); an item without a batch key is a unit of its own."""
     units: list[list[tuple[int, PlanItem]]] = []
     open_batches: dict[object, list[tuple[int, PlanItem]]] = {}
     for pair in items:
@@ -161,12 +159,18 @@ class _TargetRun:
             await self._phase(list(phase_items))
 
     async def _phase(self, items: list[tuple[int, PlanItem]]) -> None:
-        units = _units(self.target, items)
-        queue = iter(units)
-        workers = max(1, min(self.target.max_concurrency, len(units)))
+        queue: Iterator[Sequence[tuple[int, PlanItem]]]
+        if isinstance(self.target, BatchingTarget):
+            units = _batches(self.target, items)
+            queue, count = iter(units), len(units)
+        else:
+            # one unit per item, made as a worker takes it: a list of a million one-item units cost
+            # ~85 MB for the whole apply of a large initial sync
+            queue, count = ((pair,) for pair in items), len(items)
+        workers = max(1, min(self.target.max_concurrency, count))
         await asyncio.gather(*(self._worker(queue) for _ in range(workers)))
 
-    async def _worker(self, queue: Iterator[list[tuple[int, PlanItem]]]) -> None:
+    async def _worker(self, queue: Iterator[Sequence[tuple[int, PlanItem]]]) -> None:
         # the workers share one iterator: each takes the next unit (an item or a batch) when it is free
         for unit in queue:
             if self.stop is not None and self.stop.is_set():
@@ -179,7 +183,7 @@ class _TargetRun:
                 for result in await self._many(unit):
                     self._record(result)
 
-    async def _many(self, unit: list[tuple[int, PlanItem]]) -> list[ItemResult]:
+    async def _many(self, unit: Sequence[tuple[int, PlanItem]]) -> list[ItemResult]:
         """One batch request for the items of `unit` that are not blocked; an outcome for each."""
         results: list[ItemResult] = []
         ready: list[tuple[int, PlanItem]] = []
