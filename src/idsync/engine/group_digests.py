@@ -86,10 +86,14 @@ def after_apply(
     results: Sequence[ItemResult], *, full_read: bool,
 ) -> DigestUpdate:
     """Record every wanted group whose items for `target` all applied; forget the others."""
-    applied = {r.index for r in results if r.outcome is Outcome.APPLIED}
+    # one byte per item, not a set of the applied indices (~64 MB after a 1.2-million-item apply)
+    applied = bytearray(len(items))
+    for result in results:
+        if result.outcome is Outcome.APPLIED:
+            applied[result.index] = 1
     unsettled = {
         item.group for index, item in enumerate(items)
-        if item.target == target and item.group is not None and index not in applied
+        if item.target == target and item.group is not None and not applied[index]
     }
     keep = {name: digest for name, digest in wanted.items() if name not in unsettled}
     if full_read:

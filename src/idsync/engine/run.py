@@ -608,7 +608,7 @@ class Engine:
         await asyncio.to_thread(self.store.begin_apply, run_id, plan)
         gc.freeze()
         try:
-            async with OutcomeJournal(self.store, run_id) as journal:
+            async with OutcomeJournal(self.store, run_id, len(plan.items)) as journal:
                 results = await apply_plan(plan, targets, self.progress, held=held, stop=stop,
                                            on_result=journal.tell)
         finally:
