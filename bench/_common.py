@@ -28,7 +28,7 @@ import httpx
 from idsync.config.model import IdsyncConfig
 from idsync.domain.plan import Outcome
 from idsync.engine.run import Engine, RunReport, RunRequest
-from idsync.runtime import run_loop
+from idsync.runtime import release_memory, run_loop
 from idsync.sandbox.common.server import free_port
 from idsync.store import Store
 
@@ -154,6 +154,9 @@ class Bench:
 
     def phase(self, name: str, *, profile: Path | None = None) -> Phase:
         """One `idsync sync` of the bench profile, measured. `profile`: write a cProfile there."""
+        # what the previous phase freed goes back to the system first, as an `idsync serve` worker
+        # does after each run (idsync.runtime.release_memory): the phase's peak is then its own
+        release_memory()
         for emulator in self.emulators.values():
             emulator.reset_stats()
         cpu_before = self._cpu()

@@ -24,7 +24,7 @@ from typing import Any
 from idsync import logs, metrics
 from idsync.config.model import IdsyncConfig
 from idsync.engine.run import Engine, RunReport, RunRequest
-from idsync.runtime import run_loop
+from idsync.runtime import release_memory, run_loop
 from idsync.store import Store
 
 _STOP_POLL = 0.2
@@ -65,7 +65,10 @@ def _run(config: IdsyncConfig, request: RunRequest, stop: Any) -> RunReport:
         finally:
             watcher.cancel()
 
-    return run_loop(main())
+    try:
+        return run_loop(main())
+    finally:
+        release_memory()  # the worker runs again: what this run freed goes back to the system
 
 
 class ProcessRunner:
