@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
 import orjson
@@ -97,6 +97,7 @@ def updated_links(
     the link is deleted. DEACTIVATE_USER / REACTIVATE_USER applied set `active`.
     """
     outcome = by_position(items, results)
+    shared = _Shared()
     per_user: dict[str, list[tuple[PlanItem, ItemResult | None]]] = defaultdict(list)
     for index, item in enumerate(items):
         if item.target != target or item.source_id is None or item.fingerprint is None:
@@ -153,13 +154,13 @@ def updated_links(
         fp = next((i.fingerprint for i, _ in entries if i.fingerprint is not None), "") if succeeded else ""
         if link is None:
             upserts.append(Link(source_id, target, key, username, fp or "", active,
-                                licence_groups=frozenset(licence)))
+                                licence_groups=shared(licence)))
             continue
         fresh = replace(link, target_key=key, username=username, fingerprint=fp or "", active=active,
-                        licence_groups=frozenset(licence))
+                        licence_groups=shared(licence))
         if fresh != link:
             upserts.append(fresh)
-    return _with_grants(items, outcome, links, target, upserts), deletes
+    return _with_grants(items, outcome, links, target, upserts, shared), deletes
 
 
 def by_position(items: Sequence[PlanItem], results: Sequence[ItemResult]) -> list[ItemResult | None]:
@@ -171,9 +172,21 @@ def by_position(items: Sequence[PlanItem], results: Sequence[ItemResult]) -> lis
     return outcome
 
 
+class _Shared:
+    """One frozenset object per distinct set of group names: most links hold the same few (none, or
+    the default group for new users), and a frozenset per field per link is 216 bytes each."""
+
+    def __init__(self) -> None:
+        self._seen: dict[frozenset[str], frozenset[str]] = {}
+
+    def __call__(self, names: Iterable[str]) -> frozenset[str]:
+        frozen = frozenset(names)
+        return self._seen.setdefault(frozen, frozen)
+
+
 def _with_grants(
     items: Sequence[PlanItem], outcome: Sequence[ItemResult | None], links: Mapping[str, Link], target: str,
-    upserts: list[Link],
+    upserts: list[Link], shared: _Shared,
 ) -> list[Link]:
     """Record default groups granted at creation: a created user's grants whose add applied are
     granted, the others pending; a pending grant whose add applied now is granted."""
@@ -205,6 +218,6 @@ def _with_grants(
         granted |= confirmed
         pending -= confirmed
         if granted != base.granted_groups or pending != base.pending_groups:
-            by_source[source_id] = replace(base, granted_groups=frozenset(granted),
-                                           pending_groups=frozenset(pending))
+            by_source[source_id] = replace(base, granted_groups=shared(granted),
+                                           pending_groups=shared(pending))
     return [by_source[source_id] for source_id in sorted(by_source)]
