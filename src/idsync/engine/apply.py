@@ -72,28 +72,29 @@ async def apply_plan(
     results: list[ItemResult | None] = [None] * len(plan.items)
     tell = on_result or _ignore
     bar = progress.task("applying", total=len(plan.items))
-    by_target: dict[str, list[tuple[int, PlanItem]]] = {}
-    for index, item in plan.ordered():
-        by_target.setdefault(item.target, []).append((index, item))
+    # positions, not (position, item) pairs: a pair per item held ~85 MB through a large apply
+    by_target: dict[str, list[int]] = {}
+    for index in plan.application_order():
+        by_target.setdefault(plan.items[index].target, []).append(index)
     runs = []
-    for name, items in by_target.items():
+    for name, positions in by_target.items():
         target = targets.get(name)
         if name in held:
-            for index, _ in items:
+            for index in positions:
                 results[index] = skipped = ItemResult(index, Outcome.SKIPPED, error=held[name], attempts=0)
                 tell(skipped)
                 bar.advance()
             continue
         if target is None:
             known = ", ".join(sorted(targets)) or "none"
-            for index, _ in items:
+            for index in positions:
                 results[index] = failed = ItemResult(
                     index, Outcome.FAILED, error=f"no target connection named {name!r} (known: {known})"
                 )
                 tell(failed)
                 bar.advance()
             continue
-        runs.append(_TargetRun(target, results, bar, stop, tell).run(items))
+        runs.append(_TargetRun(target, plan.items, results, bar, stop, tell).run(positions))
     await asyncio.gather(*runs)
     missing = [i for i, r in enumerate(results) if r is None]
     if missing:  # pragma: no cover - every path above records a result
@@ -140,6 +141,8 @@ class _TargetRun:
     """Applies one target's items; holds what failed so far and whether the target halted."""
 
     target: Target
+    items: Sequence[PlanItem]
+    """The plan's items; the run applies those at the positions it is given."""
     results: list[ItemResult | None]
     bar: ProgressTask
     stop: asyncio.Event | None = None
@@ -153,20 +156,22 @@ class _TargetRun:
     failed_customers: dict[str, str] = field(default_factory=dict)
     """Source id → its failed CREATE_CUSTOMER: its ADD_CUSTOMER items would add nobody."""
 
-    async def run(self, items: list[tuple[int, PlanItem]]) -> None:
-        """Apply phase after phase; `items` are in plan order (phase, then position)."""
-        for _, phase_items in groupby(items, key=lambda pair: pair[1].action.phase):
-            await self._phase(list(phase_items))
+    async def run(self, positions: list[int]) -> None:
+        """Apply phase after phase; `positions` are in application order (phase, then position)."""
+        items = self.items
+        for _, phase in groupby(positions, key=lambda index: items[index].action.phase):
+            await self._phase(list(phase))
 
-    async def _phase(self, items: list[tuple[int, PlanItem]]) -> None:
+    async def _phase(self, positions: list[int]) -> None:
+        items = self.items
         queue: Iterator[Sequence[tuple[int, PlanItem]]]
         if isinstance(self.target, BatchingTarget):
-            units = _batches(self.target, items)
+            units = _batches(self.target, [(index, items[index]) for index in positions])
             queue, count = iter(units), len(units)
         else:
             # one unit per item, made as a worker takes it: a list of a million one-item units cost
             # ~85 MB for the whole apply of a large initial sync
-            queue, count = ((pair,) for pair in items), len(items)
+            queue, count = (((index, items[index]),) for index in positions), len(positions)
         workers = max(1, min(self.target.max_concurrency, count))
         await asyncio.gather(*(self._worker(queue) for _ in range(workers)))
 
