@@ -11,6 +11,7 @@ from idsync.runtime import release_memory
 
 
 def _rss_mib() -> float:
+    # Linux's status file of the calling process (proc(5)): VmRSS is its resident memory, in kB
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024

@@ -74,9 +74,6 @@ def _people(
     items: Iterable[PlanItem], capabilities: Capabilities, licence_groups: frozenset[str]
 ) -> dict[str, _Person]:
     people: dict[str, _Person] = defaultdict(_Person)
-    # each group name folded once: folding per item made a new string per membership (920,000 alive
-    # until the count was done at 150,000 people)
-    folded: dict[str, str] = {}
     for item in items:
         if item.user is None or item.action in _NOT_A_USERS:
             continue
@@ -95,9 +92,7 @@ def _people(
         elif item.action in _LEAVES:
             person.leaving = True
         if item.action in _JOINS and item.group is not None:
-            group = folded.get(item.group)
-            if group is None:
-                group = folded[item.group] = _fold(item.group, capabilities)
+            group = _fold(item.group, capabilities)
             if group in licence_groups:
                 person.joins.add(group)
     return people

@@ -17,7 +17,7 @@ from dataclasses import replace
 import orjson
 
 from idsync.config.profiles import Profile
-from idsync.domain.plan import Action, ItemResult, Outcome, PlanItem
+from idsync.domain.plan import Action, ItemResult, Outcome, PlanItem, by_position
 from idsync.domain.records import DesiredState, DesiredUser, Link, TargetState
 
 
@@ -96,7 +96,7 @@ def updated_links(
     the target key is known (a created user's key comes from its ItemResult). DELETE_USER applied →
     the link is deleted. DEACTIVATE_USER / REACTIVATE_USER applied set `active`.
     """
-    outcome = by_position(items, results)
+    outcome = by_position(len(items), results)
     shared = _Shared()
     # each user's item positions (a pair of item and result per item held ~40 MB more at 150,000)
     per_user: dict[str, list[int]] = defaultdict(list)
@@ -162,15 +162,6 @@ def updated_links(
         if fresh != link:
             upserts.append(fresh)
     return _with_grants(items, outcome, links, target, upserts, shared), deletes
-
-
-def by_position(items: Sequence[PlanItem], results: Sequence[ItemResult]) -> list[ItemResult | None]:
-    """Item i's result at position i (None: it has none). A list, not a dict by index: 1.2 million
-    results of an initial sync made a dict of ~80 MB after apply."""
-    outcome: list[ItemResult | None] = [None] * len(items)
-    for result in results:
-        outcome[result.index] = result
-    return outcome
 
 
 class _Shared:
