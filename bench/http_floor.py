@@ -1,0 +1,220 @@
+"""The round-trip floor of this machine: what apply efficiency an engine that did no work at all would reach.
+
+    uv run python bench/http_floor.py --requests 20000 --concurrency 48 --latency-ms 10 [--json]
+
+bench/sync_okta_jira.py reports apply efficiency = writes/s ÷ (concurrency ÷ latency): the ideal in
+which every request takes exactly the emulator's added latency. This bench measures how close the
+stack under the engine comes to that ideal with nothing else in the way:
+
+- **server**: a trivial ASGI app (reads the body, answers `{}`) behind the emulators' own
+  `FaultMiddleware` with `latency_ms` set, served by uvicorn exactly as `idsync sandbox ...` serves the
+  emulators (`idsync.sandbox.common.server`: uvloop, httptools), in its own process;
+- **client**: idsync's `HttpClient` (pyreqwest, its retry policy and error mapping) on uvloop, as the
+  engine's commands run, `--concurrency` workers sending POSTs with a small JSON body;
+- **timer**: the same number of coroutines doing nothing but `asyncio.sleep(latency)` in one uvloop
+  loop, the share of the gap that is the event loop's timer alone (it fires on millisecond ticks).
+
+Printed: requests/s, the efficiency against the ideal, the round trip's p50 / p99, and CPU ms per
+request of the client and of the server process. The engine's apply efficiency divided by the floor's
+is the share of the reachable rate the engine achieves.
+
+Figures on this 2-core VM (2026-12-03, otherwise idle, load ~0.3; 20,000-40,000 requests, 48 in
+flight, 10 ms), four runs:
+
+    timer alone         4,624-4,662/s   0.96-0.97   p50 10.44-10.54 ms
+    round trip          3,856-4,138/s   0.80-0.86   p50 11.54-12.17 ms, p99 14.7-16.6 ms
+                        client 0.081-0.091 ms CPU per request, server 0.069-0.074 ms
+
+So with nothing in the way the stack reaches 0.80-0.86 of the ideal: ~0.5 ms of each round trip is
+the timer firing on millisecond ticks, ~1.5 ms the hand-offs between two processes' event loops and the
+client's I/O threads on two shared cores. An engine at 0.8 must therefore add almost nothing to that;
+bench/sync_okta_jira.py's 10k initial sync measured 0.65 (0.177 ms of engine CPU per item where the
+bare client spends 0.085, against the Jira emulator's 0.126 ms per request where the trivial server
+spends 0.07): about 0.78 of this floor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import httpx
+import uvloop
+
+from idsync.http import HttpClient
+from idsync.sandbox.common.faults import FaultMiddleware, Faults, Message, Receive, Scope, Send
+from idsync.sandbox.common.server import free_port, serve_in_thread
+
+
+async def _trivial(scope: Scope, receive: Receive, send: Send) -> None:
+    """Reads the request body and answers 200 `{}`: no work at all."""
+    message: Message = {"more_body": True}
+    while message.get("more_body"):
+        message = await receive()
+    headers = [(b"content-type", b"application/json")]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": b"{}"})
+
+
+async def _stats(scope: Scope, receive: Receive, send: Send) -> None:
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"{}"})
+
+
+def serve(port: int, latency_ms: float) -> None:
+    """The server process: the trivial app behind the emulators' latency, until killed."""
+    delayed = FaultMiddleware(_trivial, Faults(latency_ms=latency_ms), lambda status: (b"{}", []))
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == "/_sandbox/stats":
+            await _stats(scope, receive, send)
+        else:
+            await delayed(scope, receive, send)
+
+    serve_in_thread(app, port=port).thread.join()
+
+
+@dataclass
+class Row:
+    """One measurement."""
+
+    name: str
+    requests: int
+    per_second: float
+    efficiency: float
+    p50_ms: float
+    p99_ms: float
+    client_cpu_ms: float | None
+    server_cpu_ms: float | None
+
+
+def _cpu(pid: int | None = None) -> float:
+    """User + system CPU seconds of a process, all its threads (/proc/PID/stat)."""
+    stat = Path(f"/proc/{pid or os.getpid()}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * share))] * 1000
+
+
+async def timer_alone(n: int, concurrency: int, latency: float) -> Row:
+    """`concurrency` coroutines sleeping `latency` each, n sleeps in all."""
+    took: list[float] = []
+    left = n
+
+    async def worker() -> None:
+        nonlocal left
+        while left > 0:
+            left -= 1
+            started = time.perf_counter()
+            await asyncio.sleep(latency)
+            took.append(time.perf_counter() - started)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    rate = n / (time.perf_counter() - started)
+    return Row("timer alone (asyncio.sleep)", n, rate, rate / (concurrency / latency), _percentile(took, 0.5),
+               _percentile(took, 0.99), None, None)
+
+
+async def round_trips(url: str, server_pid: int, n: int, concurrency: int, latency: float) -> Row:
+    """n POSTs through idsync's HttpClient, `concurrency` at a time, after a warm-up round."""
+    client = HttpClient(url, headers={"Accept": "application/json"}, max_concurrency=concurrency, timeout=60)
+    took: list[float] = []
+    left = 0
+
+    async def worker() -> None:
+        nonlocal left
+        while left > 0:
+            left -= 1
+            started = time.perf_counter()
+            await client.request("POST", "/x", json={"name": "someone", "active": True})
+            took.append(time.perf_counter() - started)
+
+    try:
+        left = min(n, concurrency * 20)
+        await asyncio.gather(*(worker() for _ in range(concurrency)))  # connections open, caches warm
+        took.clear()
+        left = n
+        client_cpu, server_cpu = _cpu(), _cpu(server_pid)
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        seconds = time.perf_counter() - started
+        client_cpu, server_cpu = _cpu() - client_cpu, _cpu(server_pid) - server_cpu
+    finally:
+        await client.aclose()
+    rate = n / seconds
+    return Row("round trip (HttpClient → uvicorn)", n, rate, rate / (concurrency / latency),
+               _percentile(took, 0.5), _percentile(took, 0.99), client_cpu / n * 1000, server_cpu / n * 1000)
+
+
+def _wait(url: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"the floor server exited ({process.returncode})")
+        try:
+            if httpx.get(f"{url}/_sandbox/stats", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise SystemExit("the floor server did not answer within 60 s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--requests", type=int, default=20_000, help="round trips to measure")
+    parser.add_argument("--concurrency", type=int, default=48, help="requests in flight")
+    parser.add_argument("--latency-ms", type=float, default=10.0, help="latency the server adds")
+    parser.add_argument("--json", action="store_true", help="print one JSON document instead of a table")
+    parser.add_argument("--serve", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.requests < 1 or args.concurrency < 1 or args.latency_ms <= 0:
+        parser.error("--requests and --concurrency must be at least 1 and --latency-ms above 0")
+    if args.serve:
+        serve(args.serve, args.latency_ms)
+        return
+    latency = args.latency_ms / 1000
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [sys.executable, __file__, "--serve", str(port), "--latency-ms", str(args.latency_ms)]
+    server = subprocess.Popen(command)
+    try:
+        _wait(url, server)
+        rows = [
+            uvloop.run(timer_alone(args.requests, args.concurrency, latency)),
+            uvloop.run(round_trips(url, server.pid, args.requests, args.concurrency, latency)),
+        ]
+    finally:
+        server.kill()
+        server.wait()
+    load = os.getloadavg()
+    if args.json:
+        print(json.dumps({"load": load, "concurrency": args.concurrency, "latency_ms": args.latency_ms,
+                          "ideal_per_second": args.concurrency / latency, "rows": [asdict(r) for r in rows]}))
+        return
+    ideal = args.concurrency / latency
+    print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}, {os.cpu_count()} CPUs; "
+          f"{args.concurrency} in flight, {args.latency_ms:g} ms latency: ideal {ideal:,.0f}/s")
+    print(f"  {'':36}{'requests':>9}{'rate':>11}{'efficiency':>12}{'p50':>9}{'p99':>9}{'client CPU':>12}"
+          f"{'server CPU':>12}")
+    for row in rows:
+        cpu = "".join(f"{value:>9.3f} ms" if value is not None else f"{'–':>12}"
+                      for value in (row.client_cpu_ms, row.server_cpu_ms))
+        print(f"  {row.name:36}{row.requests:>9}{row.per_second:>9,.0f}/s{row.efficiency:>12.2f}"
+              f"{row.p50_ms:>6.2f} ms{row.p99_ms:>6.2f} ms{cpu}")
+
+
+if __name__ == "__main__":
+    main()
