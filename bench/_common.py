@@ -200,6 +200,7 @@ class Bench:
                 "engine_peak_mib": round(engine_peak_mib(), 1),
                 "peak_of": "phase" if peak_resettable else "process",
                 "rss_by_stage_mib": rss.by_stage(report.timings),
+                "cpu_by_stage_s": rss.cpu_by_stage(report.timings),
             },
         )
 
@@ -225,23 +226,28 @@ def failures(report: RunReport) -> list[str]:
 
 
 class RssSampler:
-    """This process's RSS every `every` seconds on a thread, to tell which stage of a run holds the peak:
-    `by_stage` takes the largest sample inside each stage's window of the run's own timings."""
+    """This process's RSS and CPU time every `every` seconds on a thread, to tell which stage of a run
+    holds the peak and spends the CPU: `by_stage` takes the largest sample inside each stage's window of
+    the run's own timings, `cpu_by_stage` the CPU seconds (all threads: the store's writes run in
+    threads) between a window's first and last samples."""
 
     def __init__(self, every: float = 0.2) -> None:
         self.every = every
-        self.samples: list[tuple[float, float]] = []
+        self.samples: list[tuple[float, float, float]] = []
+        """(seconds since start, RSS MiB, process CPU seconds)"""
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def __enter__(self) -> RssSampler:
         self.started = time.perf_counter()
+        self.samples.append((0.0, 0.0, time.process_time()))
         self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
+        self.samples.append((time.perf_counter() - self.started, 0.0, time.process_time()))
 
     def _run(self) -> None:
         page = os.sysconf("SC_PAGE_SIZE") / 2**20
@@ -249,10 +255,11 @@ class RssSampler:
         while not self._stop.wait(self.every):
             with contextlib.suppress(OSError, IndexError, ValueError):
                 rss = int(statm.read_text().split()[1]) * page
-                self.samples.append((time.perf_counter() - self.started, rss))
+                self.samples.append((time.perf_counter() - self.started, rss, time.process_time()))
 
-    def by_stage(self, timings: Mapping[str, float]) -> dict[str, float]:
-        """Peak RSS (MiB) per top-level stage, in the run's order, then "after" (history, links)."""
+    @staticmethod
+    def _windows(timings: Mapping[str, float]) -> list[tuple[str, float, float]]:
+        """Each top-level stage's (name, start, end) in seconds since the run began, then "after"."""
         windows: list[tuple[str, float, float]] = []
         start = 0.0
         for name, seconds in timings.items():
@@ -260,12 +267,26 @@ class RssSampler:
                 windows.append((name, start, start + seconds))
                 start += seconds
         windows.append(("after", start, float("inf")))
+        return windows
+
+    def by_stage(self, timings: Mapping[str, float]) -> dict[str, float]:
+        """Peak RSS (MiB) per top-level stage, in the run's order, then "after" (history, links)."""
         peaks = {}
-        for name, begin, end in windows:
-            inside = [rss for t, rss in self.samples if begin <= t < end]
+        for name, begin, end in self._windows(timings):
+            inside = [rss for t, rss, _ in self.samples if begin <= t < end and rss]
             if inside:
                 peaks[name] = round(max(inside), 1)
         return peaks
+
+    def cpu_by_stage(self, timings: Mapping[str, float]) -> dict[str, float]:
+        """CPU seconds of this process per top-level stage (to within one sampling interval), then
+        "after"."""
+        spent = {}
+        for name, begin, end in self._windows(timings):
+            inside = [cpu for t, _, cpu in self.samples if begin <= t <= end]
+            if len(inside) > 1:
+                spent[name] = round(inside[-1] - inside[0], 2)
+        return spent
 
 
 def engine_peak_mib() -> float:
@@ -305,6 +326,8 @@ def print_phase(phase: Phase) -> None:
     if "engine_peak_mib" in phase.extra:
         print(f"   engine peak RSS ({phase.extra['peak_of']}): {phase.extra['engine_peak_mib']} MiB; "
               f"by stage: {phase.extra.get('rss_by_stage_mib')}")
+    if phase.extra.get("cpu_by_stage_s"):
+        print(f"   engine CPU seconds by stage: {phase.extra['cpu_by_stage_s']}")
     if phase.extra.get("plan"):
         print(f"   plan: {phase.extra['plan']}")
     for failure in phase.extra.get("failed", []):
