@@ -142,10 +142,14 @@ class ItemResult:
 
 
 def by_position(size: int, results: Iterable[ItemResult]) -> list[ItemResult | None]:
-    """Result i at position i of a plan of `size` items (None: that item has none). A list, not a dict
-    by index: the 1.2 million results of a large initial sync made a dict of ~80 MB."""
+    """Result i at position i of a plan of `size` items (None: that item has none); ValueError for a
+    result whose index is not in the plan. A list, not a dict by index: the 1.2 million results of a
+    large initial sync made a dict of ~80 MB."""
     outcome: list[ItemResult | None] = [None] * size
     for result in results:
+        if not 0 <= result.index < size:  # a negative index would silently land at the end
+            raise ValueError(f"item result index {result.index} is outside the plan "
+                             f"({size} items: valid 0..{size - 1})")
         outcome[result.index] = result
     return outcome
 

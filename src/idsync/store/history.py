@@ -102,13 +102,10 @@ def finish_run(
     `record_outcomes` as they happened; only the other results are written now."""
     final = RunStatus.finished(status)
     items = plan.items if plan is not None else ()
-    for result in results:
-        if not 0 <= result.index < len(items):
-            raise ValueError(
-                f"item result index {result.index} is outside the plan of run {run_id!r} "
-                f"({len(items)} items: valid 0..{len(items) - 1})"
-            )
-    by_index = by_position(len(items), results)
+    try:
+        by_index = by_position(len(items), results)
+    except ValueError as exc:
+        raise ValueError(f"run {run_id!r}: {exc}") from exc
     header: dict[str, Any] = {
         "status": final.value,
         "finished_at": datetime.now(UTC),
