@@ -54,9 +54,8 @@ class Emulator:
         httpx.delete(f"{self.url}/_sandbox/stats", timeout=30).raise_for_status()
 
     def cpu_seconds(self) -> float:
-        """User + system CPU time of the process so far (/proc/PID/stat)."""
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """User + system CPU time of the process so far."""
+        return cpu_seconds(self.process.pid)
 
     def memory_mib(self) -> dict[str, float]:
         """Peak and current RSS in MiB (/proc/PID/status VmHWM, VmRSS)."""
@@ -71,6 +70,20 @@ class Emulator:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=5)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process `pid` so far, all its threads: Linux's /proc/PID/stat
+    (proc(5)) holds them as utime and stime, in clock ticks, the 14th and 15th fields (counted after
+    the command name in parentheses, which may itself hold spaces)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def percentile(values: list[float], share: float) -> float:
+    """The nearest-rank percentile (`share` 0.5: the median) of `values`."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered) + 0.5) - 1))]
 
 
 def _vm_mib(status: Path) -> dict[str, float]:

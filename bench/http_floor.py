@@ -43,11 +43,11 @@ import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 import httpx
 import uvloop
 
+from _common import cpu_seconds, percentile
 from idsync.http import HttpClient
 from idsync.sandbox.common.faults import FaultMiddleware, Faults, Message, Receive, Scope, Send
 from idsync.sandbox.common.server import free_port, serve_in_thread
@@ -63,21 +63,10 @@ async def _trivial(scope: Scope, receive: Receive, send: Send) -> None:
     await send({"type": "http.response.body", "body": b"{}"})
 
 
-async def _stats(scope: Scope, receive: Receive, send: Send) -> None:
-    await send({"type": "http.response.start", "status": 200, "headers": []})
-    await send({"type": "http.response.body", "body": b"{}"})
-
-
 def serve(port: int, latency_ms: float) -> None:
     """The server process: the trivial app behind the emulators' latency, until killed."""
-    delayed = FaultMiddleware(_trivial, Faults(latency_ms=latency_ms), lambda status: (b"{}", []))
-
-    async def app(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] == "/_sandbox/stats":
-            await _stats(scope, receive, send)
-        else:
-            await delayed(scope, receive, send)
-
+    # the middleware leaves /_sandbox/ paths undelayed: /_sandbox/stats answers at once when polled
+    app = FaultMiddleware(_trivial, Faults(latency_ms=latency_ms), lambda status: (b"{}", []))
     serve_in_thread(app, port=port).thread.join()
 
 
@@ -93,17 +82,6 @@ class Row:
     p99_ms: float
     client_cpu_ms: float | None
     server_cpu_ms: float | None
-
-
-def _cpu(pid: int | None = None) -> float:
-    """User + system CPU seconds of a process, all its threads (/proc/PID/stat)."""
-    stat = Path(f"/proc/{pid or os.getpid()}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * share))] * 1000
 
 
 async def timer_alone(n: int, concurrency: int, latency: float) -> Row:
@@ -122,8 +100,8 @@ async def timer_alone(n: int, concurrency: int, latency: float) -> Row:
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     rate = n / (time.perf_counter() - started)
-    return Row("timer alone (asyncio.sleep)", n, rate, rate / (concurrency / latency), _percentile(took, 0.5),
-               _percentile(took, 0.99), None, None)
+    return Row("timer alone (asyncio.sleep)", n, rate, rate / (concurrency / latency),
+               percentile(took, 0.5) * 1000, percentile(took, 0.99) * 1000, None, None)
 
 
 async def round_trips(url: str, server_pid: int, n: int, concurrency: int, latency: float) -> Row:
@@ -145,16 +123,17 @@ async def round_trips(url: str, server_pid: int, n: int, concurrency: int, laten
         await asyncio.gather(*(worker() for _ in range(concurrency)))  # connections open, caches warm
         took.clear()
         left = n
-        client_cpu, server_cpu = _cpu(), _cpu(server_pid)
+        client_cpu, server_cpu = cpu_seconds(os.getpid()), cpu_seconds(server_pid)
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         seconds = time.perf_counter() - started
-        client_cpu, server_cpu = _cpu() - client_cpu, _cpu(server_pid) - server_cpu
+        client_cpu, server_cpu = cpu_seconds(os.getpid()) - client_cpu, cpu_seconds(server_pid) - server_cpu
     finally:
         await client.aclose()
     rate = n / seconds
     return Row("round trip (HttpClient → uvicorn)", n, rate, rate / (concurrency / latency),
-               _percentile(took, 0.5), _percentile(took, 0.99), client_cpu / n * 1000, server_cpu / n * 1000)
+               percentile(took, 0.5) * 1000, percentile(took, 0.99) * 1000,
+               client_cpu / n * 1000, server_cpu / n * 1000)
 
 
 def _wait(url: str, process: subprocess.Popen[bytes]) -> None:

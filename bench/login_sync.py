@@ -30,7 +30,7 @@ from typing import Any
 
 import httpx
 
-from _common import Emulator, start
+from _common import Emulator, percentile, start
 from idsync.sandbox.common.server import free_port
 from idsync.service.context import open_store
 from idsync.service.tokens import create_api_token
@@ -54,16 +54,11 @@ profiles:
 """
 
 
-def _percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered) + 0.5) - 1))]
-
-
 def _figures(samples: list[float]) -> dict[str, float]:
     return {
         "calls": len(samples),
-        "p50_ms": round(_percentile(samples, 0.50), 1),
-        "p95_ms": round(_percentile(samples, 0.95), 1),
+        "p50_ms": round(percentile(samples, 0.50), 1),
+        "p95_ms": round(percentile(samples, 0.95), 1),
         "max_ms": round(max(samples), 1),
         "mean_ms": round(statistics.fmean(samples), 1),
     }

@@ -9,16 +9,18 @@ import pytest
 
 from idsync.runtime import release_memory
 
+STATUS = Path("/proc/self/status")
+"""Linux's status file of the calling process (proc(5)): its VmRSS line is the resident memory, in kB."""
+
 
 def _rss_mib() -> float:
-    # Linux's status file of the calling process (proc(5)): VmRSS is its resident memory, in kB
-    for line in Path("/proc/self/status").read_text().splitlines():
+    for line in STATUS.read_text().splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
-    raise AssertionError("no VmRSS in /proc/self/status")
+    raise AssertionError(f"no VmRSS in {STATUS}")
 
 
-@pytest.mark.skipif(not Path("/proc/self/status").exists() or ctypes.util.find_library("c") is None,
+@pytest.mark.skipif(not STATUS.exists() or ctypes.util.find_library("c") is None,
                     reason="needs Linux's /proc and a C library")
 def test_freed_memory_below_a_live_object_goes_back_to_the_system() -> None:
     # ~240 MB in 1 KiB blocks (malloc's, not pymalloc's), then one block kept above them: freeing the
