@@ -27,6 +27,19 @@ def test_braced_number_and_named_group() -> None:
     assert _usernames({"regex": "(.*)@.*", "replace": "x${1}"}, person("u1", "bob@corp.io")) == {"u1": "xbob"}
 
 
+@pytest.mark.parametrize(("regex", "replace", "login", "expected"), [
+    ("(.*)@(.*)", "$2.$1", "bob@corp.io", "corp.io.bob"),  # literal text between references
+    ("(.*)@.*", "$$$1", "bob@corp.io", "$bob"),  # $$ is a literal dollar sign
+    ("@", "$0$0", "bob@corp.io", "bob@@corp.io"),  # $0: the whole match; the rest of the value stays
+    ("(x)?(b.*)@.*", "[$1]$2", "bob@corp.io", "[]bob"),  # a group that took no part: empty
+    ("(?P<local>.*)@.*", "id-${local}-end", "Bob@corp.io", "id-bob-end"),
+])
+def test_replacement_text_expands_like_one_substitution(
+    regex: str, replace: str, login: str, expected: str
+) -> None:
+    assert _usernames({"regex": regex, "replace": replace}, person("u1", login)) == {"u1": expected}
+
+
 def test_lowercase_off_keeps_case() -> None:
     assert _usernames({"regex": "(.*)@.*", "replace": "$1", "lowercase": False},
                       person("u1", "Ann@x.io")) == {"u1": "Ann"}

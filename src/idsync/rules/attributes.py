@@ -15,6 +15,9 @@ from idsync.domain.records import AttrValue, SourceUser
 def text(value: AttrValue) -> str | None:
     """A raw attribute value as trimmed text; None when missing or empty. A multi-valued (LDAP) value
     gives its first non-empty element; booleans are written `true` / `false`."""
+    if type(value) is str:  # nearly every value: one test instead of three
+        stripped = value.strip()
+        return stripped or None
     if value is None:
         return None
     if isinstance(value, bool):
@@ -38,6 +41,10 @@ class Template:
 
     def render(self, user: SourceUser) -> str | None:
         """The rendered text, or None when a placeholder's attribute is missing or empty."""
+        if len(self.parts) == 1 and not self.parts[0][0]:
+            # a plain attribute name, the usual rule: its trimmed text (the rules meet every user's)
+            name = self.parts[0][1]
+            return None if name is None else text(user.attributes.get(name))
         out: list[str] = []
         for literal, name in self.parts:
             out.append(literal)

@@ -21,7 +21,6 @@ from idsync.domain.records import (
     Dispute,
     Reason,
     Snapshot,
-    SourceGroup,
 )
 from idsync.rules.attributes import compile_spec, compile_specs
 from idsync.rules.groups import ALL_USERS_REASON, NEW_USERS_REASON, compile_groups
@@ -49,19 +48,24 @@ def _desired_state(snapshot: Snapshot, profile: Profile) -> DesiredState:
     mapper = compile_groups(profile)
     active_statuses = frozenset(users_rules.active_statuses)
 
-    member_of: dict[str, list[SourceGroup]] = defaultdict(list)
+    # per source user: the target groups each of their source groups maps to, in group name order
+    # (and the groups' names, for a scope that looks at them)
+    member_of: dict[str, list[dict[str, Reason]]] = defaultdict(list)
+    names_of: dict[str, list[str]] = defaultdict(list)
+    by_groups = bool(scope.include or scope.exclude)  # the scope looks at group names at all
     managed: dict[str, DesiredGroup] = {}
     create = profile.groups.create_missing
-    group_targets: dict[str, dict[str, Reason]] = {}
     made_from: dict[str, set[str]] = defaultdict(set)
     for group in sorted(snapshot.groups.values(), key=lambda g: (g.name, g.id)):
         targets = mapper.targets(group.name)
-        group_targets[group.id] = targets
         for name, reason in targets.items():
             managed.setdefault(name, DesiredGroup(name, create, reason))
             made_from[name].add(group.id)
         for member in group.member_ids:
-            member_of[member].append(group)
+            member_of[member].append(targets)
+        if by_groups:
+            for member in group.member_ids:
+                names_of[member].append(group.name)
     if profile.groups.mode == "on_the_fly":
         # A target group made from exactly one source group follows that group's id, so a rename in the
         # source is a rename in the target (on targets that store the id). Manual mappings name their
@@ -84,10 +88,12 @@ def _desired_state(snapshot: Snapshot, profile: Profile) -> DesiredState:
     skipped: dict[str, str] = {}
     out_of_scope = 0
     ordered_specs = sorted(custom_specs.items())
-    by_groups = bool(scope.include or scope.exclude)  # the scope looks at group names at all
-    for user in sorted(snapshot.users.values(), key=lambda u: u.id):
-        groups_of_user = member_of.get(user.id, [])
-        in_scope = scope.check(user, [g.name for g in groups_of_user] if by_groups else ())
+    source_users = snapshot.users
+    no_groups: list[dict[str, Reason]] = []
+    for user_id in sorted(source_users):  # the snapshot's keys are the users' ids
+        user = source_users[user_id]
+        groups_of_user = member_of.get(user_id, no_groups)
+        in_scope = scope.check(user, names_of.get(user_id, ()) if by_groups else ())
         if in_scope is None:
             out_of_scope += 1
             continue
@@ -107,8 +113,8 @@ def _desired_state(snapshot: Snapshot, profile: Profile) -> DesiredState:
         # the first source group (in name order) that maps to a target group gives its reason:
         # updating in reverse order lets the first one write last (dict.update runs in C; this loop
         # meets every membership of the source)
-        for group in reversed(groups_of_user):
-            groups.update(group_targets[group.id])
+        for targets in reversed(groups_of_user):
+            groups.update(targets)
         for name, reason in all_users.items():
             groups.setdefault(name, reason)
         desired[user.id] = DesiredUser(

@@ -24,21 +24,18 @@ class Rewrite:
 
     pattern: re.Pattern[str]
     replace: str
+    parts: tuple[str | int, ...]
+    """`replace` split once into literal text (str) and group references (the group's index, also
+    for `${name}`): expanding it for a value is a join, not a regex substitution with a callback
+    (the username rule runs once for every source user)."""
 
     def apply(self, value: str) -> str | None:
         """The rewritten value, or None when the regex does not match `value`."""
         match = self.pattern.search(value)
         if match is None:
             return None
-
-        def expand(ref: re.Match[str]) -> str:
-            if ref.group(3) is not None:
-                return "$"
-            key = ref.group(1) or ref.group(2)
-            group: int | str = int(key) if key.isdigit() else key
-            return match.group(group) or ""
-
-        return value[: match.start()] + _REFERENCE.sub(expand, self.replace) + value[match.end() :]
+        expanded = "".join(part if type(part) is str else (match.group(part) or "") for part in self.parts)
+        return value[: match.start()] + expanded + value[match.end() :]
 
 
 def compile_rewrite(regex: str, replace: str, field: str) -> Rewrite:
@@ -59,4 +56,23 @@ def compile_rewrite(regex: str, replace: str, field: str) -> Rewrite:
                 f"{field}.replace: {ref.group(0)!r} in {replace!r} refers to no group of regex {regex!r}; "
                 f"valid: $0..${pattern.groups} and {names}"
             )
-    return Rewrite(pattern, replace)
+    return Rewrite(pattern, replace, _parts(replace, pattern))
+
+
+def _parts(replace: str, pattern: re.Pattern[str]) -> tuple[str | int, ...]:
+    """`replace` as literal text and group indices (`${name}` by its index in `pattern`; `$$` is a
+    literal dollar sign), for `Rewrite.apply`."""
+    parts: list[str | int] = []
+    position = 0
+    for ref in _REFERENCE.finditer(replace):
+        if ref.start() > position:
+            parts.append(replace[position:ref.start()])
+        if ref.group(3) is not None:
+            parts.append("$")
+        else:
+            key = ref.group(1) or ref.group(2)
+            parts.append(int(key) if key.isdigit() else pattern.groupindex[key])
+        position = ref.end()
+    if position < len(replace):
+        parts.append(replace[position:])
+    return tuple(parts)
