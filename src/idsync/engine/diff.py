@@ -182,7 +182,9 @@ def _existence_only(
     that creates nobody (idsync.engine.diff_seats: a seat counted too many, never too few)."""
     if full_read or not defaults or not capabilities.group_existence or capabilities.max_group_members:
         return frozenset()
-    return defaults - desired.groups.keys() - pending
+    # frozenset(...) first: a frozenset minus a dict's keys is a plain set (the keys view's reflected
+    # difference), and the plan declares, and saves, a frozenset
+    return defaults - frozenset(desired.groups) - pending
 
 
 def _may_take_seats(
