@@ -144,7 +144,10 @@ def narrowed(
     """`query` less what is known without reading."""
     if not users and not groups:
         return query
-    return replace(query, user_keys=query.user_keys - users.keys(), groups=query.groups - groups.keys())
+    # frozenset(...) of the keys: a frozenset minus a dict's keys view is a plain set (the view's
+    # reflected difference), and the query declares, and a saved plan stores, frozensets
+    return replace(query, user_keys=query.user_keys - frozenset(users),
+                   groups=query.groups - frozenset(groups))
 
 
 def completed(
