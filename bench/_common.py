@@ -28,7 +28,7 @@ import httpx
 from idsync.config.model import IdsyncConfig
 from idsync.domain.plan import Outcome
 from idsync.engine.run import Engine, RunReport, RunRequest
-from idsync.runtime import release_memory, run_loop
+from idsync.runtime import limit_malloc_arenas, release_memory, run_loop
 from idsync.sandbox.common.server import free_port
 from idsync.store import Store
 
@@ -158,6 +158,8 @@ class Bench:
         *,
         asyncio_loop: bool = False,
     ) -> None:
+        # the phases run in one process, as runs do in an `idsync serve` worker: limited as it is
+        limit_malloc_arenas()
         self.config = config
         self.profile = profile
         self.store = Store.open(store_url)

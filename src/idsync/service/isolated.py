@@ -24,7 +24,7 @@ from typing import Any
 from idsync import logs, metrics
 from idsync.config.model import IdsyncConfig
 from idsync.engine.run import Engine, RunReport, RunRequest
-from idsync.runtime import release_memory, run_loop
+from idsync.runtime import limit_malloc_arenas, release_memory, run_loop
 from idsync.store import Store
 
 _STOP_POLL = 0.2
@@ -77,7 +77,9 @@ class ProcessRunner:
     def __init__(self, config: IdsyncConfig, *, workers: int = 2) -> None:
         self.config = config
         context = multiprocessing.get_context("forkserver")
-        self._pool = ProcessPoolExecutor(max_workers=max(1, workers), mp_context=context)
+        # a worker runs again and again: its malloc arenas are limited before any thread starts
+        self._pool = ProcessPoolExecutor(max_workers=max(1, workers), mp_context=context,
+                                         initializer=limit_malloc_arenas)
         self._manager: SyncManager = context.Manager()
         self._stop = self._manager.Event()
         self._warming = [self._pool.submit(_warm, config.database) for _ in range(max(1, workers))]
