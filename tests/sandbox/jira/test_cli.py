@@ -18,30 +18,45 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _wait_until_serving(url: str, process: subprocess.Popen[str]) -> None:
+def _wait_until_serving(url: str, process: subprocess.Popen[str], token: str) -> bool:
+    """Whether `process` came to serve on `url`: it answers GET /myself with `token`. False when the
+    process exited first (another test's server took the port between `_free_port` and its bind); an
+    answer from that other server (a 401 for our token) is not taken for ours."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise AssertionError(
-                f"the emulator exited early: {process.stdout.read() if process.stdout else ''}"
-            )
+            return False
         try:
-            httpx.get(f"{url}/rest/api/2/serverInfo", timeout=1)
-            return
+            answer = httpx.get(f"{url}/rest/api/2/myself", headers={"Authorization": f"Bearer {token}"},
+                               timeout=1)
+            if answer.status_code == 200 and process.poll() is None:
+                return True
         except httpx.TransportError:
-            time.sleep(0.1)
+            pass
+        time.sleep(0.1)
     raise AssertionError(f"the emulator did not start serving on {url}")
 
 
+def _start(options: list[str], token: str = "t0k") -> tuple[str, subprocess.Popen[str]]:
+    """`idsync sandbox jira` with `options` on a free port, serving: (its URL, the process). A port
+    taken by another test in the meantime is given up for another, three times at most."""
+    outputs = []
+    for _ in range(3):
+        port = _free_port()
+        url = f"http://127.0.0.1:{port}"
+        command = ["uv", "run", "--no-sync", "idsync", "sandbox", "jira", "--port", str(port),
+                   "--token", token, *options]
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                   env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        if _wait_until_serving(url, process, token):
+            return url, process
+        outputs.append(process.stdout.read() if process.stdout else "")
+    raise AssertionError(f"the emulator exited early, three times: {outputs}")
+
+
 def test_cli_serves_with_the_given_pat_and_prints_credentials():
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    command = ["uv", "run", "--no-sync", "idsync", "sandbox", "jira", "--port", str(port), "--token", "t0k",
-               "--users", "20", "--projects", "2", "--version", "10"]  # fmt: skip
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               env={**os.environ, "PYTHONUNBUFFERED": "1"})  # fmt: skip
+    url, process = _start(["--users", "20", "--projects", "2", "--version", "10"])
     try:
-        _wait_until_serving(url, process)
         response = httpx.get(f"{url}/rest/api/2/user/search", params={"username": ".", "maxResults": 1000},
                              headers={"Authorization": "Bearer t0k"})  # fmt: skip
         assert response.status_code == 200

@@ -4,9 +4,7 @@ atlassian-python-api's ServiceDesk driving it unchanged."""
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
 from collections.abc import Callable
 
 import httpx
@@ -14,7 +12,7 @@ import pytest
 from atlassian import ServiceDesk
 
 from tests.fixtures.sandbox import RunningJira
-from tests.sandbox.jira.test_cli import _free_port, _wait_until_serving
+from tests.sandbox.jira.test_cli import _start
 
 JiraFactory = Callable[..., RunningJira]
 API = "/rest/servicedeskapi"
@@ -174,15 +172,9 @@ def test_atlassian_python_api_service_desk_works_unchanged(jira: RunningJira) ->
 
 
 def test_the_cli_serves_the_service_desks_it_is_given() -> None:
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    command = ["uv", "run", "--no-sync", "idsync", "sandbox", "jira", "--port", str(port),
-               "--token", "t0k", "--users", "0", "--projects", "0",
-               "--service-desk", "ITH", "--service-desk", "HR"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    url, process = _start(["--users", "0", "--projects", "0",
+                           "--service-desk", "ITH", "--service-desk", "HR"])
     try:
-        _wait_until_serving(url, process)
         desks = httpx.get(f"{url}{API}/servicedesk", headers={"Authorization": "Bearer t0k"}).json()
         assert [d["projectKey"] for d in desks["values"]] == ["ITH", "HR"]
     finally:
