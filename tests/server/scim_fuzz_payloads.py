@@ -122,8 +122,9 @@ ATTRIBUTES = (
     ".value",
     "a b",
 )
-MALFORMED_PATHS = frozenset({"", "1abc", "emails.", ".value", "a b"})
-"""The members of ATTRIBUTES that are no attribute path at all (RFC 7644 §3.10): a 400 invalidPath."""
+MALFORMED_PATHS = frozenset({"", "1abc", "emails.", ".value", "a b", "name.nickName.deep"})
+"""The members of ATTRIBUTES that are no attribute path at all (RFC 7644 §3.10): a 400 invalidPath.
+`name.nickName.deep` is one of them: the ABNF's attrPath takes at most one sub-attribute."""
 COMPARE = ("eq", "ne", "co", "sw", "ew", "gt", "ge", "lt", "le", "EQ", "Eq")
 _FILTER_VALUE = st.one_of(
     ANY_TEXT.map(lambda s: json.dumps(s[:200])),
