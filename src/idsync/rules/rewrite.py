@@ -20,14 +20,13 @@ _REFERENCE = re.compile(r"\$(?:(\d+)|\{(\w+)\}|(\$))")
 
 @dataclass(frozen=True, slots=True)
 class Rewrite:
-    """A compiled regex + replacement pair."""
+    """A compiled regex and its replacement."""
 
     pattern: re.Pattern[str]
-    replace: str
     parts: tuple[str | int, ...]
-    """`replace` split once into literal text (str) and group references (the group's index, also
-    for `${name}`): expanding it for a value is a join, not a regex substitution with a callback
-    (the username rule runs once for every source user)."""
+    """The replacement text, split once into literal text (str) and group references (the group's
+    index, also for `${name}`): expanding it for a value is a join, not a regex substitution with a
+    callback (the username rule runs once for every source user)."""
 
     def apply(self, value: str) -> str | None:
         """The rewritten value, or None when the regex does not match `value`."""
@@ -45,34 +44,30 @@ def compile_rewrite(regex: str, replace: str, field: str) -> Rewrite:
         pattern = re.compile(regex)
     except re.error as exc:
         raise ConfigError(f"{field}.regex: not a valid regular expression ({exc}): {regex!r}") from exc
-    for ref in _REFERENCE.finditer(replace):
-        if ref.group(3) is not None:
-            continue
-        key = ref.group(1) or ref.group(2)
-        valid = int(key) <= pattern.groups if key.isdigit() else key in pattern.groupindex
-        if not valid:
-            names = ", ".join(f"${{{name}}}" for name in pattern.groupindex) or "no named groups"
-            raise ConfigError(
-                f"{field}.replace: {ref.group(0)!r} in {replace!r} refers to no group of regex {regex!r}; "
-                f"valid: $0..${pattern.groups} and {names}"
-            )
-    return Rewrite(pattern, replace, _parts(replace, pattern))
+    return Rewrite(pattern, _parts(replace, pattern, field))
 
 
-def _parts(replace: str, pattern: re.Pattern[str]) -> tuple[str | int, ...]:
+def _parts(replace: str, pattern: re.Pattern[str], field: str) -> tuple[str | int, ...]:
     """`replace` as literal text and group indices (`${name}` by its index in `pattern`; `$$` is a
-    literal dollar sign), for `Rewrite.apply`."""
+    literal dollar sign), for `Rewrite.apply`; a reference to a group `pattern` lacks is a ConfigError."""
     parts: list[str | int] = []
     position = 0
     for ref in _REFERENCE.finditer(replace):
         if ref.start() > position:
             parts.append(replace[position:ref.start()])
+        position = ref.end()
         if ref.group(3) is not None:
             parts.append("$")
-        else:
-            key = ref.group(1) or ref.group(2)
-            parts.append(int(key) if key.isdigit() else pattern.groupindex[key])
-        position = ref.end()
+            continue
+        key = ref.group(1) or ref.group(2)
+        index = int(key) if key.isdigit() else pattern.groupindex.get(key)
+        if index is None or index > pattern.groups:
+            names = ", ".join(f"${{{name}}}" for name in pattern.groupindex) or "no named groups"
+            raise ConfigError(
+                f"{field}.replace: {ref.group(0)!r} in {replace!r} refers to no group of regex "
+                f"{pattern.pattern!r}; valid: $0..${pattern.groups} and {names}"
+            )
+        parts.append(index)
     if position < len(replace):
         parts.append(replace[position:])
     return tuple(parts)
