@@ -9,37 +9,38 @@ With a membership cache (`use_cache`, org-wide reads only), a group whose `lastM
 and `lastUpdated` are unchanged since the last complete read keeps its cached member ids; only new or
 changed groups are read. Every `full_read_every_hours` (or with an empty cache) all members are read.
 
-App-scoped read (`app_id`): the app's users (`expand=user`) and groups (`expand=group`) and those
-groups' members; a user reached only through an assigned group is in scope too.
+App-scoped read (`app_id`): the app's users and groups and those groups' members
+(`idsync.sources.okta.app`).
 
-Errors: 401/403 become a `StopSyncError` that says what to check; every other failure becomes a
-`SourceReadError` naming the listing and page or the group that failed.
+Errors (mapped in `idsync.sources.okta.reader`): 401/403 become a `StopSyncError` that says what to
+check; every other failure becomes a `SourceReadError` naming the listing and page or the group that
+failed.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import aclosing, contextmanager
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import aclosing
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
 from idsync.config.connections import OktaConnection
-from idsync.domain.errors import ConnectorError, NotFoundError, SourceReadError, StopSyncError
-from idsync.domain.progress import NO_PROGRESS, Progress, ProgressTask
+from idsync.domain.errors import NotFoundError, SourceReadError, StopSyncError
+from idsync.domain.progress import NO_PROGRESS, Progress
 from idsync.domain.records import Snapshot, SourceGroup
 from idsync.sources.changes import Changes
+from idsync.sources.okta.app import app_group_ids, assigned, read_app
 from idsync.sources.okta.cache import CachedGroup, MembershipCache, reusable, usable
 from idsync.sources.okta.changes import read_changes
-from idsync.sources.okta.client import OktaClient, ResponseShapeError, auth_failure
+from idsync.sources.okta.client import OktaClient, ResponseShapeError
 from idsync.sources.okta.logged import FILTER as LOG_FILTER
 from idsync.sources.okta.logged import LoggedChanges
-from idsync.sources.okta.models import AppGroup, AppUser, OktaGroup, OktaUser, WireError, member_id
+from idsync.sources.okta.models import OktaGroup, OktaUser
+from idsync.sources.okta.reader import GROUPS, USERS, Bars, GroupRead, OktaReader, keep_newest
 
-USERS = "/api/v1/users"
-GROUPS = "/api/v1/groups"
 # The plain user list omits DEPROVISIONED users and a `filter` list returns them (Okta's docs and its
 # newer spec agree), so they are read with this documented filter.
 DEPROVISIONED_FILTER = 'status eq "DEPROVISIONED"'
@@ -55,6 +56,7 @@ class OktaSource:
         self.name = name
         self._conn = conn
         self._client = OktaClient(conn)
+        self._reader = OktaReader(conn, self._client)
         self._cache: MembershipCache | None = None
 
     def use_cache(self, cache: MembershipCache) -> None:
@@ -112,7 +114,7 @@ class OktaSource:
         the System Log said since then), a cached group whose timestamps moved is brought up to date
         from the log when that gives Okta's member count, and read otherwise."""
         read_at = datetime.now(UTC)
-        bars = _Bars(progress)
+        bars = Bars(progress)
         cache = None if self._conn.app_id else self._cache
         cached: Mapping[str, CachedGroup] = {}
         if cache is not None:
@@ -124,7 +126,7 @@ class OktaSource:
         try:
             followed: frozenset[str] = frozenset()
             if self._conn.app_id:
-                users, groups = await self._read_app(self._conn.app_id, bars)
+                users, groups = await read_app(self._reader, self._conn.app_id, bars)
             else:
                 users, groups, followed = await self._read_org(bars, cached, changed_since, logged)
         except BaseExceptionGroup as group:
@@ -149,14 +151,14 @@ class OktaSource:
 
     async def _read_org(
         self,
-        bars: _Bars,
+        bars: Bars,
         cached: Mapping[str, CachedGroup],
         changed_since: str | None = None,
         logged: LoggedChanges | None = None,
-    ) -> tuple[dict[str, OktaUser], dict[str, _GroupRead], frozenset[str]]:
+    ) -> tuple[dict[str, OktaUser], dict[str, GroupRead], frozenset[str]]:
         """Users, groups with members, and the groups whose members came from the System Log."""
         users: dict[str, OktaUser] = {}
-        groups: dict[str, _GroupRead] = {}
+        groups: dict[str, GroupRead] = {}
         followed: set[str] = set()
         queue: asyncio.Queue[tuple[OktaGroup, CachedGroup | None] | None] = asyncio.Queue()
         workers = self._conn.concurrency
@@ -164,7 +166,7 @@ class OktaSource:
 
         def take_users(page: list[Any]) -> None:
             for obj in page:
-                _keep_newest(users, OktaUser.parse(obj))
+                keep_newest(users, OktaUser.parse(obj))
             bars.users.advance(len(page))
 
         def take_groups(page: list[Any]) -> None:
@@ -182,7 +184,7 @@ class OktaSource:
             bars.groups.advance(len(page))
 
         async def list_users(what: str, params: dict[str, Any]) -> None:
-            await self._listing(what, USERS, params, take_users)
+            await self._reader.listing(what, USERS, params, take_users)
             users_listed.set()
 
         async def list_groups() -> None:
@@ -190,7 +192,7 @@ class OktaSource:
             if logged is not None:
                 params["expand"] = "stats"  # the member counts that verify what the log says
             try:
-                await self._listing("group list", GROUPS, params, take_groups)
+                await self._reader.listing("group list", GROUPS, params, take_groups)
                 bars.members.set_total(len(groups))
             finally:
                 for _ in range(workers):
@@ -209,7 +211,7 @@ class OktaSource:
                 group, entry = item
                 ids = None if logged is None or entry is None else await from_log(group, entry)
                 if ids is None:
-                    ids = frozenset(await self._member_ids(group))
+                    ids = frozenset(await self._reader.member_ids(group))
                 else:
                     followed.add(group.id)
                 groups[group.id] = (group, ids)
@@ -222,9 +224,9 @@ class OktaSource:
                 tasks.create_task(list_users("changed user list", changed))
             else:
                 users_listed.set()  # no change listing: Everyone is never taken from the log
-                tasks.create_task(self._listing("user list", USERS, {"limit": limit}, take_users))
+                tasks.create_task(self._reader.listing("user list", USERS, {"limit": limit}, take_users))
                 tasks.create_task(
-                    self._listing(
+                    self._reader.listing(
                         "deprovisioned user list",
                         USERS,
                         {"filter": DEPROVISIONED_FILTER, "limit": limit},
@@ -237,21 +239,6 @@ class OktaSource:
         bars.users.set_total(len(users))
         return users, groups, frozenset(followed)
 
-    async def _member_ids(self, group: OktaGroup) -> set[str]:
-        ids: set[str] = set()
-
-        def take(page: list[Any]) -> None:
-            ids.update(member_id(obj) for obj in page)
-
-        await self._listing(
-            f"members of group {group.name!r} ({group.id})",
-            f"{GROUPS}/{quote(group.id, safe='')}/users",
-            {"limit": self._conn.members_page_size},
-            take,
-            label=f"{GROUPS}/{{id}}/users",
-        )
-        return ids
-
     async def logged_changes(self, since: str) -> LoggedChanges:
         """What the System Log says changed since `since` (an Okta timestamp): deleted users and
         membership changes (`idsync.sources.okta.logged`), read as a polling request (no `until`, so
@@ -260,7 +247,7 @@ class OktaSource:
         logged = LoggedChanges()
         params = {"since": since, "filter": LOG_FILTER, "limit": 1000}
         page_number = 1
-        with self._failing(lambda: f"System Log of deletions and memberships, page {page_number}"):
+        with self._reader.failing(lambda: f"System Log of deletions and memberships, page {page_number}"):
             pages = self._client.pages(LOGS, params, label=LOGS)
             async with aclosing(pages):
                 async for page in pages:
@@ -269,116 +256,6 @@ class OktaSource:
                     logged.take(page)
                     page_number += 1
         return logged
-
-    # --- app-scoped read ----------------------------------------------------------------------------
-
-    async def _read_app(self, app_id: str, bars: _Bars) -> tuple[dict[str, OktaUser], dict[str, _GroupRead]]:
-        users: dict[str, OktaUser] = {}
-        unexpanded: set[str] = set()
-        groups: dict[str, _GroupRead] = {}
-        queue: asyncio.Queue[AppGroup | None] = asyncio.Queue()
-        workers = self._conn.concurrency
-        app_path = f"/api/v1/apps/{quote(app_id, safe='')}"
-
-        def take_app_users(page: list[Any]) -> None:
-            for obj in page:
-                # An app user's scope is USER (assigned directly) or GROUP (through an assigned group):
-                # both count.
-                assigned = AppUser.parse(obj)
-                if assigned.user is not None:
-                    _keep_newest(users, assigned.user)
-                else:
-                    unexpanded.add(assigned.id)
-            bars.users.advance(len(page))
-
-        seen_groups: set[str] = set()
-
-        def take_app_groups(page: list[Any]) -> None:
-            for obj in page:
-                assigned = AppGroup.parse(obj)
-                if assigned.id not in seen_groups:
-                    seen_groups.add(assigned.id)
-                    queue.put_nowait(assigned)
-            bars.groups.advance(len(page))
-
-        async def list_app_groups() -> None:
-            try:
-                params = {"limit": self._conn.app_groups_page_size, "expand": "group"}
-                await self._listing(
-                    f"group list of app {app_id}",
-                    f"{app_path}/groups",
-                    params,
-                    take_app_groups,
-                    label="/api/v1/apps/{id}/groups",
-                )
-                bars.members.set_total(len(seen_groups))
-            finally:
-                for _ in range(workers):
-                    queue.put_nowait(None)
-
-        async def read_members() -> None:
-            while (assigned := await queue.get()) is not None:
-                group = assigned.group or await self._get_group(assigned.id)
-                members = await self._members_as_users(group)
-                for member in members:
-                    _keep_newest(users, member)
-                groups[group.id] = (group, frozenset(m.id for m in members))
-                bars.members.advance()
-
-        async with asyncio.TaskGroup() as tasks:
-            params = {"limit": self._conn.app_users_page_size, "expand": "user"}
-            tasks.create_task(
-                self._listing(
-                    f"user list of app {app_id}",
-                    f"{app_path}/users",
-                    params,
-                    take_app_users,
-                    label="/api/v1/apps/{id}/users",
-                )
-            )
-            tasks.create_task(list_app_groups())
-            for _ in range(workers):
-                tasks.create_task(read_members())
-        # Only when an app user came without `_embedded.user` (expand unsupported) is a user fetched
-        # on its own; with expand working this list is empty.
-        missing = sorted(unexpanded - users.keys())
-        slots = asyncio.Semaphore(workers)
-
-        async def fetch(user_id: str) -> None:
-            async with slots:
-                users[user_id] = await self._get_user(user_id, f"user {user_id} of app {app_id}")
-
-        async with asyncio.TaskGroup() as tasks:
-            for user_id in missing:
-                tasks.create_task(fetch(user_id))
-        bars.users.set_total(len(users))
-        return users, groups
-
-    async def _members_as_users(self, group: OktaGroup) -> list[OktaUser]:
-        members: list[OktaUser] = []
-
-        def take(page: list[Any]) -> None:
-            members.extend(OktaUser.parse(obj) for obj in page)
-
-        await self._listing(
-            f"members of group {group.name!r} ({group.id})",
-            f"{GROUPS}/{quote(group.id, safe='')}/users",
-            {"limit": self._conn.members_page_size},
-            take,
-            label=f"{GROUPS}/{{id}}/users",
-        )
-        return members
-
-    async def _get_group(self, group_id: str) -> OktaGroup:
-        with self._failing(f"group {group_id}"):
-            path = f"{GROUPS}/{quote(group_id, safe='')}"
-            raw = await self._client.get_json(path, label=f"{GROUPS}/{{id}}")
-            return OktaGroup.parse(raw)
-
-    async def _get_user(self, user_id: str, what: str) -> OktaUser:
-        with self._failing(what):
-            raw = await self._client.get_json(f"{USERS}/{quote(user_id, safe='')}", label=f"{USERS}/{{id}}")
-            return OktaUser.parse(raw)
 
     # --- single user and check ----------------------------------------------------------------------
 
@@ -390,7 +267,7 @@ class OktaSource:
         # A login may hold '@' and '+', never '/' (Okta cannot get a user by such a login): quote the rest.
         path = f"{USERS}/{quote(login, safe='@+')}"
         try:
-            with self._failing(f"user {login!r}"):
+            with self._reader.failing(f"user {login!r}"):
                 user = OktaUser.parse(await self._client.get_json(path, label=f"{USERS}/{{id}}"))
         except SourceReadError as exc:
             if isinstance(exc.__cause__, NotFoundError):
@@ -398,56 +275,24 @@ class OktaSource:
                     f"Okta {self._conn.url} has no user {login!r} (looked up as id or login)", status=404
                 ) from exc.__cause__
             raise
-        with self._failing(f"groups of user {user.id}"):
+        with self._reader.failing(f"groups of user {user.id}"):
             raw = await self._client.get_json(f"{USERS}/{user.id}/groups", label=f"{USERS}/{{id}}/groups")
             if not isinstance(raw, list):
                 raise ResponseShapeError(f"expected a JSON array, got {type(raw).__name__}")
             groups = [OktaGroup.parse(obj) for obj in raw]
         in_scope = True
         if self._conn.app_id:
-            app_groups = await self._app_group_ids(self._conn.app_id)
+            app_groups = await app_group_ids(self._reader, self._conn.app_id)
             groups = [group for group in groups if group.id in app_groups]
-            in_scope = bool(groups) or await self._assigned(self._conn.app_id, user.id)
+            in_scope = bool(groups) or await assigned(self._reader, self._conn.app_id, user.id)
         users = {user.id: user.to_source()} if in_scope else {}
         members = frozenset(users)
         snapshot_groups: dict[str, SourceGroup] = {g.id: g.to_source(members) for g in groups}
         return Snapshot(self.name, users, snapshot_groups, read_at, scope=self.scope, single_user=user.id)
 
-    async def _app_group_ids(self, app_id: str) -> set[str]:
-        ids: set[str] = set()
-
-        def take(page: list[Any]) -> None:
-            ids.update(AppGroup.parse(obj).id for obj in page)
-
-        await self._listing(
-            f"group list of app {app_id}",
-            f"/api/v1/apps/{quote(app_id, safe='')}/groups",
-            {"limit": self._conn.app_groups_page_size},
-            take,
-            label="/api/v1/apps/{id}/groups",
-        )
-        return ids
-
-    async def _assigned(self, app_id: str, user_id: str) -> bool:
-        """Whether the app's user list holds this user. Only the documented list endpoint is used
-        (GET /api/v1/apps/{id}/users); the listing stops at the page that holds the user."""
-        found = False
-        page_number = 1
-        params = {"limit": self._conn.app_users_page_size}
-        path = f"/api/v1/apps/{quote(app_id, safe='')}/users"
-        with self._failing(lambda: f"user list of app {app_id}, page {page_number}"):
-            pages = self._client.pages(path, params, label="/api/v1/apps/{id}/users")
-            async with aclosing(pages):
-                async for page in pages:
-                    if any(AppUser.parse(obj).id == user_id for obj in page):
-                        found = True
-                        break
-                    page_number += 1
-        return found
-
     async def check(self) -> str:
         """One cheap authenticated call (two with app_id): says whether the token works and what it sees."""
-        with self._failing("token check"):
+        with self._reader.failing("token check"):
             if self._conn.app_id:
                 app_path = f"/api/v1/apps/{quote(self._conn.app_id, safe='')}"
                 page, more = await self._client.first_page(
@@ -471,48 +316,13 @@ class OktaSource:
         """Release connections."""
         await self._client.aclose()
 
-    # --- helpers ------------------------------------------------------------------------------------
-
-    async def _listing(
-        self,
-        what: str,
-        path: str,
-        params: dict[str, Any],
-        take: Callable[[list[Any]], None],
-        *,
-        label: str | None = None,
-    ) -> None:
-        """Read every page of one listing into `take`; a failure names the listing and the page."""
-        page_number = 1
-        with self._failing(lambda: f"{what}, page {page_number}"):
-            async for page in self._client.pages(path, params, label=label or path):
-                take(page)
-                page_number += 1
-
-    @contextmanager
-    def _failing(self, what: str | Callable[[], str]) -> Iterator[None]:
-        """Turn any failure inside into StopSyncError (credentials) or SourceReadError (the rest)."""
-        try:
-            yield
-        except StopSyncError as exc:
-            raise auth_failure(exc, self._conn.url) from exc
-        except (ConnectorError, ResponseShapeError, WireError) as exc:
-            where = what() if callable(what) else what
-            raise SourceReadError(
-                f"Okta read from {self._conn.url} is incomplete, so nothing will be changed: "
-                f"{where} failed: {exc}"
-            ) from exc
-
-
-_GroupRead = tuple[OktaGroup, frozenset[str]]
-
 
 def _cache_key(group: OktaGroup) -> tuple[str | None, str | None]:
     return group.timestamps.get("lastMembershipUpdated"), group.timestamps.get("lastUpdated")
 
 
 def _cache_entries(
-    groups: Mapping[str, _GroupRead],
+    groups: Mapping[str, GroupRead],
     cached: Mapping[str, CachedGroup],
     read_at: datetime,
     followed: frozenset[str] = frozenset(),
@@ -529,23 +339,6 @@ def _cache_entries(
             read = entry.read_at if gid in followed and entry is not None else read_at
             entries.append(CachedGroup(gid, key[0], key[1], members, read))
     return entries
-
-
-class _Bars:
-    """The three progress bars of a read."""
-
-    def __init__(self, progress: Progress) -> None:
-        self.users: ProgressTask = progress.task("Okta users")
-        self.groups: ProgressTask = progress.task("Okta groups")
-        self.members: ProgressTask = progress.task("Okta memberships (groups read)")
-
-
-def _keep_newest(users: dict[str, OktaUser], user: OktaUser) -> None:
-    # A user deactivated during the read shows up in both user listings: keep the later version
-    # (ISO-8601 timestamps of one format compare as strings).
-    current = users.get(user.id)
-    if current is None or (user.last_updated or "") >= (current.last_updated or ""):
-        users[user.id] = user
 
 
 def _most_telling(group: BaseExceptionGroup[Any]) -> BaseException:
