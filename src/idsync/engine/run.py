@@ -4,7 +4,9 @@
          → guards → apply → links → history
 
 Every trigger (CLI, scheduler, SCIM push, login) goes through `Engine`, so a dry run shows exactly
-the plan a real run would apply: the dry run stops at the write seam, after every read.
+the plan a real run would apply: the dry run stops at the write seam, after every read. Each target's
+part of the planning is `idsync.engine.plan_target`; the records a run is described by are in
+`idsync.engine.run_records`.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import socket
 import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,11 +41,9 @@ from idsync.domain.records import (
     Link,
     Snapshot,
     StateQuery,
-    TargetState,
-    TargetUser,
     Unsyncable,
 )
-from idsync.engine.absences import AbsenceUpdate, after_diff, believed
+from idsync.engine.absences import AbsenceUpdate
 from idsync.engine.apply import apply_plan
 from idsync.engine.customers import (
     CustomerRun,
@@ -54,23 +54,19 @@ from idsync.engine.customers import (
     unread_label,
     with_customer_limits,
 )
-from idsync.engine.diff import DiffResult, diff, state_query, with_known_properties
 from idsync.engine.diff_customers import CustomerDiff
 from idsync.engine.diff_seats import hold_new_users
-from idsync.engine.group_digests import after_apply, unchanged_groups, wanted_digests, wanted_members
+from idsync.engine.group_digests import after_apply
 from idsync.engine.guards import GuardReport, check
 from idsync.engine.journal import OutcomeJournal
 from idsync.engine.links import state_fingerprint, updated_links
+from idsync.engine.plan_target import plan_target
 from idsync.engine.read_source import read_source
 from idsync.engine.recovery import recover
+from idsync.engine.run_records import Prepared, RunReport, RunRequest, SourceFacts, make_plan
 from idsync.engine.target_records import TargetRecords, prefetch, settle
 from idsync.engine.written_state import (
-    Previous,
-    completed,
-    narrowed,
     previous_of,
-    written_groups,
-    written_users,
 )
 from idsync.metrics import observed_run
 from idsync.rules.desired import desired_state
@@ -79,76 +75,14 @@ from idsync.store import Store
 from idsync.store.records import RunStatus
 from idsync.targets.base import Target
 
+__all__ = ["Confirm", "Engine", "RunReport", "RunRequest", "SourceFactory", "TargetFactory"]
+"""The engine's face: `Engine` and the records its callers pass and get back (idsync.engine.run_records)."""
+
 SourceFactory = Callable[[IdsyncConfig, str], Source]
 Confirm = Callable[[Plan, "GuardReport"], bool]
 """Called with the final plan just before apply; False leaves it unapplied. The CLI's prompt and the
 demo's plan display use it, so what a person approves is exactly what is applied."""
 TargetFactory = Callable[[IdsyncConfig, str], Target]
-
-
-@dataclass(frozen=True, slots=True)
-class RunRequest:
-    """What to run."""
-
-    profile: str
-    trigger: str = "manual"
-    dry_run: bool = False
-    allow_over_limit: bool = False
-    user: str | None = None
-    """Single-user sync: the source login to read; nobody else is touched."""
-    full_read: bool = False
-    """Read the source in full even where an incremental read would do (and look everyone up again)."""
-
-
-@dataclass(frozen=True, slots=True)
-class RunReport:
-    """What a run did. `exit_code` follows docs/configuration.md: 0 ok, 1 failed items or failed run,
-    3 refused."""
-
-    status: RunStatus
-    # repr=False: asyncio.run formats the finished main task (signal.signal's return value goes through
-    # enum conversion, which reprs the SIGINT handler holding the task and so its result), and the
-    # repr of a 200,000-item plan and its results took ~250 MB for a moment (bench/sync_okta_jira.py)
-    plan: Plan | None = field(default=None, repr=False)
-    guard: GuardReport | None = None
-    results: tuple[ItemResult, ...] = field(default=(), repr=False)
-    timings: Mapping[str, float] = field(default_factory=dict)
-    run_id: str | None = None
-    error: str | None = None
-
-    @property
-    def exit_code(self) -> int:
-        """The process exit status for this outcome."""
-        if self.status is RunStatus.REFUSED:
-            return 3
-        if self.status in (RunStatus.FAILED, RunStatus.PARTIAL):
-            return 1
-        return 0
-
-    def failed(self) -> list[tuple[PlanItem, ItemResult]]:
-        """Failed items with their results."""
-        if self.plan is None:
-            return []
-        return [(self.plan.items[r.index], r) for r in self.results if r.outcome is Outcome.FAILED]
-
-
-@dataclass
-class _Prepared:
-    plan: Plan
-    guard: GuardReport
-    links: dict[str, dict[str, Link]]
-    timings: dict[str, float]
-    bookkeeping: dict[str, tuple[tuple[Link, ...], tuple[str, ...]]] = field(default_factory=dict)
-    """Per target: links the diff found to need no write (upserts) or to point nowhere (deletes)."""
-    customers: CustomerRun | None = None
-    """The service-desk customer part (profiles with `service_desks`), for its links after apply."""
-    absences: dict[str, AbsenceUpdate] = field(default_factory=dict)
-    """Per target: the records of people it was found not to have (idsync.engine.absences)."""
-    digests: dict[str, tuple[Mapping[str, str], Mapping[str, str]]] = field(default_factory=dict)
-    """Per target: the managed groups' wanted digests now and as recorded (idsync.engine.group_digests);
-    empty for a saved plan, whose groups' records are then dropped."""
-    full_read: bool = True
-    """Whether the source read was a full one (absence and digest records start afresh)."""
 
 
 class Engine:
@@ -247,7 +181,7 @@ class Engine:
                 run_id = await asyncio.to_thread(
                     functools.partial(self.store.start_run, name, trigger, undo_of=undo_of)
                 )
-                prepared = _Prepared(plan, guard, links, {"verify_target": time.perf_counter() - started},
+                prepared = Prepared(plan, guard, links, {"verify_target": time.perf_counter() - started},
                                      customers=await self._saved_customers(name, profile, plan))
                 return await self._apply(name, run_id, prepared, None, targets)
 
@@ -263,7 +197,7 @@ class Engine:
 
     async def _prepare(
         self, name: str, profile: Profile, request: RunRequest, targets: Mapping[str, Target]
-    ) -> _Prepared:
+    ) -> Prepared:
         """Read, plan and check one profile (`_plan_run`), with the source snapshot's save (which runs
         alongside the planning) finished before anything is applied or reported."""
         saving: list[asyncio.Future[bool]] = []
@@ -281,7 +215,7 @@ class Engine:
     async def _plan_run(
         self, name: str, profile: Profile, request: RunRequest, targets: Mapping[str, Target],
         saving: list[asyncio.Future[bool]],
-    ) -> _Prepared:
+    ) -> Prepared:
         timings: dict[str, float] = {}
         clock = time.perf_counter()
         # The whole planning phase builds long-lived records (the snapshot decoded from the store, the
@@ -299,7 +233,7 @@ class Engine:
         self, name: str, profile: Profile, request: RunRequest, targets: Mapping[str, Target],
         saving: list[asyncio.Future[bool]], timings: dict[str, float], clock: float,
         loading: Mapping[str, asyncio.Future[TargetRecords]],
-    ) -> _Prepared:
+    ) -> Prepared:
         source = self._source_factory(self.config, profile.source)
         use_cache = getattr(source, "use_cache", None)
         if callable(use_cache) and not request.user:
@@ -353,7 +287,8 @@ class Engine:
         # Every target is read and diffed on its own, concurrently: one slow or failing target neither
         # delays nor stops the others. A target that cannot be read gets no items (never "no users").
         outcomes = await asyncio.gather(
-            *(self._diff_target(profile, desired, before, t, targets[t], full_read, loading[t])
+            *(plan_target(profile, desired, before, t, targets[t], full_read=full_read, loading=loading[t],
+                          progress=self.progress)
               for t in profile.targets),
             return_exceptions=True,
         )
@@ -368,10 +303,11 @@ class Engine:
                 continue
             if isinstance(outcome, BaseException):
                 raise outcome
-            target_links, query, state, result, took, absence, digests[target_name] = outcome
-            diff_time += took
-            absences[target_name] = absence
-            links[target_name] = target_links
+            result = outcome.result
+            digests[target_name] = (outcome.wanted_digests, outcome.recorded_digests)
+            diff_time += outcome.diff_seconds
+            absences[target_name] = outcome.absence
+            links[target_name] = outcome.links
             items.extend(result.items)
             bookkeeping[target_name] = (result.link_upserts, result.link_deletes)
             disputes.extend(d for d in result.disputes if d not in disputes)
@@ -379,9 +315,9 @@ class Engine:
             unsyncable.extend(result.unsyncable)
             limits.extend(result.limits)
             seats.extend(result.seats)
-            queries[target_name] = query
-            fingerprints[target_name] = state_fingerprint(state)
-            managed[target_name] = sum(1 for link in target_links.values() if link.active)
+            queries[target_name] = outcome.query
+            fingerprints[target_name] = state_fingerprint(outcome.state)
+            managed[target_name] = sum(1 for link in outcome.links.values() if link.active)
         if profile.targets and len(unread) == len(profile.targets):
             first = next(o for o in outcomes if isinstance(o, ConnectorError))
             raise first
@@ -401,7 +337,7 @@ class Engine:
                 unread[unread_label(profile.service_desks.connection)] = problem
             timings["service_desks"] = time.perf_counter() - clock
 
-        plan = _make_plan(name, facts, items, disputes, notes, queries, fingerprints, managed)
+        plan = make_plan(name, facts, items, disputes, notes, queries, fingerprints, managed)
         plan = replace(plan, unsyncable=tuple(unsyncable), unread_targets=unread, limits=tuple(limits),
                        seats=tuple(seats))
         if profile.safety.over_seats == "hold_new_users" and not request.allow_over_limit:
@@ -411,7 +347,7 @@ class Engine:
         guard = with_customer_limits(check(
             plan, profile.safety, allow_over_limit=request.allow_over_limit, previous_source_users=previous
         ), plan, profile.safety)
-        return _Prepared(plan, guard, links, timings, bookkeeping, customers, absences, digests, full_read)
+        return Prepared(plan, guard, links, timings, bookkeeping, customers, absences, digests, full_read)
 
     async def _customers(
         self, name: str, profile: Profile, snapshot: Snapshot, desired: DesiredState,
@@ -440,7 +376,7 @@ class Engine:
         return CustomerRun(connection, links, CustomerDiff((), ()), people)
 
     async def _save_customer_links(
-        self, name: str, prepared: _Prepared, results: Sequence[ItemResult], *, applied: bool
+        self, name: str, prepared: Prepared, results: Sequence[ItemResult], *, applied: bool
     ) -> None:
         run = prepared.customers
         if run is None:
@@ -467,14 +403,14 @@ class Engine:
         settings = self.config.connections[connection].model_dump(mode="json")
         return hashlib.sha256(orjson.dumps(settings, option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]
 
-    async def _finish(self, run_id: str, prepared: _Prepared | None = None, **fields: Any) -> None:
+    async def _finish(self, run_id: str, prepared: Prepared | None = None, **fields: Any) -> None:
         """Close the run in history, off the event loop (a large run writes many item rows), after
         recording which managed groups the run left exactly as wanted."""
         if prepared is not None:
             await asyncio.to_thread(self._save_digests, prepared, fields.get("results", ()))
         await asyncio.to_thread(functools.partial(self.store.finish_run, run_id, **fields))
 
-    def _save_digests(self, prepared: _Prepared, results: Sequence[ItemResult]) -> None:
+    def _save_digests(self, prepared: Prepared, results: Sequence[ItemResult]) -> None:
         """Group digest records after a run (idsync.engine.group_digests); a saved plan's groups with
         items lose theirs (it was not planned from the rules now)."""
         plan = prepared.plan
@@ -512,55 +448,11 @@ class Engine:
         finally:
             await asyncio.to_thread(lock.__exit__, None, None, None)
 
-    async def _diff_target(
-        self, profile: Profile, desired: DesiredState, before: Previous | None,
-        target_name: str, target: Target, full_read: bool, loading: asyncio.Future[TargetRecords],
-    ) -> tuple[dict[str, Link], StateQuery, TargetState, DiffResult, float, AbsenceUpdate,
-               tuple[dict[str, str], dict[str, str]]]:
-        """Links, query, state and diff of one target, the absence records after it and the group
-        digests recorded before it; raises the target's ConnectorError. `before`: what the rules made
-        of the previous run's snapshot, whose people and groups the target holds as idsync wrote them
-        need not be read (idsync.engine.written_state); the query returned is the one read. `loading`:
-        the store's records of the target (idsync.engine.target_records), loaded while the source was
-        read."""
-        target_links, records, recorded = await loading
-        members = wanted_members(desired, target_links)
-        wanted = wanted_digests(desired, profile, members)
-        skipped = believed(desired, target_links, records, profile, full_read=full_read)
-        unchanged = unchanged_groups(wanted, recorded, full_read=full_read,
-                                     single_user=desired.single_user is not None)
-        query = state_query(desired, target_links, profile, target.capabilities, target_name, absent=skipped,
-                            unchanged_groups=unchanged, full_read=full_read)
-        users: dict[str, TargetUser] = {}
-        groups: dict[str, frozenset[str]] = {}
-        if before is not None:  # only after an incremental read (idsync.engine.read_source)
-            users = written_users(before, desired, target_links, query, profile, target.capabilities)
-            groups = written_groups(before, members, recorded, target_links, query, profile,
-                                    target.capabilities)
-        asked = narrowed(query, users, groups)
-        if asked.reads_nothing:
-            # Nothing to read, yet a run vouches for every target it reports on: a revoked token or
-            # an unreachable server must fail the run, never pass as "no changes".
-            await target.check()
-        state = await target.read_state(asked, self.progress)
-        clock = time.perf_counter()
-        whole = completed(state, users, groups)
-        known = with_known_properties(whole, query, desired, target_links)
-        result = diff(desired, known, target_links, profile, target.capabilities, unchanged_groups=unchanged)
-        planned = frozenset(i.source_id for i in result.items if i.source_id) | frozenset(
-            link.source_id for link in result.link_upserts
-        ) | frozenset(s for d in result.disputes for s in d.source_ids) | frozenset(
-            u.source_id for u in result.unsyncable
-        )
-        absence = after_diff(desired, target_links, records, skipped, query, whole, planned, profile,
-                             full_read=full_read)
-        return target_links, asked, state, result, time.perf_counter() - clock, absence, (wanted, recorded)
-
     async def _apply(
         self,
         name: str,
         run_id: str,
-        prepared: _Prepared,
+        prepared: Prepared,
         confirm: Confirm | None,
         targets: Mapping[str, Target],
         stop: asyncio.Event | None = None,
@@ -645,50 +537,6 @@ class Engine:
             recorded=journal.recorded,
         )
         return RunReport(status, plan, guard, tuple(results), timings, run_id, error=problem)
-
-
-@dataclass(frozen=True, slots=True)
-class SourceFacts:
-    """What the plan records of the snapshot it was made from."""
-
-    source: str
-    users: int
-    groups: int
-    scope: str
-    single_user: str | None
-
-    @classmethod
-    def of(cls, snapshot: Snapshot) -> SourceFacts:
-        """The facts of `snapshot`."""
-        return cls(snapshot.source, len(snapshot.users), len(snapshot.groups), snapshot.scope,
-                   snapshot.single_user)
-
-
-def _make_plan(
-    profile: str,
-    facts: SourceFacts,
-    items: Sequence[PlanItem],
-    disputes: Sequence[Dispute],
-    notes: Sequence[str],
-    queries: Mapping[str, StateQuery],
-    fingerprints: Mapping[str, str],
-    managed: Mapping[str, int],
-) -> Plan:
-    return Plan(
-        profile=profile,
-        created_at=datetime.now(UTC),
-        items=tuple(items),
-        source=facts.source,
-        source_users=facts.users,
-        source_groups=facts.groups,
-        scope=facts.scope,
-        disputes=tuple(disputes),
-        target_fingerprints=dict(fingerprints),
-        queries=dict(queries),
-        managed_users=dict(managed),
-        single_user=facts.single_user,
-        notes=tuple(notes),
-    )
 
 
 def _holder() -> str:
