@@ -1,10 +1,12 @@
 """Apply throughput against the Jira emulator: N create_user + 2N add_member items (plus the groups).
 
-    uv run python bench/apply_jira.py --users 10000 --groups 20 --latency-ms 10 --concurrency 8 16 [--uvloop]
+    uv run python bench/apply_jira.py --users 10000 --groups 20 --latency-ms 10 --concurrency 8 16
 
 The emulator runs in its own process (`idsync sandbox jira`, the real CLI) so it does not share an
 interpreter with the client being measured. Prints, per concurrency: wall time of apply_plan, items
-per second, outcomes, requests the client sent and requests the emulator served, by endpoint.
+per second, outcomes, requests the client sent and requests the emulator served, by endpoint. The
+client runs on uvloop, as idsync's commands do (idsync.runtime); `--asyncio-loop` runs it on asyncio's
+own loop, to compare.
 """
 
 from __future__ import annotations
@@ -20,13 +22,13 @@ from collections import Counter
 from datetime import UTC, datetime
 
 import httpx
-import uvloop
 
 from idsync.config.connections import JiraConnection
 from idsync.domain.plan import Action, Change, Plan, PlanItem
 from idsync.domain.progress import NO_PROGRESS
 from idsync.domain.records import Reason
 from idsync.engine.apply import apply_plan
+from idsync.runtime import run_loop
 from idsync.sandbox.common.server import free_port
 from idsync.targets.jira import JiraTarget
 
@@ -90,7 +92,8 @@ def main() -> None:
     parser.add_argument("--groups", type=int, default=20)
     parser.add_argument("--latency-ms", type=float, default=10.0)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[8, 16])
-    parser.add_argument("--uvloop", action="store_true", help="run the client on uvloop too")
+    parser.add_argument("--asyncio-loop", action="store_true",
+                        help="run the client on asyncio's own loop, not on uvloop as idsync's commands do")
     args = parser.parse_args()
     plan = build_plan(args.users, args.groups)
     print(f"plan: {dict(plan.counts())}, emulator latency {args.latency_ms} ms", flush=True)
@@ -98,10 +101,10 @@ def main() -> None:
         token = secrets.token_urlsafe(24)
         proc, url = start_emulator(token, args.latency_ms)  # a fresh emulator per run: every user is new
         try:
-            if args.uvloop:
-                uvloop.run(run(url, token, plan, concurrency))
-            else:
+            if args.asyncio_loop:
                 asyncio.run(run(url, token, plan, concurrency))
+            else:
+                run_loop(run(url, token, plan, concurrency))
         finally:
             proc.terminate()
             proc.wait(timeout=10)
