@@ -58,6 +58,28 @@ def test_groups_read_again_replace_the_stored_ones_dropping_members_who_are_not_
     assert isinstance(merged.groups["g1"].member_ids, frozenset)
 
 
+def test_a_group_read_again_with_the_members_it_had_keeps_the_stored_member_set() -> None:
+    stored = _stored()
+    again = {
+        "g1": SourceGroup("g1", "eng", frozenset({"u1", "u2"})),
+        "g2": SourceGroup("g2", "ops-renamed", frozenset({"u3"}), {"description": "on call"}),
+    }
+    merged = merge(stored, Changes("c2", {}, again, None), READ_AT)
+    assert merged.groups == again
+    assert merged.groups["g1"] is stored.groups["g1"]
+    # renamed: the new name, with the stored members (the same people, held once)
+    assert merged.groups["g2"].member_ids is stored.groups["g2"].member_ids
+
+
+def test_a_user_deleted_while_their_groups_are_read_again_leaves_those_groups() -> None:
+    stored = _stored()
+    again = {gid: SourceGroup(g.id, g.name, frozenset(g.member_ids), g.attributes)
+             for gid, g in stored.groups.items()}
+    merged = merge(stored, Changes("c2", {}, again, None, deleted=frozenset({"u2"})), READ_AT)
+    assert merged.groups["g1"].member_ids == frozenset({"u1"})
+    assert merged.groups["g2"] == stored.groups["g2"]
+
+
 def test_a_full_read_is_the_snapshot_itself() -> None:
     full = _stored()
     assert merge(None, Changes("c1", full.users, full.groups, full), READ_AT) is full

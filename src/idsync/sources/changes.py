@@ -18,7 +18,7 @@ snapshot plus the changes. A source without a stored snapshot, or whose cursor i
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
@@ -66,12 +66,30 @@ def merge(stored: Snapshot | None, changes: Changes, read_at: datetime) -> Snaps
         users.pop(gone, None)
     groups = stored.groups if changes.groups is None else changes.groups
     if changes.users or changes.deleted or changes.groups is not None:
-        # set against set compares with the hashes the sets hold: at 150,000 people and 750,000
-        # memberships about half the time of testing every group against the dict's keys view
-        known = frozenset(users)
-        groups = {
-            gid: group if group.member_ids <= known
-            else SourceGroup(group.id, group.name, group.member_ids & known, group.attributes)
-            for gid, group in groups.items()
-        }
+        groups = _members_who_are_users(groups, stored.groups, users, changes.deleted)
     return Snapshot(stored.source, users, groups, read_at, scope=stored.scope)
+
+
+def _members_who_are_users(
+    groups: Mapping[str, SourceGroup], stored: Mapping[str, SourceGroup], users: Mapping[str, SourceUser],
+    deleted: frozenset[str],
+) -> dict[str, SourceGroup]:
+    """`groups` with only the members who are `users`. A group read again with the members it had
+    keeps the stored member set, which is known to hold users only (unless someone was deleted) and
+    holds the users' own id strings, where a source's read holds copies (Okta's membership cache).
+    Comparing the two sets is cheaper than testing the members against the users: the merge of a
+    no-op run at 50,000 people took 0.05 s instead of 0.09–0.2 s (bench/sync_okta_jira.py)."""
+    # set against set compares with the hashes the sets hold: at 150,000 people and 750,000
+    # memberships about half the time of testing every group against the dict's keys view
+    known = frozenset(users)
+    merged: dict[str, SourceGroup] = {}
+    for gid, group in groups.items():
+        then = stored.get(gid)
+        if then is not None and then.member_ids == group.member_ids and not deleted:
+            same = then.name == group.name and then.attributes == group.attributes
+            merged[gid] = then if same else replace(group, member_ids=then.member_ids)
+        elif group.member_ids <= known:
+            merged[gid] = group
+        else:
+            merged[gid] = SourceGroup(group.id, group.name, group.member_ids & known, group.attributes)
+    return merged
