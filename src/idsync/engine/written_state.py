@@ -61,7 +61,11 @@ class Previous:
 
 def previous_of(prior: Snapshot, snapshot: Snapshot, profile: Profile) -> Previous:
     """`Previous` for a run whose source read merged changes onto `prior`, giving `snapshot`."""
-    changed = {uid for uid, user in prior.users.items() if snapshot.users.get(uid) != user}
+    # the merge keeps every unchanged user's record itself: `is` settles most of them without a
+    # field-by-field comparison
+    now_users = snapshot.users
+    changed = {uid for uid, user in prior.users.items()
+               if (current := now_users.get(uid)) is not user and current != user}
     changed.update(uid for uid in snapshot.users if uid not in prior.users)
     # memberships live on the groups: whoever joined or left one changed too
     empty: frozenset[str] = frozenset()
