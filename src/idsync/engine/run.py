@@ -65,9 +65,7 @@ from idsync.engine.read_source import read_source
 from idsync.engine.recovery import recover
 from idsync.engine.run_records import Prepared, RunReport, RunRequest, SourceFacts, make_plan
 from idsync.engine.target_records import TargetRecords, prefetch, settle
-from idsync.engine.written_state import (
-    previous_of,
-)
+from idsync.engine.written_state import previous_of
 from idsync.metrics import observed_run
 from idsync.rules.desired import desired_state
 from idsync.sources.base import Source
