@@ -33,7 +33,7 @@ from idsync.config.profiles import Profile
 from idsync.connectors import build_source, build_target
 from idsync.domain import collector
 from idsync.domain.errors import ConfigError, ConnectorError, PlanStale, SourceReadError
-from idsync.domain.plan import ItemResult, Outcome, Plan, PlanItem, SeatCount, TargetLimit
+from idsync.domain.plan import Outcome, Plan, PlanItem, SeatCount, TargetLimit
 from idsync.domain.progress import NO_PROGRESS, Progress
 from idsync.domain.records import (
     DesiredState,
@@ -45,10 +45,15 @@ from idsync.domain.records import (
 )
 from idsync.engine.absences import AbsenceUpdate
 from idsync.engine.apply import apply_plan
+from idsync.engine.bookkeeping import (
+    save_before_apply,
+    save_customer_links,
+    save_digests,
+    save_links_after_apply,
+)
 from idsync.engine.customers import (
     CustomerRun,
     connections_of,
-    links_after,
     links_key,
     plan_customers,
     unread_label,
@@ -56,10 +61,9 @@ from idsync.engine.customers import (
 )
 from idsync.engine.diff_customers import CustomerDiff
 from idsync.engine.diff_seats import hold_new_users
-from idsync.engine.group_digests import after_apply
 from idsync.engine.guards import GuardReport, check
 from idsync.engine.journal import OutcomeJournal
-from idsync.engine.links import state_fingerprint, updated_links
+from idsync.engine.links import state_fingerprint
 from idsync.engine.plan_target import plan_target
 from idsync.engine.read_source import read_source
 from idsync.engine.recovery import recover
@@ -373,18 +377,6 @@ class Engine:
         }
         return CustomerRun(connection, links, CustomerDiff((), ()), people)
 
-    async def _save_customer_links(
-        self, name: str, prepared: Prepared, results: Sequence[ItemResult], *, applied: bool
-    ) -> None:
-        run = prepared.customers
-        if run is None:
-            return
-        upserts, deletes = links_after(run, prepared.plan, results, applied)
-        if upserts or deletes:
-            await asyncio.to_thread(
-                self.store.save_customer_links, name, links_key(run.connection), upserts, deletes
-            )
-
     async def _recover(self, name: str, targets: Mapping[str, Target]) -> ConnectorError | None:
         """Finish what runs killed during apply left open (idsync.engine.recovery); the error of a
         target it could not read, for the new run to end with (nothing is planned on a guess)."""
@@ -405,25 +397,8 @@ class Engine:
         """Close the run in history, off the event loop (a large run writes many item rows), after
         recording which managed groups the run left exactly as wanted."""
         if prepared is not None:
-            await asyncio.to_thread(self._save_digests, prepared, fields.get("results", ()))
+            await asyncio.to_thread(save_digests, self.store, prepared, fields.get("results", ()))
         await asyncio.to_thread(functools.partial(self.store.finish_run, run_id, **fields))
-
-    def _save_digests(self, prepared: Prepared, results: Sequence[ItemResult]) -> None:
-        """Group digest records after a run (idsync.engine.group_digests); a saved plan's groups with
-        items lose theirs (it was not planned from the rules now)."""
-        plan = prepared.plan
-        for target_name in plan.queries:
-            if target_name in prepared.digests:
-                wanted, recorded = prepared.digests[target_name]
-                update = after_apply(target_name, wanted, recorded, plan.items, results,
-                                     full_read=prepared.full_read)
-                if update.record or update.forget or update.replace_all:
-                    self.store.save_group_digests(plan.profile, target_name, update.record, update.forget,
-                                                  replace_all=update.replace_all)
-            else:
-                touched = {i.group for i in plan.items if i.target == target_name and i.group is not None}
-                if touched:
-                    self.store.save_group_digests(plan.profile, target_name, {}, touched)
 
     @asynccontextmanager
     async def _locked(self, name: str) -> AsyncIterator[None]:
@@ -456,17 +431,9 @@ class Engine:
         stop: asyncio.Event | None = None,
     ) -> RunReport:
         plan, guard, timings = prepared.plan, prepared.guard, prepared.timings
-        for target_name, (found, gone) in prepared.bookkeeping.items():
-            if found or gone:
-                await asyncio.to_thread(self.store.save_links, name, target_name, found, gone)
-        checked_at = datetime.now(UTC)
-        for target_name, absence in prepared.absences.items():
-            if not absence.empty:
-                await asyncio.to_thread(functools.partial(
-                    self.store.save_absences, name, target_name, absence.record, absence.forget, checked_at,
-                    replace_all=absence.replace_all,
-                ))
-        await self._save_customer_links(name, prepared, (), applied=False)
+        await asyncio.to_thread(save_before_apply, self.store, name, prepared, datetime.now(UTC))
+        await asyncio.to_thread(functools.partial(save_customer_links, self.store, name, prepared, (),
+                                                  applied=False))
         # every target with items, so a refusal naming no target also holds back a service-desk
         # connection that is not one of the queried targets
         held = guard.refused_targets(plan.targets())
@@ -513,16 +480,9 @@ class Engine:
         finally:
             gc.unfreeze()
         timings["apply"] = time.perf_counter() - clock
-        for target_name in plan.queries:
-            # Start from the links as the diff's bookkeeping left them (saved above), so apply's
-            # updates never overwrite that bookkeeping with the rows read before the diff.
-            found, gone = prepared.bookkeeping.get(target_name, ((), ()))
-            before = {**prepared.links.get(target_name, {}), **{link.source_id: link for link in found}}
-            for source_id in gone:
-                before.pop(source_id, None)
-            upserts, removals = updated_links(plan.items, results, before, target_name)
-            await asyncio.to_thread(self.store.save_links, name, target_name, upserts, removals)
-        await self._save_customer_links(name, prepared, results, applied=True)
+        await asyncio.to_thread(save_links_after_apply, self.store, name, prepared, results)
+        await asyncio.to_thread(functools.partial(save_customer_links, self.store, name, prepared, results,
+                                                  applied=True))
         if stop is not None and stop.is_set():
             done = sum(1 for r in results if r.outcome is Outcome.APPLIED)
             stopped = (f"interrupted: idsync was stopping; {done} of {len(results)} items were applied, "
