@@ -85,7 +85,11 @@ def _members_who_are_users(
     merged: dict[str, SourceGroup] = {}
     for gid, group in groups.items():
         then = stored.get(gid)
-        if then is not None and then.member_ids == group.member_ids and not deleted:
+        if then is group and not deleted:
+            # the stored group itself (no group was read): its members are users already; `==` on two
+            # sets compares every member even when they are one object
+            merged[gid] = group
+        elif then is not None and then.member_ids == group.member_ids and not deleted:
             same = then.name == group.name and then.attributes == group.attributes
             merged[gid] = then if same else replace(group, member_ids=then.member_ids)
         elif group.member_ids <= known:
