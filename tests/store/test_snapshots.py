@@ -1,8 +1,10 @@
-"""The stored source snapshot's encoding: written in slices, read back whole, and the same text as the
-single-document encoding earlier versions stored (so their blobs still decode)."""
+"""The stored source snapshot's encoding: written a slice to a line, read back a line at a time, one JSON
+document with the single-document encoding's text but for the newlines, and blobs of that earlier
+encoding still decode."""
 
 from __future__ import annotations
 
+import random
 import zlib
 from datetime import UTC, datetime
 
@@ -10,16 +12,18 @@ import orjson
 import pytest
 
 from idsync.domain.records import Snapshot, SourceGroup, SourceUser
-from idsync.store.snapshots import decode, encode
+from idsync.store.snapshots import INFLATE_CHUNK, decode, encode
 
 READ_AT = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
 
 
-def _snapshot(users: int, groups: int) -> Snapshot:
+def _snapshot(users: int, groups: int, *, noise: int = 0) -> Snapshot:
+    """`users` people and `groups` groups; `noise` bytes of random hex in each person's attributes."""
     people = {
         f"00u{n:04d}": SourceUser(f"00u{n:04d}", "ACTIVE" if n % 3 else "SUSPENDED", {
             "login": f"person{n}@example.com", "displayName": f"Zoë „{n}“ Ørsted", "title": None,
             "costCenter": n, "manager": {"id": "00u0000"} if n else None, "tags": ["a", n],
+            "noise": random.Random(n).randbytes(noise).hex(),
         })
         for n in range(users)
     }
@@ -45,9 +49,14 @@ def _whole_document(snapshot: Snapshot) -> bytes:
 @pytest.mark.parametrize(("users", "groups", "slice_size"), [
     (0, 0, 2), (1, 0, 2), (0, 3, 2), (7, 5, 2), (7, 5, 3), (6, 4, 6), (25, 9, 1000),
 ])
-def test_sliced_text_is_the_whole_documents_text(users: int, groups: int, slice_size: int) -> None:
+def test_sliced_text_is_the_whole_documents_text_on_lines(users: int, groups: int, slice_size: int) -> None:
     snapshot = _snapshot(users, groups)
-    assert zlib.decompress(encode(snapshot, slice_size=slice_size)) == _whole_document(snapshot)
+    text = zlib.decompress(encode(snapshot, slice_size=slice_size))
+    assert text.replace(b"\n", b"") == _whole_document(snapshot)
+    assert orjson.loads(text) == orjson.loads(_whole_document(snapshot))
+    lines = text.split(b"\n")
+    slices = -(-users // slice_size) + -(-groups // slice_size)
+    assert len(lines) == 3 + slices  # the users' mark, the groups' mark, the end, and a line per slice
 
 
 @pytest.mark.parametrize("slice_size", [1, 4, 2000])
@@ -59,10 +68,22 @@ def test_round_trip(slice_size: int) -> None:
     assert list(back.users) == list(snapshot.users)
 
 
-def test_a_blob_of_the_earlier_encoding_decodes() -> None:
-    snapshot = _snapshot(11, 4)
+@pytest.mark.parametrize(("users", "groups"), [(11, 4), (0, 0), (3000, 40)])
+def test_a_blob_of_the_earlier_encoding_decodes(users: int, groups: int) -> None:
+    snapshot = _snapshot(users, groups)
     back = decode("okta", "", READ_AT, zlib.compress(_whole_document(snapshot), 1))
     assert back.users == snapshot.users and back.groups == snapshot.groups
+
+
+def test_a_blob_longer_than_the_inflated_chunk_decodes_across_chunk_ends() -> None:
+    """Random attribute text barely compresses, so the blob spans several of decode's chunks and lines
+    break across them."""
+    snapshot = _snapshot(300, 7, noise=3000)
+    blob = encode(snapshot, slice_size=16)
+    assert len(blob) > 3 * INFLATE_CHUNK
+    back = decode("okta", "", READ_AT, blob)
+    assert back.users == snapshot.users and back.groups == snapshot.groups
+    assert list(back.users) == list(snapshot.users)
 
 
 def test_members_who_are_users_share_the_users_id_string() -> None:
