@@ -33,6 +33,11 @@ from idsync.store.records import (
 )
 
 _ITEMS = cast(Table, RunItemRow.__table__)
+_RUNS = cast(Table, RunRow.__table__)
+_UPDATE_RUN = update(_RUNS).where(_RUNS.c.id == bindparam("b_run"))
+"""The run row's update; its columns and values come as execution parameters, never bound into the
+statement: SQLAlchemy's compiled cache keeps the first statement of each shape with what was bound in
+it for the life of the process (a run's notes and disputes, thousands of strings at 150,000 people)."""
 
 
 _last_start = datetime.min.replace(tzinfo=UTC)
@@ -125,7 +130,7 @@ def finish_run(
             raise RunNotFound(run_id)
         if current != RunStatus.RUNNING:
             raise ValueError(f"run {run_id!r} already finished with status {current!r}; it cannot end twice")
-        connection.execute(update(RunRow).where(RunRow.id == run_id).values(**header))
+        connection.execute(_UPDATE_RUN, {"b_run": run_id, **header})
         if recorded is not None:
             _update_outcomes(connection, run_id, [r for r in results if r.index not in recorded])
             return
@@ -143,7 +148,7 @@ def begin_apply(engine: Engine, run_id: str, plan: Plan) -> None:
     header = {**_plan_header(plan), "item_count": len(plan.items),
               "counts_by_action": dict(Counter(item.action.value for item in plan.items))}
     with write_transaction(engine) as connection:
-        connection.execute(update(RunRow).where(RunRow.id == run_id).values(**header))
+        connection.execute(_UPDATE_RUN, {"b_run": run_id, **header})
         rows = _item_rows(run_id, plan.items, None)
         while chunk := list(islice(rows, _ROWS_PER_INSERT)):
             connection.execute(insert(_ITEMS), chunk)
