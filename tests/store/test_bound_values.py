@@ -66,3 +66,4 @@ def test_a_runs_notes_are_not_kept_after_its_header_is_written(store: Store) -> 
                      recorded=())  # fmt: skip
     assert store.run(run_id).notes == notes
     assert _bound(list(notes)) == []
+

@@ -12,7 +12,8 @@ import orjson
 import pytest
 
 from idsync.domain.records import Snapshot, SourceGroup, SourceUser
-from idsync.store.snapshots import INFLATE_CHUNK, decode, encode
+from idsync.store import Store
+from idsync.store.snapshots import INFLATE_CHUNK, EncodedSnapshot, decode, encode
 
 READ_AT = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
 
@@ -92,3 +93,12 @@ def test_members_who_are_users_share_the_users_id_string() -> None:
         for member in group.member_ids:
             if member in back.users:
                 assert member is back.users[member].id
+
+
+def test_an_encoded_snapshot_is_stored_as_the_snapshot_would_be(store: Store) -> None:
+    """What a run hands its background save (`EncodedSnapshot`) reads back as the snapshot itself."""
+    snapshot = _snapshot(12, 3)
+    store.save_source_snapshot("okta", "c1", EncodedSnapshot.of(snapshot), expected=None, read_at=READ_AT)
+    loaded = store.source_snapshot("okta")
+    assert loaded is not None and loaded.cursor == "c1"
+    assert loaded.snapshot.users == snapshot.users and loaded.snapshot.groups == snapshot.groups

@@ -157,16 +157,32 @@ def load_cursor(engine: Engine, connection: str) -> str | None:
     return cursor
 
 
+@dataclass(frozen=True, slots=True)
+class EncodedSnapshot:
+    """A snapshot as `save_snapshot` stores it: what the run can hand to a background save without
+    keeping the snapshot's records alive until the save is done."""
+
+    scope: str
+    users: int
+    data: bytes
+
+    @classmethod
+    def of(cls, snapshot: Snapshot) -> EncodedSnapshot:
+        """`snapshot`, encoded."""
+        return cls(snapshot.scope, len(snapshot.users), encode(snapshot))
+
+
 def save_snapshot(
-    engine: Engine, connection: str, cursor: str, snapshot: Snapshot | None, *, expected: str | None,
-    read_at: datetime,
+    engine: Engine, connection: str, cursor: str, snapshot: Snapshot | EncodedSnapshot | None, *,
+    expected: str | None, read_at: datetime,
 ) -> bool:
     """Store `snapshot` (None: keep the stored one, move only the cursor and its time) if the stored
     cursor is still `expected` (None: there was no row). False when another read got there first."""
     values: dict[str, Any] = {"cursor": cursor, "read_at": read_at}
     if snapshot is not None:
         # encoded before the transaction: the write lock is held for the write only
-        values |= {"scope": snapshot.scope, "data": encode(snapshot), "users": len(snapshot.users)}
+        stored = EncodedSnapshot.of(snapshot) if isinstance(snapshot, Snapshot) else snapshot
+        values |= {"scope": stored.scope, "data": stored.data, "users": stored.users}
     with write_transaction(engine) as db:
         current = db.execute(select(_TABLE.c.cursor).where(_TABLE.c.connection == connection)).scalar()
         if current != expected:

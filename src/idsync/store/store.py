@@ -102,10 +102,11 @@ class Store:
         return snapshots.load_cursor(self.engine, connection)
 
     def save_source_snapshot(
-        self, connection: str, cursor: str, snapshot: Snapshot | None, *, expected: str | None,
-        read_at: datetime,
+        self, connection: str, cursor: str, snapshot: Snapshot | snapshots.EncodedSnapshot | None, *,
+        expected: str | None, read_at: datetime,
     ) -> bool:
-        """Store the snapshot (None: only the cursor moves) if the stored cursor is still `expected`."""
+        """Store the snapshot, as it is or already encoded (None: only the cursor moves), if the stored
+        cursor is still `expected`."""
         return snapshots.save_snapshot(self.engine, connection, cursor, snapshot, expected=expected,
                                        read_at=read_at)
 
