@@ -6,6 +6,7 @@ Group regexes are searched (not fully matched) in source group names, as the con
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,16 +28,29 @@ class ScopeFilter:
         if self.statuses is not None and user.status not in self.statuses:
             return None
         if not self.include and not self.exclude:
-            return Reason("scope", f"source user {user.id} ({user.status}) is in the source scope")
+            return _by_status(user.status)
         for name in sorted(group_names):
             if any(p.search(name) for p in self.exclude):
                 return None
         if not self.include:
-            return Reason("scope", f"source user {user.id} ({user.status}) is in the source scope")
+            return _by_status(user.status)
         for name in sorted(group_names):
             if any(p.search(name) for p in self.include):
-                return Reason("scope.include_groups", f"member of source group {name!r}")
+                return _by_group(name)
         return None
+
+
+# One Reason per status and per group name, shared by everyone it applies to (the item that acts on
+# a person names them already): a Reason and its text for each of 150,000 people were ~22 MB of a
+# run's peak.
+@functools.lru_cache(maxsize=64)
+def _by_status(status: str) -> Reason:
+    return Reason("scope", f"source users with status {status} are in the source scope")
+
+
+@functools.lru_cache(maxsize=4096)
+def _by_group(name: str) -> Reason:
+    return Reason("scope.include_groups", f"member of source group {name!r}")
 
 
 def compile_scope(rules: ScopeRules) -> ScopeFilter:
