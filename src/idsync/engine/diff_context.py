@@ -108,9 +108,14 @@ class DiffContext:
 
     def is_protected(self, *usernames: str | None) -> bool:
         """Whether any of the names is in safety.protected_users (case-insensitive)."""
-        if not self.protected:
+        protected = self.protected
+        if not protected:
             return False
-        return any(name is not None and self.fold(name) in self.protected for name in usernames)
+        # a loop, not any(<generator>): asked for every person of every run (150,000: 0.09 → 0.05 s)
+        for name in usernames:
+            if name is not None and self.fold(name) in protected:
+                return True
+        return False
 
     def add(
         self,
