@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 import orjson
 import pytest
+import zstandard
 
 from idsync.domain.records import Snapshot, SourceGroup, SourceUser
 from idsync.store import Store
@@ -52,12 +53,17 @@ def _whole_document(snapshot: Snapshot) -> bytes:
 ])
 def test_sliced_text_is_the_whole_documents_text_on_lines(users: int, groups: int, slice_size: int) -> None:
     snapshot = _snapshot(users, groups)
-    text = zlib.decompress(encode(snapshot, slice_size=slice_size))
+    text = _text(encode(snapshot, slice_size=slice_size))
     assert text.replace(b"\n", b"") == _whole_document(snapshot)
     assert orjson.loads(text) == orjson.loads(_whole_document(snapshot))
     lines = text.split(b"\n")
     slices = -(-users // slice_size) + -(-groups // slice_size)
     assert len(lines) == 3 + slices  # the users' mark, the groups' mark, the end, and a line per slice
+
+
+def _text(blob: bytes) -> bytes:
+    """The JSON text of a blob `encode` wrote (one Zstandard frame)."""
+    return zstandard.ZstdDecompressor().decompressobj().decompress(blob)
 
 
 @pytest.mark.parametrize("slice_size", [1, 4, 2000])
@@ -73,6 +79,13 @@ def test_round_trip(slice_size: int) -> None:
 def test_a_blob_of_the_earlier_encoding_decodes(users: int, groups: int) -> None:
     snapshot = _snapshot(users, groups)
     back = decode("okta", "", READ_AT, zlib.compress(_whole_document(snapshot), 1))
+    assert back.users == snapshot.users and back.groups == snapshot.groups
+
+
+def test_a_zlib_blob_of_the_lines_decodes() -> None:
+    """The lines as a version between the two compressions stored them: zlib-compressed."""
+    snapshot = _snapshot(40, 6)
+    back = decode("okta", "", READ_AT, zlib.compress(_text(encode(snapshot, slice_size=7)), 1))
     assert back.users == snapshot.users and back.groups == snapshot.groups
 
 

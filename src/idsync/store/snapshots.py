@@ -1,9 +1,14 @@
 """The last snapshot of each source connection (`source_snapshots`), for incremental reads.
 
 One row per connection: the cursor the next read continues from, and the users and groups as one
-zlib-compressed JSON blob (orjson). One blob rather than a row per user because the snapshot is always
-read and written whole: at 150,000 users a row per user costs seconds of inserts per run, the blob
-a fraction of one. A run that changed nothing rewrites only the cursor.
+Zstandard-compressed JSON blob (orjson). One blob rather than a row per user because the snapshot is
+always read and written whole: at 150,000 users a row per user costs seconds of inserts per run, the
+blob a fraction of one. A run that changed nothing rewrites only the cursor.
+
+Zstandard at level 1, not zlib: on a 50,000-person snapshot's 29.5 MB of text it compressed in 0.05 s
+where zlib's fastest level took 0.25 s (8.2 MB against 9.6), and decompressed in 0.02 s against 0.09;
+a run that changes anyone encodes the whole snapshot, so at 150,000 people that was most of a second
+of each such run. Blobs that earlier versions wrote with zlib still decode.
 
 Saving is conditional on the cursor the read started from (`expected`): two profiles reading the same
 connection at once cannot overwrite a newer snapshot with an older one; the loser's save is skipped and
@@ -20,6 +25,7 @@ from itertools import islice
 from typing import Any, cast
 
 import orjson
+import zstandard
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.engine import Engine
 
@@ -45,7 +51,10 @@ _USERS, _GROUPS, _END = b'{"users":[\n', b'],"groups":[\n', b"]}"
 """The lines that open the users, open the groups and close the document, in the text `encode` writes."""
 
 INFLATE_CHUNK = 1 << 18
-"""Compressed bytes `decode` inflates at a time (~2.5 MB of text at the snapshot's usual ratio)."""
+"""Compressed bytes `decode` inflates at a time (~1 MB of text at the snapshot's usual ratio)."""
+
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+"""How a Zstandard frame begins (a zlib stream begins with 0x78 at the levels zlib was used at)."""
 
 
 def encode(snapshot: Snapshot, *, slice_size: int = SLICE) -> bytes:
@@ -59,7 +68,7 @@ def encode(snapshot: Snapshot, *, slice_size: int = SLICE) -> bytes:
     it a slice at a time. Neither side ever holds the whole text: at 150,000 people it is ~70 MB, and
     held whole with the lists parsed from it, a decode's peak was 165 MiB above what the decoded
     snapshot keeps (the save, for its part, runs in a thread while the run plans)."""
-    compressor = zlib.compressobj(1)
+    compressor = zstandard.ZstdCompressor(level=1).compressobj()
     parts: list[bytes] = []
 
     def emit(text: bytes) -> None:
@@ -105,8 +114,9 @@ def _slices(data: bytes) -> Iterator[Any]:
     """The users' rows a slice at a time, then `_GROUPS`, then the groups' rows a slice at a time.
 
     A blob from before the lines (one `orjson.dumps` of the whole document, starting `{"users":[` with
-    no newline) is read whole."""
-    inflater = zlib.decompressobj()
+    no newline) is read whole; a blob from before Zstandard is inflated with zlib."""
+    inflater: Any = zstandard.ZstdDecompressor().decompressobj() if data.startswith(_ZSTD_MAGIC) \
+        else zlib.decompressobj()
     head = inflater.decompress(data[:INFLATE_CHUNK])  # (a first chunk's text is far longer than the mark)
     if not head.startswith(_USERS):
         rest = inflater.decompress(data[INFLATE_CHUNK:]) + inflater.flush()
