@@ -19,7 +19,7 @@ from sqlalchemy.sql.elements import BindParameter
 from idsync.domain.records import Snapshot, SourceGroup, SourceUser
 from idsync.store import Store
 from idsync.store import plans as stored_plans
-from idsync.store.snapshots import encode
+from idsync.store.snapshots import EncodedSnapshot, encode
 from tests.store.plans import sample_plan, sample_results
 
 READ_AT = datetime(2026, 12, 4, 21, 0, tzinfo=UTC)
@@ -41,8 +41,9 @@ def _snapshot(cursor_mark: str) -> Snapshot:
 
 def test_a_saved_snapshots_blob_is_not_kept_after_the_insert_or_the_update(store: Store) -> None:
     first, second = _snapshot("a"), _snapshot("b")
-    store.save_source_snapshot("okta", "c1", first, expected=None, read_at=READ_AT)  # an insert
-    store.save_source_snapshot("okta", "c2", second, expected="c1", read_at=READ_AT)  # an update
+    # an insert, then an update
+    store.save_source_snapshot("okta", "c1", EncodedSnapshot.of(first), expected=None, read_at=READ_AT)
+    store.save_source_snapshot("okta", "c2", EncodedSnapshot.of(second), expected="c1", read_at=READ_AT)
     loaded = store.source_snapshot("okta")
     assert loaded is not None and loaded.cursor == "c2" and loaded.snapshot.users == second.users
     assert _bound(encode(first)) == []

@@ -35,9 +35,9 @@ from idsync.store.records import (
 _ITEMS = cast(Table, RunItemRow.__table__)
 _RUNS = cast(Table, RunRow.__table__)
 _UPDATE_RUN = update(_RUNS).where(_RUNS.c.id == bindparam("b_run"))
-"""The run row's update; its columns and values come as execution parameters, never bound into the
-statement: SQLAlchemy's compiled cache keeps the first statement of each shape with what was bound in
-it for the life of the process (a run's notes and disputes, thousands of strings at 150,000 people)."""
+"""The run row's update; its columns and values come as execution parameters, never `.values(...)`: the
+compiled cache would keep the first run's notes and disputes for the life of the process
+(docs/architecture.md)."""
 
 
 _last_start = datetime.min.replace(tzinfo=UTC)

@@ -50,9 +50,9 @@ def save(engine: Engine, plan: Plan) -> str:
     now = datetime.now(UTC)
     plan_id = new_plan_id(now)
     with write_transaction(engine) as conn:
-        # as execution parameters, not `.values(...)`: SQLAlchemy's compiled cache keeps the first
-        # statement of each shape with its bound values for the life of the process, and a plan's body
-        # is hundreds of MB at 150,000 people
+        # values as execution parameters, never `.values(...)`: the compiled cache would keep the first
+        # plan's body (a 150,000-person initial plan: ~1.2 million items) for the life of the process
+        # (docs/architecture.md)
         conn.execute(insert(StoredPlanRow), {
             "id": plan_id, "profile": plan.profile, "created_at": now, "body": plan.to_json().decode(),
             "applied_run_id": None,

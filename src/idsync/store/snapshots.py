@@ -67,7 +67,7 @@ def encode(snapshot: Snapshot, *, slice_size: int = SLICE) -> bytes:
     raw one inside a string), so a single `orjson.loads` reads it; the lines are what let `decode` read
     it a slice at a time. Neither side ever holds the whole text: at 150,000 people it is ~70 MB, and
     held whole with the lists parsed from it, a decode's peak was 165 MiB above what the decoded
-    snapshot keeps (the save, for its part, runs in a thread while the run plans)."""
+    snapshot keeps."""
     compressor = zstandard.ZstdCompressor(level=1).compressobj()
     parts: list[bytes] = []
 
@@ -132,17 +132,19 @@ def _slices(data: bytes) -> Iterator[Any]:
         else:
             pending += inflater.flush()
         *complete, pending = pending.split(b"\n")
-        for line in complete:
-            yield from _rows(line)
-    yield from _rows(pending)
+        yield from (rows for line in complete if (rows := _rows(line)) is not None)
+    if (rows := _rows(pending)) is not None:
+        yield rows
 
 
-def _rows(line: bytes) -> Iterator[Any]:
-    """What one line of `encode`'s text holds: rows, the groups' opening mark, or nothing."""
+def _rows(line: bytes) -> Any:
+    """What one line of `encode`'s text holds: its rows, the groups' opening mark, or None (the
+    users' opening mark, the end)."""
     if line == _GROUPS[:-1]:
-        yield _GROUPS
-    elif line and line != _USERS[:-1] and line != _END:
-        yield orjson.loads(b"[" + line.removeprefix(b",") + b"]")
+        return _GROUPS
+    if line and line != _USERS[:-1] and line != _END:
+        return orjson.loads(b"[" + line.removeprefix(b",") + b"]")
+    return None
 
 
 def load_snapshot(engine: Engine, connection: str) -> StoredSnapshot | None:
@@ -183,24 +185,21 @@ class EncodedSnapshot:
 
 
 def save_snapshot(
-    engine: Engine, connection: str, cursor: str, snapshot: Snapshot | EncodedSnapshot | None, *,
+    engine: Engine, connection: str, cursor: str, snapshot: EncodedSnapshot | None, *,
     expected: str | None, read_at: datetime,
 ) -> bool:
-    """Store `snapshot` (None: keep the stored one, move only the cursor and its time) if the stored
-    cursor is still `expected` (None: there was no row). False when another read got there first."""
+    """Store `snapshot`, encoded before the transaction so that the write lock is held for the write
+    only (None: keep the stored one, move only the cursor and its time), if the stored cursor is still
+    `expected` (None: there was no row). False when another read got there first."""
     values: dict[str, Any] = {"cursor": cursor, "read_at": read_at}
     if snapshot is not None:
-        # encoded before the transaction: the write lock is held for the write only
-        stored = EncodedSnapshot.of(snapshot) if isinstance(snapshot, Snapshot) else snapshot
-        values |= {"scope": stored.scope, "data": stored.data, "users": stored.users}
+        values |= {"scope": snapshot.scope, "data": snapshot.data, "users": snapshot.users}
     with write_transaction(engine) as db:
         current = db.execute(select(_TABLE.c.cursor).where(_TABLE.c.connection == connection)).scalar()
         if current != expected:
             return False
-        # The values go as execution parameters, not into the statement (`.values(...)`): SQLAlchemy's
-        # compiled cache keeps the first statement of each shape, with the values bound in it, for as
-        # long as the process lives (a blob of ~28 MB at 150,000 people, pinned by the first insert and
-        # again by the first update).
+        # values as execution parameters, never `.values(...)`: the compiled cache would keep the first
+        # blob of each statement for the life of the process (docs/architecture.md)
         if current is None:
             if snapshot is None:
                 raise ValueError("the first save of a source snapshot needs the snapshot")

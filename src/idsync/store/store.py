@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 
 from idsync.domain.customers import CustomerLink
 from idsync.domain.plan import ItemResult, Plan
-from idsync.domain.records import CachedGroup, Link, Snapshot
+from idsync.domain.records import CachedGroup, Link
 from idsync.store import absences, customers, group_cache, history, journal, links, locks, snapshots
 from idsync.store.db import create_store_engine, migrate, safe_url
 from idsync.store.records import RunDetail, RunSummary
@@ -102,11 +102,11 @@ class Store:
         return snapshots.load_cursor(self.engine, connection)
 
     def save_source_snapshot(
-        self, connection: str, cursor: str, snapshot: Snapshot | snapshots.EncodedSnapshot | None, *,
+        self, connection: str, cursor: str, snapshot: snapshots.EncodedSnapshot | None, *,
         expected: str | None, read_at: datetime,
     ) -> bool:
-        """Store the snapshot, as it is or already encoded (None: only the cursor moves), if the stored
-        cursor is still `expected`."""
+        """Store the encoded snapshot (None: only the cursor moves) if the stored cursor is still
+        `expected`."""
         return snapshots.save_snapshot(self.engine, connection, cursor, snapshot, expected=expected,
                                        read_at=read_at)
 
