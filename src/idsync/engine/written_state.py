@@ -43,7 +43,7 @@ from idsync.domain.records import (
     TargetState,
     TargetUser,
 )
-from idsync.engine.group_digests import Members, digest_of, wanted_members
+from idsync.engine.group_digests import Members, digest_of, username_of, wanted_members
 from idsync.engine.links import fingerprint
 from idsync.rules.desired import desired_state
 
@@ -128,7 +128,7 @@ def written_groups(
     known: dict[str, frozenset[str]] = {}
     for name in candidates:
         wanted = [m for m in members.get(name, ()) if m[0] not in changed] + theirs.get(name, [])
-        if digest_of(rules, previous.desired.groups[name], (u for _, u in wanted)) != recorded[name]:
+        if digest_of(rules, previous.desired.groups[name], map(username_of, wanted)) != recorded[name]:
             continue
         known[name] = frozenset(
             _spelt(link, capabilities) for sid, _ in wanted if (link := links.get(sid)) is not None
