@@ -1,6 +1,7 @@
 """The stored source snapshot's encoding: written a slice to a line, read back a line at a time, one JSON
-document with the single-document encoding's text but for the newlines, and blobs of that earlier
-encoding still decode."""
+document with the single-document encoding's text but for the newlines, groups' members as places in
+the users' list; blobs of the earlier encodings (one document, zlib, members by id) still decode, and a
+blob with a section this version does not know fails to decode."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import orjson
 import pytest
 import zstandard
 
+from idsync.domain.errors import SourceReadError
 from idsync.domain.records import Snapshot, SourceGroup, SourceUser
 from idsync.store import Store
 from idsync.store.snapshots import INFLATE_CHUNK, EncodedSnapshot, decode, encode
@@ -41,11 +43,34 @@ def _snapshot(users: int, groups: int, *, noise: int = 0) -> Snapshot:
 
 
 def _whole_document(snapshot: Snapshot) -> bytes:
-    """The encoding before it was sliced: one orjson.dumps of the whole document."""
+    """The document `encode` writes, as one orjson.dumps: members who are users by their place in the
+    users' list, any others by id."""
+    place = {uid: n for n, uid in enumerate(snapshot.users)}
+    return orjson.dumps({
+        "users": [[u.id, u.status, u.attributes] for u in snapshot.users.values()],
+        "groups_by_index": [
+            [g.id, g.name, sorted(place[m] for m in g.member_ids if m in place),
+             sorted(m for m in g.member_ids if m not in place), g.attributes]
+            for g in snapshot.groups.values()
+        ],
+    })
+
+
+def _earlier_document(snapshot: Snapshot) -> bytes:
+    """The encoding before it was sliced: one orjson.dumps of the whole document, members by id."""
     return orjson.dumps({
         "users": [[u.id, u.status, u.attributes] for u in snapshot.users.values()],
         "groups": [[g.id, g.name, sorted(g.member_ids), g.attributes] for g in snapshot.groups.values()],
     })
+
+
+def _earlier_lines(snapshot: Snapshot) -> bytes:
+    """The sliced encoding before members were places (a slice of one record per line)."""
+    def rows(records: list[list[object]]) -> bytes:
+        return b"\n,".join(orjson.dumps(r) for r in records)
+    users = rows([[u.id, u.status, u.attributes] for u in snapshot.users.values()])
+    groups = rows([[g.id, g.name, sorted(g.member_ids), g.attributes] for g in snapshot.groups.values()])
+    return b'{"users":[\n' + users + b'\n],"groups":[\n' + groups + b"\n]}"
 
 
 @pytest.mark.parametrize(("users", "groups", "slice_size"), [
@@ -78,15 +103,41 @@ def test_round_trip(slice_size: int) -> None:
 @pytest.mark.parametrize(("users", "groups"), [(11, 4), (0, 0), (3000, 40)])
 def test_a_blob_of_the_earlier_encoding_decodes(users: int, groups: int) -> None:
     snapshot = _snapshot(users, groups)
-    back = decode("okta", "", READ_AT, zlib.compress(_whole_document(snapshot), 1))
+    back = decode("okta", "", READ_AT, zlib.compress(_earlier_document(snapshot), 1))
     assert back.users == snapshot.users and back.groups == snapshot.groups
 
 
 def test_a_zlib_blob_of_the_lines_decodes() -> None:
-    """The lines as a version between the two compressions stored them: zlib-compressed."""
+    """The lines as a version between the two compressions stored them: zlib-compressed, members by id."""
     snapshot = _snapshot(40, 6)
-    back = decode("okta", "", READ_AT, zlib.compress(_text(encode(snapshot, slice_size=7)), 1))
+    assert orjson.loads(_earlier_lines(snapshot)) == orjson.loads(_earlier_document(snapshot))
+    back = decode("okta", "", READ_AT, zlib.compress(_earlier_lines(snapshot), 1))
     assert back.users == snapshot.users and back.groups == snapshot.groups
+
+
+def test_a_zstandard_blob_of_lines_with_members_by_id_decodes() -> None:
+    """As the version before members were places stored it."""
+    snapshot = _snapshot(40, 6)
+    back = decode("okta", "", READ_AT, zstandard.ZstdCompressor(level=1).compress(_earlier_lines(snapshot)))
+    assert back.users == snapshot.users and back.groups == snapshot.groups
+    for group in back.groups.values():
+        assert all(m is back.users[m].id for m in group.member_ids if m in back.users)
+
+
+def test_members_who_are_not_users_are_kept_by_id() -> None:
+    snapshot = _snapshot(5, 2)
+    assert all("00gnested" in g.member_ids for g in snapshot.groups.values())
+    text = _text(encode(snapshot))
+    assert text.count(b'"00gnested"') == 2
+    back = decode("okta", "", READ_AT, encode(snapshot))
+    assert back.groups == snapshot.groups
+
+
+def test_a_section_this_version_does_not_know_fails_the_decode() -> None:
+    """A newer version's blob is refused by name, never read as if it were this version's."""
+    text = _text(encode(_snapshot(4, 2))).replace(b'],"groups_by_index":[', b'],"groups_v9":[')
+    with pytest.raises(SourceReadError, match=r"groups_v9.*newer version.*--full-read"):
+        decode("okta", "", READ_AT, zstandard.ZstdCompressor(level=1).compress(text))
 
 
 def test_a_blob_longer_than_the_inflated_chunk_decodes_across_chunk_ends() -> None:
