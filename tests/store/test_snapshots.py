@@ -1,12 +1,14 @@
 """The stored source snapshot's encoding: written a slice to a line, read back a line at a time, one JSON
 document with the single-document encoding's text but for the newlines, groups' members as places in
 the users' list; blobs of the earlier encodings (one document, zlib, members by id) still decode, and a
-blob with a section this version does not know fails to decode."""
+blob with a section this version does not know fails to decode; the encode of a snapshot merged from a
+decoded one reuses the rows of the groups it kept, and only those, while the places still hold."""
 
 from __future__ import annotations
 
 import random
 import zlib
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import orjson
@@ -15,14 +17,23 @@ import zstandard
 
 from idsync.domain.errors import SourceReadError
 from idsync.domain.records import Snapshot, SourceGroup, SourceUser
+from idsync.sources.changes import Changes, merge
 from idsync.store import Store
-from idsync.store.snapshots import INFLATE_CHUNK, EncodedSnapshot, decode, encode
+from idsync.store.snapshots import (
+    INFLATE_CHUNK,
+    EncodedSnapshot,
+    GroupRows,
+    decode,
+    decode_with_rows,
+    encode,
+)
 
 READ_AT = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
 
 
-def _snapshot(users: int, groups: int, *, noise: int = 0) -> Snapshot:
-    """`users` people and `groups` groups; `noise` bytes of random hex in each person's attributes."""
+def _snapshot(users: int, groups: int, *, noise: int = 0, nested: bool = True) -> Snapshot:
+    """`users` people and `groups` groups (each with a member who is no user, unless not `nested`);
+    `noise` bytes of random hex in each person's attributes."""
     people = {
         f"00u{n:04d}": SourceUser(f"00u{n:04d}", "ACTIVE" if n % 3 else "SUSPENDED", {
             "login": f"person{n}@example.com", "displayName": f"Zoë „{n}“ Ørsted", "title": None,
@@ -34,7 +45,8 @@ def _snapshot(users: int, groups: int, *, noise: int = 0) -> Snapshot:
     ids = sorted(people)
     teams = {
         f"00g{n:03d}": SourceGroup(
-            f"00g{n:03d}", f"team-{n}", frozenset(ids[n::max(1, groups)]) | {"00gnested"},
+            f"00g{n:03d}", f"team-{n}",
+            frozenset(ids[n::max(1, groups)]) | ({"00gnested"} if nested else set()),
             {"description": None if n % 2 else "ops"},
         )
         for n in range(groups)
@@ -166,3 +178,67 @@ def test_an_encoded_snapshot_is_stored_as_the_snapshot_would_be(store: Store) ->
     loaded = store.source_snapshot("okta")
     assert loaded is not None and loaded.cursor == "c1"
     assert loaded.snapshot.users == snapshot.users and loaded.snapshot.groups == snapshot.groups
+
+
+def _merged_from(
+    stored: Snapshot, *, change: str, leave: str | None = None, join: str | None = None
+) -> Snapshot:
+    """`stored` merged with a read (`idsync.sources.changes.merge`) in which one group's members changed
+    and a person's record did; `leave`: that person was deleted, `join`: one was created. The merge keeps
+    every other group as the very object decoded (when someone was deleted, those they were not in)."""
+    users = {"00u0003": replace(stored.users["00u0003"], status="DEPROVISIONED")}
+    if join is not None:
+        users[join] = SourceUser(join, "ACTIVE", {"login": f"{join}@example.com"})
+    groups = dict(stored.groups)
+    groups[change] = replace(groups[change], member_ids=groups[change].member_ids - {"00u0005"})
+    deleted = frozenset({leave} if leave else ())
+    return merge(stored, Changes("c2", users, groups, None, deleted), READ_AT)
+
+
+@pytest.mark.parametrize(("leave", "join"), [(None, None), (None, "00u9999"), ("00u0001", None)])
+def test_an_encode_reusing_the_stored_rows_writes_what_a_fresh_encode_writes(
+    leave: str | None, join: str | None,
+) -> None:
+    """A person who joined goes at the end (the places hold); one who left moves everyone after them
+    (no stored row may be reused then, or its places would name the wrong people)."""
+    stored, rows = decode_with_rows("okta", "", READ_AT, encode(_snapshot(30, 6, nested=False), slice_size=4))
+    assert rows is not None and set(rows.rows) == set(stored.groups)
+    merged = _merged_from(stored, change="00g002", leave=leave, join=join)
+    assert merged.groups["00g004"] is stored.groups["00g004"]
+    reused = encode(merged, slice_size=4, reuse=rows)
+    assert _text(reused) == _text(encode(merged, slice_size=4))
+    back = decode("okta", "", READ_AT, reused)
+    assert back.users == merged.users and back.groups == merged.groups
+
+
+def test_the_row_of_a_group_kept_as_decoded_is_reused_and_a_changed_ones_is_not() -> None:
+    """Shown by a stored row whose text says something else than its group: only the kept group,
+    still the same object, takes it."""
+    stored, rows = decode_with_rows("okta", "", READ_AT, encode(_snapshot(10, 3, nested=False)))
+    assert rows is not None
+    marked = {gid: (group, text.replace(b'"team-', b'"stored-team-'))
+              for gid, (group, text) in rows.rows.items()}
+    merged = _merged_from(stored, change="00g002")
+    back = decode("okta", "", READ_AT, encode(merged, reuse=GroupRows(rows.ids, marked)))
+    assert {gid: g.name for gid, g in back.groups.items()} == {
+        "00g000": "stored-team-0", "00g001": "stored-team-1", "00g002": "team-2"}
+    # the same rows, once someone before the last people has left: nothing is taken from them
+    merged = _merged_from(stored, change="00g002", leave="00u0000")
+    assert merged.groups["00g001"] is stored.groups["00g001"]
+    back = decode("okta", "", READ_AT, encode(merged, reuse=GroupRows(rows.ids, marked)))
+    assert back.groups == merged.groups
+
+
+def test_an_earlier_versions_blob_has_no_rows_to_reuse() -> None:
+    snapshot = _snapshot(8, 2)
+    back, rows = decode_with_rows("okta", "", READ_AT, zlib.compress(_earlier_document(snapshot), 1))
+    assert rows is None and back.groups == snapshot.groups
+
+
+def test_the_stored_snapshot_carries_its_rows(store: Store) -> None:
+    snapshot = _snapshot(12, 3)
+    store.save_source_snapshot("okta", "c1", EncodedSnapshot.of(snapshot), expected=None, read_at=READ_AT)
+    loaded = store.source_snapshot("okta")
+    assert loaded is not None and loaded.rows is not None
+    assert loaded.rows.ids == list(snapshot.users)
+    assert {gid: group for gid, (group, _) in loaded.rows.rows.items()} == loaded.snapshot.groups
