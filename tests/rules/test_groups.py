@@ -59,3 +59,32 @@ def test_protected_groups_are_never_managed_and_noted() -> None:
     assert not any(name.casefold() == "jira-administrators" for name in state.groups)
     assert not any(name.casefold() == "jira-administrators" for name in state.users["u1"].groups)
     assert any("protected" in note and "Jira-Administrators" in note for note in state.notes)
+
+
+# a person in groups whose names sort differently from their ids, two of them with one name
+ORDERED = [group("g9", "b-team", "u1"), group("g1", "z-team", "u1"), group("g5", "a-team", "u1"),
+           group("g2", "m-team", "u1"), group("g7", "b-team", "u1"), group("g3", "sales", "u2")]
+
+
+def test_a_person_s_groups_are_in_name_order_and_the_first_source_group_gives_the_reason() -> None:
+    # on the fly without a rename the rules reverse the order they met the groups in; with a rename,
+    # a default group or a manual mapping they sort: every path gives the same name order
+    cases = {
+        "on the fly": {"mode": "on_the_fly"},
+        "rename": {"mode": "on_the_fly", "rename": {"regex": "(.*)-team", "replace": "team-$1"}},
+        "default group": {"mode": "on_the_fly", "default_groups": {"all_users": ["everyone"]}},
+        "manual": {"mode": "manual", "mapping": {"z-team": ["z"], "a-team": ["x", "a"], "b-team": ["b"],
+                                                  "m-team": ["a"]}},
+    }
+    for case, rules in cases.items():
+        groups = desired_state(snapshot(USERS, ORDERED), profile(groups=rules)).users["u1"].groups
+        assert list(groups) == sorted(groups), case
+    plain = desired_state(snapshot(USERS, ORDERED), profile(groups={"mode": "on_the_fly"})).users["u1"]
+    assert list(plain.groups) == ["a-team", "b-team", "m-team", "z-team"]
+    # b-team comes from g7 and g9 alike: the first in (name, id) order, g7, is the one named; both
+    # have the same name, so the reason's text is the same either way
+    assert plain.groups["b-team"].detail == "member of source group 'b-team'"
+    manual = desired_state(snapshot(USERS, ORDERED), profile(groups=cases["manual"])).users["u1"]
+    assert list(manual.groups) == ["a", "b", "x", "z"]
+    # "a" comes from a-team and m-team: a-team, first in name order, gives the reason
+    assert "'a-team'" in manual.groups["a"].detail

@@ -88,3 +88,14 @@ def test_case_only_collision_is_a_dispute_even_without_lowercase() -> None:
                           profile(users={"username": {"lowercase": False}}))
     assert state.users == {}
     assert state.disputes[0].source_ids == ("u1", "u2")
+
+
+def test_several_disputes_are_reported_in_name_order_each_naming_all_its_claimants() -> None:
+    people = [person("u5", "cy@a.io"), person("u1", "ann@a.io"), person("u4", "bob@a.io"),
+              person("u2", "ANN@b.io"), person("u3", "Cy@b.io"), person("u6", "ann@c.io"),
+              person("u7", "dan@a.io")]
+    rules = profile(users={"username": {"regex": "(.*)@.*", "replace": "$1"}})
+    state = desired_state(snapshot(people), rules)
+    assert [(d.username.casefold(), d.source_ids) for d in state.disputes] == [
+        ("ann", ("u1", "u2", "u6")), ("cy", ("u3", "u5"))]
+    assert set(state.users) == {"u4", "u7"}

