@@ -122,6 +122,26 @@ def test_a_failed_grant_stays_pending_and_the_next_run_adds_it() -> None:
     assert world.sync(source, rules).items == ()
 
 
+def test_a_single_user_run_leaves_another_person_s_pending_grant_alone() -> None:
+    world = World()
+    rules = profile(users=BY_LOCAL, groups=_groups_rules("manual", True, True, "new_users"))
+    source = snapshot([ANN, BOB], _source_groups("manual", True))
+    first = world.sync(source, rules)
+    bob_default = next(i for i, item in enumerate(first.items)
+                       if item.action is Action.ADD_MEMBER and item.subject == f"bob → {DEFAULT}")
+    world.apply(first, fail_indices={bob_default})
+    world.groups[DEFAULT].add("bob")  # an admin put him in by hand meanwhile
+    # Ann's own run reads her groups, the default group among them, where Bob's pending grant is now in
+    # place: only she may change, so his link waits for a run of everyone to confirm it
+    only_ann = world.sync(snapshot([ANN, BOB], _source_groups("manual", True), single_user="u1"), rules)
+    assert not [item for item in only_ann.items if item.source_id != "u1"]
+    assert not [link for link in only_ann.link_upserts if link.source_id != "u1"]
+    everyone = world.sync(source, rules)
+    assert actions(everyone) == []  # his pending grant is desired: not a member the rules would remove
+    assert [(link.source_id, link.granted_groups, link.pending_groups) for link in everyone.link_upserts] \
+        == [("u2", frozenset({DEFAULT}), frozenset())]
+
+
 def test_a_claimed_user_gets_no_grant_and_follows_the_mapping() -> None:
     world = World()
     world.groups[DEFAULT] = set()

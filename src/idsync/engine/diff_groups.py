@@ -210,8 +210,12 @@ def _granted_members(ctx: DiffContext) -> dict[str, set[str]]:
     # A run of everyone asks only about the groups it read (a run between full reads reads a few of
     # thousands, and 150,000 people mostly hold the same default group); a single-user run also about
     # the person's other target groups (`_left_groups`).
-    read = ctx.state.groups if ctx.desired.single_user is None else None
+    read = ctx.state.groups.keys() if ctx.desired.single_user is None else None
     for link in ctx.links.values():
+        if not (link.granted_groups or link.pending_groups):
+            continue
+        if read is not None and read.isdisjoint(link.granted_groups) and read.isdisjoint(link.pending_groups):
+            continue  # (tested in C: at 150,000 people nearly everyone holds a default group not read)
         name: str | None = None
         for group in (*link.granted_groups, *link.pending_groups):
             if read is None or group in read:
@@ -223,20 +227,28 @@ def _granted_members(ctx: DiffContext) -> dict[str, set[str]]:
 def _grants(ctx: DiffContext, verdicts: list[UserVerdict], created_groups: set[str]) -> None:
     """Grant bookkeeping of linked users: a pending grant is added (or, found in place, confirmed);
     a confirmed grant whose membership is gone from the target lapses."""
+    # Only links holding a grant of a group read this run: for the others nothing is known and nothing
+    # changes (as below, per group). Picked out before anything is sorted or built: between full reads
+    # the groups read are a few of thousands, and at 150,000 people nearly everyone holds a grant of a
+    # default group that is not read (the diff of a no-op run of 150,000 people: 0.70-0.82 s instead of
+    # 1.05-1.09 with this and the same test in `_granted_members`).
+    read = ctx.state.groups.keys()
+    single = ctx.desired.single_user
+    touched = sorted(
+        source_id for source_id, link in ctx.links.items()
+        if (link.granted_groups or link.pending_groups) and (single is None or source_id == single)
+        and not (read.isdisjoint(link.granted_groups) and read.isdisjoint(link.pending_groups))
+    ) if read else []
+    if not touched:
+        return
     in_target = {v.user.source_id: v for v in verdicts if v.situation in _IN_TARGET and v.name_after}
     # (source id, group) of the planned additions, built only when a grant is missing from its group:
     # an initial sync of 150,000 people plans 920,000 additions, and a set of them all cost ~95 MB
     planned: set[tuple[str | None, str | None]] | None = None
     after: dict[str, set[str]] = {}
     """Group → its members under their names after the plan, built once per group (not per user)."""
-    for source_id in sorted(ctx.links):
+    for source_id in touched:
         link = ctx.links[source_id]
-        if not (link.granted_groups or link.pending_groups):
-            continue
-        if ctx.desired.single_user is not None and source_id != ctx.desired.single_user:
-            continue
-        if not any(g in ctx.state.groups for g in (*link.granted_groups, *link.pending_groups)):
-            continue  # none of them read this run: nothing known, nothing changes (as below, per group)
         name = _after_plan(ctx, link.username)
         granted, pending = set(link.granted_groups), set(link.pending_groups)
         for group in sorted(granted | pending):
