@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from idsync.domain.plan import Action
-from idsync.domain.records import Capabilities
+from idsync.domain.records import Capabilities, Snapshot
 from idsync.engine.diff import state_query
 from idsync.rules.desired import desired_state
 from tests.engine.world import World, actions
@@ -104,14 +104,23 @@ def test_all_users_default_group_is_kept_for_everyone(mode: str, managed: bool, 
     assert actions(world.sync(left, rules)) == [("add_member", f"bob → {DEFAULT}")]
 
 
-def test_a_failed_grant_stays_pending_and_the_next_run_adds_it() -> None:
-    world = World()
-    rules = profile(users=BY_LOCAL, groups=_groups_rules("manual", True, True, "new_users"))
+PENDING_RULES = profile(users=BY_LOCAL, groups=_groups_rules("manual", True, True, "new_users"))
+
+
+def _bob_s_grant_failed(world: World) -> Snapshot:
+    """Ann and Bob created under PENDING_RULES, Bob's add to the default group failed: the source."""
     source = snapshot([ANN, BOB], _source_groups("manual", True))
-    first = world.sync(source, rules)
+    first = world.sync(source, PENDING_RULES)
     bob_default = next(i for i, item in enumerate(first.items)
                        if item.action is Action.ADD_MEMBER and item.subject == f"bob → {DEFAULT}")
     world.apply(first, fail_indices={bob_default})
+    return source
+
+
+def test_a_failed_grant_stays_pending_and_the_next_run_adds_it() -> None:
+    world = World()
+    rules = PENDING_RULES
+    source = _bob_s_grant_failed(world)
     assert world.links["u2"].pending_groups == {DEFAULT}
     second = world.sync(source, rules)
     assert actions(second) == [("add_member", f"bob → {DEFAULT}")]
@@ -124,12 +133,8 @@ def test_a_failed_grant_stays_pending_and_the_next_run_adds_it() -> None:
 
 def test_a_single_user_run_leaves_another_person_s_pending_grant_alone() -> None:
     world = World()
-    rules = profile(users=BY_LOCAL, groups=_groups_rules("manual", True, True, "new_users"))
-    source = snapshot([ANN, BOB], _source_groups("manual", True))
-    first = world.sync(source, rules)
-    bob_default = next(i for i, item in enumerate(first.items)
-                       if item.action is Action.ADD_MEMBER and item.subject == f"bob → {DEFAULT}")
-    world.apply(first, fail_indices={bob_default})
+    rules = PENDING_RULES
+    source = _bob_s_grant_failed(world)
     world.groups[DEFAULT].add("bob")  # an admin put him in by hand meanwhile
     # Ann's own run reads her groups, the default group among them, where Bob's pending grant is now in
     # place: only she may change, so his link waits for a run of everyone to confirm it
