@@ -119,29 +119,28 @@ def _bob_s_grant_failed(world: World) -> Snapshot:
 
 def test_a_failed_grant_stays_pending_and_the_next_run_adds_it() -> None:
     world = World()
-    rules = PENDING_RULES
     source = _bob_s_grant_failed(world)
     assert world.links["u2"].pending_groups == {DEFAULT}
-    second = world.sync(source, rules)
+    second = world.sync(source, PENDING_RULES)
     assert actions(second) == [("add_member", f"bob → {DEFAULT}")]
     assert second.items[0].reason.rule == "groups.default_groups.new_users"
     world.apply(second)
     assert world.links["u2"].granted_groups == {DEFAULT}
     assert world.links["u2"].pending_groups == frozenset()
-    assert world.sync(source, rules).items == ()
+    assert world.sync(source, PENDING_RULES).items == ()
 
 
 def test_a_single_user_run_leaves_another_person_s_pending_grant_alone() -> None:
     world = World()
-    rules = PENDING_RULES
     source = _bob_s_grant_failed(world)
     world.groups[DEFAULT].add("bob")  # an admin put him in by hand meanwhile
     # Ann's own run reads her groups, the default group among them, where Bob's pending grant is now in
     # place: only she may change, so his link waits for a run of everyone to confirm it
-    only_ann = world.sync(snapshot([ANN, BOB], _source_groups("manual", True), single_user="u1"), rules)
+    ann_alone = snapshot([ANN, BOB], _source_groups("manual", True), single_user="u1")
+    only_ann = world.sync(ann_alone, PENDING_RULES)
     assert not [item for item in only_ann.items if item.source_id != "u1"]
     assert not [link for link in only_ann.link_upserts if link.source_id != "u1"]
-    everyone = world.sync(source, rules)
+    everyone = world.sync(source, PENDING_RULES)
     assert actions(everyone) == []  # his pending grant is desired: not a member the rules would remove
     assert [(link.source_id, link.granted_groups, link.pending_groups) for link in everyone.link_upserts] \
         == [("u2", frozenset({DEFAULT}), frozenset())]

@@ -84,11 +84,11 @@ def test_a_person_s_groups_are_in_name_order_and_the_first_source_group_gives_th
     # b-team comes from g7 and g9 alike: the first in (name, id) order, g7, is the one named; both
     # have the same name, so the reason's text is the same either way
     assert plain.groups["b-team"].detail == "member of source group 'b-team'"
-    manual = desired_state(snapshot(USERS, ORDERED), profile(groups=cases["manual"])).users["u1"]
+    state = desired_state(snapshot(USERS, ORDERED), profile(groups=cases["manual"]))
+    manual = state.users["u1"]
     assert list(manual.groups) == ["a", "b", "x", "z"]
     # "a" comes from a-team and m-team: a-team, first in name order, gives the reason, to the person's
     # membership and to the managed group alike
     assert "'a-team'" in manual.groups["a"].detail
-    state = desired_state(snapshot(USERS, ORDERED), profile(groups=cases["manual"]))
     assert "'a-team'" in state.groups["a"].reason.detail
     assert list(state.groups) == sorted(state.groups)
