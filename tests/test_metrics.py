@@ -3,16 +3,21 @@
 The runs are real (Okta changes delivered by the Okta emulator's hook sender, synced into the Jira
 emulator by the server process); the expected values come from what others counted: the history in
 the database, the Jira emulator's own request counters and its rate limiter's 429 count. One test
-checks the HTTP layer's counters against the scripted server (tests.fixtures.scripted)."""
+checks the HTTP layer's counters against the scripted server (tests.fixtures.scripted), one the
+items of a run with several of one action and outcome."""
 
 from __future__ import annotations
 
 import asyncio
 from collections import Counter
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 from idsync import metrics
+from idsync.domain.plan import Action, ItemResult, Outcome, Plan, PlanItem
+from idsync.domain.records import Reason
+from idsync.engine.run_records import RunReport, RunRequest, RunStatus
 from idsync.http import HttpClient, RetryPolicy
 from idsync.sandbox.atlassian.jira.ratelimit import RateLimiter
 from tests.fixtures.sandbox import RunningJira, RunningOkta
@@ -72,6 +77,30 @@ def test_http_counters_429_waits_and_rate_limit_remaining(
     assert metrics.sample("idsync_http_rate_limited_total", host) == limited + 1
     assert metrics.sample("idsync_http_rate_limit_wait_seconds_total", host) == waited + 0.2
     assert metrics.sample("idsync_rate_limit_remaining", host) == 41
+
+
+def test_a_finished_runs_items_are_counted_by_action_and_outcome() -> None:
+    # several items of one action and outcome in one run: each counts (the counter steps by how many)
+    reason = Reason("test", "built by hand")
+    adds = [PlanItem(Action.ADD_MEMBER, "jira", reason, user=f"u{n}", group="team") for n in range(4)]
+    items = (*adds, PlanItem(Action.CREATE_USER, "jira", reason, user="new"))
+    outcomes = [Outcome.APPLIED, Outcome.APPLIED, Outcome.FAILED, Outcome.APPLIED, Outcome.APPLIED]
+    report = RunReport(
+        RunStatus.PARTIAL,
+        Plan("metrics-items", datetime.now(UTC), items, "okta", 0, 0),
+        results=tuple(ItemResult(n, outcome) for n, outcome in enumerate(outcomes)),
+    )
+
+    metrics.record_finished("metrics-items", RunRequest("metrics-items"), report, 1.0, log=False)
+
+    def counted(action: str, outcome: str) -> float | None:
+        labels = {"profile": "metrics-items", "action": action, "outcome": outcome}
+        return metrics.sample("idsync_run_items_total", labels)
+
+    assert counted("add_member", "applied") == 3
+    assert counted("add_member", "failed") == 1
+    assert counted("create_user", "applied") == 1
+    assert counted("create_user", "failed") is None
 
 
 def test_metrics_after_runs_match_history_and_the_emulators_counts(

@@ -27,6 +27,7 @@ names (longest prefix wins), so a label is the name an operator gave, never a ho
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import functools
 import threading
@@ -232,8 +233,11 @@ def record_finished(
     RUNS.labels(profile, request.trigger, report.status.value).inc()
     RUN_SECONDS.labels(profile, request.trigger).observe(seconds)
     items = report.plan.items if report.plan is not None else ()
-    for result in report.results:
-        ITEMS.labels(profile, items[result.index].action.value, result.outcome.value).inc()
+    # tallied first, one counter step per action and outcome: a label lookup and step per item took
+    # 0.48 s for a 211,775-item initial sync, and `idsync serve` counts here on its event loop
+    tally = collections.Counter((items[result.index].action, result.outcome) for result in report.results)
+    for (action, outcome), count in tally.items():
+        ITEMS.labels(profile, action.value, outcome.value).inc(count)
     if log:
         logs.run_finished(profile, request, report, seconds)
 
