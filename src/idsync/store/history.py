@@ -12,7 +12,6 @@ import threading
 from collections import Counter
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from itertools import islice
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, insert, select, update
@@ -20,6 +19,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from idsync.domain.plan import Change, ItemResult, Plan, PlanItem, by_position
 from idsync.domain.records import LeadRole
+from idsync.store.bulk import execute_many
 from idsync.store.db import read_transaction, write_transaction
 from idsync.store.models import RunItemRow, RunRow
 from idsync.store.records import (
@@ -135,9 +135,8 @@ def finish_run(
             _update_outcomes(connection, run_id, [r for r in results if r.index not in recorded])
             return
         # in slices: all rows of a 210,000-item run as one list of dicts held ~320 MB at once
-        rows = _item_rows(run_id, items, by_index)
-        while chunk := list(islice(rows, _ROWS_PER_INSERT)):
-            connection.execute(insert(_ITEMS), chunk)
+        execute_many(connection, insert(_ITEMS), _ROW_BINDS, _item_rows(run_id, items, by_index),
+                     slice_size=_ROWS_PER_INSERT)
 
 
 def begin_apply(engine: Engine, run_id: str, plan: Plan) -> None:
@@ -149,9 +148,8 @@ def begin_apply(engine: Engine, run_id: str, plan: Plan) -> None:
               "counts_by_action": dict(Counter(item.action.value for item in plan.items))}
     with write_transaction(engine) as connection:
         connection.execute(_UPDATE_RUN, {"b_run": run_id, **header})
-        rows = _item_rows(run_id, plan.items, None)
-        while chunk := list(islice(rows, _ROWS_PER_INSERT)):
-            connection.execute(insert(_ITEMS), chunk)
+        execute_many(connection, insert(_ITEMS), _ROW_BINDS, _item_rows(run_id, plan.items, None),
+                     slice_size=_ROWS_PER_INSERT)
 
 
 def record_outcomes(engine: Engine, run_id: str, results: Sequence[ItemResult]) -> None:
@@ -164,18 +162,21 @@ def record_outcomes(engine: Engine, run_id: str, results: Sequence[ItemResult]) 
 def _update_outcomes(connection: Connection, run_id: str, results: Sequence[ItemResult]) -> None:
     if not results:
         return
-    statement = update(_ITEMS).where(
-        _ITEMS.c.run_id == bindparam("b_run"), _ITEMS.c.idx == bindparam("b_idx")
-    ).values(outcome=bindparam("b_outcome"), error=bindparam("b_error"),
-             target_key=bindparam("b_key"), attempts=bindparam("b_attempts"),
-             duration_ms=bindparam("b_ms"))
-    rows = ({"b_run": run_id, "b_idx": r.index, "b_outcome": r.outcome.value, "b_error": r.error,
-             "b_key": r.target_key, "b_attempts": r.attempts, "b_ms": r.duration_ms} for r in results)
-    while chunk := list(islice(rows, _ROWS_PER_INSERT)):
-        connection.execute(statement, chunk)
+    rows = ((run_id, r.index, r.outcome.value, r.error, r.target_key, r.attempts, r.duration_ms)
+            for r in results)
+    execute_many(connection, _UPDATE_OUTCOME, _OUTCOME_BINDS, rows, slice_size=_ROWS_PER_INSERT)
 
 
 _ROWS_PER_INSERT = 2000
+_UPDATE_OUTCOME = update(_ITEMS).where(
+    _ITEMS.c.run_id == bindparam("b_run"), _ITEMS.c.idx == bindparam("b_idx")
+).values(outcome=bindparam("b_outcome"), error=bindparam("b_error"), target_key=bindparam("b_key"),
+         attempts=bindparam("b_attempts"), duration_ms=bindparam("b_ms"))
+_OUTCOME_BINDS = tuple((bind, _ITEMS.c[column].type) for bind, column in (
+    ("b_run", "run_id"), ("b_idx", "idx"), ("b_outcome", "outcome"), ("b_error", "error"),
+    ("b_key", "target_key"), ("b_attempts", "attempts"), ("b_ms", "duration_ms"),
+))  # fmt: skip
+"""The parameters of `_UPDATE_OUTCOME`, in the order `_update_outcomes` gives their values."""
 
 
 def _plan_header(plan: Plan) -> dict[str, Any]:
@@ -196,36 +197,33 @@ def _plan_header(plan: Plan) -> dict[str, Any]:
     }
 
 
+_ROW_COLUMNS = (
+    "run_id", "idx", "action", "target", "subject", "user", "user_key", "source_id", "group", "new_lead",
+    "reason_rule", "reason_detail", "changes", "outcome", "error", "target_key", "attempts", "duration_ms",
+    "lead", "fingerprint", "grants",
+)  # fmt: skip
+_ROW_BINDS = tuple((name, _ITEMS.c[name].type) for name in _ROW_COLUMNS)
+"""Every column of run_items, in the order `_item_rows` gives a row's values."""
+
+
 def _item_rows(
     run_id: str, items: Sequence[PlanItem], by_index: Sequence[ItemResult | None] | None
-) -> Iterator[dict[str, Any]]:
-    """The run_items rows of one run, made one at a time; `by_index[i]`: item i's result, if any
-    (None: no item has one yet)."""
+) -> Iterator[tuple[Any, ...]]:
+    """The run_items rows of one run (values of `_ROW_COLUMNS`), made one at a time; `by_index[i]`:
+    item i's result, if any (None: no item has one yet)."""
     for index, item in enumerate(items):
         found = by_index[index] if by_index is not None else None
-        yield {
-            "run_id": run_id,
-            "idx": index,
-            "action": item.action.value,
-            "target": item.target,
-            "subject": item.subject,
-            "user": item.user,
-            "user_key": item.user_key,
-            "source_id": item.source_id,
-            "group": item.group,
-            "new_lead": item.new_lead,
-            "reason_rule": item.reason.rule,
-            "reason_detail": item.reason.detail,
-            "changes": [{"field": c.field, "old": c.old, "new": c.new} for c in item.changes],
-            "outcome": found.outcome.value if found else PLANNED,
-            "error": found.error if found else None,
-            "target_key": found.target_key if found else None,
-            "attempts": found.attempts if found else 0,
-            "duration_ms": found.duration_ms if found else 0.0,
-            "lead": _lead_row(item.lead),
-            "fingerprint": item.fingerprint,
-            "grants": list(item.grants) if item.grants else None,
-        }
+        yield (
+            run_id, index, item.action.value, item.target, item.subject, item.user, item.user_key,
+            item.source_id, item.group, item.new_lead, item.reason.rule, item.reason.detail,
+            [{"field": c.field, "old": c.old, "new": c.new} for c in item.changes],
+            found.outcome.value if found else PLANNED,
+            found.error if found else None,
+            found.target_key if found else None,
+            found.attempts if found else 0,
+            found.duration_ms if found else 0.0,
+            _lead_row(item.lead), item.fingerprint, list(item.grants) if item.grants else None,
+        )  # fmt: skip
 
 
 def _lead_row(lead: LeadRole | None) -> dict[str, str] | None:
