@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from itertools import islice
 from typing import Any, cast
 
 import orjson
@@ -20,6 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 
 from idsync.domain.records import Link
+from idsync.store.bulk import execute_many
 from idsync.store.db import read_transaction, write_transaction
 from idsync.store.models import LinkRow
 
@@ -35,6 +35,11 @@ _COLUMNS = (
     # per-row decoding was most of the time of loading 150,000 links (3.9 s → see bench/store_bulk.py)
     cast_(LinkRow.groups, String),
 )
+_UPSERT_BINDS = tuple((name, _TABLE.c[name].type) for name in (
+    "profile", "target", "source_id", "target_key", "username", "fingerprint", "active", "groups",
+    "updated_at",
+))  # fmt: skip
+"""The columns `save_links` writes, in the order it gives a row's values."""
 _NO_GROUPS = frozenset({None, "", "{}", "null"})
 _GROUP_KINDS = (("granted", "granted_groups"), ("pending", "pending_groups"), ("licence", "licence_groups"))
 """links.groups JSON key → Link field."""
@@ -86,20 +91,8 @@ def save_links(
     now = datetime.now(UTC)
     # rows made and sent in slices: every row of a 130,000-user initial sync as one list of dicts
     # (~50 MB) and the driver's copy of it were alive at once
-    rows = (
-        {
-            "profile": profile,
-            "target": target,
-            "source_id": link.source_id,
-            "target_key": link.target_key,
-            "username": link.username,
-            "fingerprint": link.fingerprint,
-            "active": link.active,
-            "groups": _groups_json(link),
-            "updated_at": now,
-        }
-        for link in upserts
-    )
+    rows = ((profile, target, link.source_id, link.target_key, link.username, link.fingerprint, link.active,
+             _groups_json(link), now) for link in upserts)  # fmt: skip
     gone = [{"p": profile, "t": target, "s": source_id} for source_id in removals]
     if not upserts and not gone:
         return
@@ -114,8 +107,7 @@ def save_links(
                     for name in ("target_key", "username", "fingerprint", "active", "groups", "updated_at")
                 },
             )
-            while chunk := list(islice(rows, _ROWS_PER_UPSERT)):
-                connection.execute(statement, chunk)
+            execute_many(connection, statement, _UPSERT_BINDS, rows, slice_size=_ROWS_PER_UPSERT)
         if gone:
             connection.execute(
                 delete(_TABLE).where(
