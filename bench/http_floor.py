@@ -55,8 +55,10 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from typing import TypeVar
 
 import httpx
 import uvloop
@@ -72,6 +74,8 @@ from idsync.http import HttpClient
 from idsync.sandbox.common.faults import FaultMiddleware, Faults, Message, Receive, Scope, Send
 from idsync.sandbox.common.server import free_port, serve_in_thread
 from idsync.targets.jira.target import JiraTarget
+
+T = TypeVar("T")
 
 
 async def _trivial(scope: Scope, receive: Receive, send: Send) -> None:
@@ -125,6 +129,16 @@ async def timer_alone(n: int, concurrency: int, latency: float) -> Row:
                percentile(took, 0.5) * 1000, percentile(took, 0.99) * 1000, None, None)
 
 
+async def _measured(server_pid: int, work: Awaitable[T]) -> tuple[T, float, float, float]:
+    """What `work` gives, the wall seconds it took, and the CPU seconds this process and the server
+    process spent meanwhile."""
+    client_cpu, server_cpu = cpu_seconds(os.getpid()), cpu_seconds(server_pid)
+    started = time.perf_counter()
+    result = await work
+    seconds = time.perf_counter() - started
+    return result, seconds, cpu_seconds(os.getpid()) - client_cpu, cpu_seconds(server_pid) - server_cpu
+
+
 async def round_trips(url: str, server_pid: int, n: int, concurrency: int, latency: float) -> Row:
     """n POSTs through idsync's HttpClient, `concurrency` at a time, after a warm-up round."""
     client = HttpClient(url, headers={"Accept": "application/json"}, max_concurrency=concurrency, timeout=60)
@@ -144,11 +158,8 @@ async def round_trips(url: str, server_pid: int, n: int, concurrency: int, laten
         await asyncio.gather(*(worker() for _ in range(concurrency)))  # connections open, caches warm
         took.clear()
         left = n
-        client_cpu, server_cpu = cpu_seconds(os.getpid()), cpu_seconds(server_pid)
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        seconds = time.perf_counter() - started
-        client_cpu, server_cpu = cpu_seconds(os.getpid()) - client_cpu, cpu_seconds(server_pid) - server_cpu
+        _, seconds, client_cpu, server_cpu = await _measured(
+            server_pid, asyncio.gather(*(worker() for _ in range(concurrency))))
     finally:
         await client.aclose()
     rate = n / seconds
@@ -171,12 +182,8 @@ async def apply_items(url: str, server_pid: int, n: int, concurrency: int, laten
 
     try:
         await apply_plan(plan(min(n, concurrency * 20)), {"jira": target}, NO_PROGRESS)  # warm-up
-        measured = plan(n)
-        client_cpu, server_cpu = cpu_seconds(os.getpid()), cpu_seconds(server_pid)
-        started = time.perf_counter()
-        results = await apply_plan(measured, {"jira": target}, NO_PROGRESS)
-        seconds = time.perf_counter() - started
-        client_cpu, server_cpu = cpu_seconds(os.getpid()) - client_cpu, cpu_seconds(server_pid) - server_cpu
+        results, seconds, client_cpu, server_cpu = await _measured(
+            server_pid, apply_plan(plan(n), {"jira": target}, NO_PROGRESS))
     finally:
         await target.aclose()
     failed = [r for r in results if r.outcome is not Outcome.APPLIED]
