@@ -162,6 +162,45 @@ async def test_a_page_that_is_not_an_array_fails_the_read(scripted: Scripted) ->
     await okta.aclose()
 
 
+MEMBER_PAGE_FAULTS = [
+    # (what the members page holds, what the error says)
+    pytest.param(page([user("u1"), {"status": "ACTIVE", "profile": {}}]),
+                 r"Object missing required field `id` - at `\$\[1\]`", id="member without id"),
+    pytest.param(page([{**user("u1"), "id": 17}]), r"Expected `str`, got `int` - at `\$\[0\]\.id`",
+                 id="id not a string"),
+    pytest.param(page([{**user("u1"), "id": ""}]), r"Expected `str` of length >= 1 - at `\$\[0\]\.id`",
+                 id="empty id"),
+    pytest.param(page(["u1"]), r"Expected `object`, got `str` - at `\$\[0\]`", id="member not an object"),
+    pytest.param(Answer.json(200, {"unexpected": True}), r"Expected `array`, got `object`",
+                 id="not an array"),
+    pytest.param(Answer(200, {"content-type": "application/json"}, b"[{\"id\": \"u1\""),
+                 r"the response body is not JSON", id="not JSON"),
+]
+
+
+@pytest.mark.parametrize(("members", "says"), MEMBER_PAGE_FAULTS)
+async def test_a_malformed_members_page_fails_the_read_naming_group_page_and_place(
+    scripted: Scripted, members: Answer, says: str
+) -> None:
+    """Members pages are decoded for the ids alone (models.member_page): whatever is wrong with one
+    still fails the whole read, never a group with fewer members."""
+
+    def handler(request: ScriptedRequest) -> Answer:
+        if request.path == "/api/v1/groups":
+            return page([group("g1", "Engineering")])
+        if request.path == "/api/v1/groups/g1/users":
+            if request.query.get("after"):
+                return members
+            return page([user("u1")], f"{BASE}/api/v1/groups/g1/users?after=0u1&limit=1000")
+        return page([user("u1")] if not request.query.get("filter") else [])
+
+    okta = source(scripted, handler)
+    pattern = r"members of group 'Engineering' \(g1\), page 2 failed: group members page: " + says
+    with pytest.raises(SourceReadError, match=pattern):
+        await okta.read()
+    await okta.aclose()
+
+
 async def test_a_user_without_status_names_the_field(scripted: Scripted) -> None:
     def handler(request: ScriptedRequest) -> Answer:
         if request.path == "/api/v1/users" and not request.query.get("filter"):

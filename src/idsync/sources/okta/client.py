@@ -8,7 +8,7 @@ a listing is complete or it fails, never shorter.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator, Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -86,28 +86,25 @@ class OktaClient:
     async def first_page(self, path: str, params: Mapping[str, Any], *, label: str) -> tuple[list[Any], bool]:
         """One page of a listing and whether more follow (for cheap checks, not for reads)."""
         response = await self.http.request("GET", path, params=params, ok=(200,), label=label)
-        page = _json(response)
-        if not isinstance(page, list):
-            raise ResponseShapeError(f"expected a JSON array, got {type(page).__name__}")
-        return page, next_link(response) is not None
+        return _array(response), next_link(response) is not None
 
     async def pages(
-        self, path: str, params: Mapping[str, Any], *, label: str
+        self, path: str, params: Mapping[str, Any], *, label: str,
+        decode: Callable[[bytes], list[Any]] | None = None,
     ) -> AsyncGenerator[list[Any], None]:
         """Yield each page (a JSON array) of a listing, following `Link: rel="next"` to the end.
 
         Only the path and query of a next link are used, on the configured base URL: the cursor is
         Okta's, the host is ours, so the token never travels to a host named in a response header.
+        `decode` turns a page's body into its items when the caller needs only part of each (see
+        `models.member_page`); without it, a page is the parsed JSON array.
         """
         url: str | None = path
         query: Mapping[str, Any] | None = params
         seen: set[str] = set()
         while url is not None:
             response = await self.http.request("GET", url, params=query, ok=(200,), label=label)
-            page = _json(response)
-            if not isinstance(page, list):
-                raise ResponseShapeError(f"expected a JSON array, got {type(page).__name__}")
-            yield page
+            yield _array(response) if decode is None else decode(response.content)
             link = next_link(response)
             if link is None:
                 return
@@ -130,3 +127,10 @@ def _json(response: WireResponse) -> Any:
         return orjson.loads(response.content)
     except orjson.JSONDecodeError as exc:
         raise ResponseShapeError(f"the response body is not JSON ({exc})") from exc
+
+
+def _array(response: WireResponse) -> list[Any]:
+    page = _json(response)
+    if not isinstance(page, list):
+        raise ResponseShapeError(f"expected a JSON array, got {type(page).__name__}")
+    return page

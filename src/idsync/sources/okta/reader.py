@@ -17,7 +17,7 @@ from idsync.config.connections import OktaConnection
 from idsync.domain.errors import ConnectorError, SourceReadError, StopSyncError
 from idsync.domain.progress import Progress, ProgressTask
 from idsync.sources.okta.client import OktaClient, ResponseShapeError, auth_failure
-from idsync.sources.okta.models import OktaGroup, OktaUser, WireError, member_id
+from idsync.sources.okta.models import OktaGroup, OktaUser, WireError, member_page
 
 USERS = "/api/v1/users"
 GROUPS = "/api/v1/groups"
@@ -41,11 +41,13 @@ class OktaReader:
         take: Callable[[list[Any]], None],
         *,
         label: str | None = None,
+        decode: Callable[[bytes], list[Any]] | None = None,
     ) -> None:
-        """Read every page of one listing into `take`; a failure names the listing and the page."""
+        """Read every page of one listing into `take` (each decoded by `decode` when given, see
+        `OktaClient.pages`); a failure names the listing and the page."""
         page_number = 1
         with self.failing(lambda: f"{what}, page {page_number}"):
-            async for page in self.client.pages(path, params, label=label or path):
+            async for page in self.client.pages(path, params, label=label or path, decode=decode):
                 take(page)
                 page_number += 1
 
@@ -79,11 +81,7 @@ class OktaReader:
     async def member_ids(self, group: OktaGroup) -> set[str]:
         """The ids of a group's members, every page of `/groups/{id}/users`."""
         ids: set[str] = set()
-
-        def take(page: list[Any]) -> None:
-            ids.update(member_id(obj) for obj in page)
-
-        await self._members(group, take)
+        await self._members(group, ids.update, member_page)
         return ids
 
     async def members_as_users(self, group: OktaGroup) -> list[OktaUser]:
@@ -96,13 +94,17 @@ class OktaReader:
         await self._members(group, take)
         return members
 
-    async def _members(self, group: OktaGroup, take: Callable[[list[Any]], None]) -> None:
+    async def _members(
+        self, group: OktaGroup, take: Callable[[list[Any]], None],
+        decode: Callable[[bytes], list[Any]] | None = None,
+    ) -> None:
         await self.listing(
             f"members of group {group.name!r} ({group.id})",
             f"{GROUPS}/{quote(group.id, safe='')}/users",
             {"limit": self.conn.members_page_size},
             take,
             label=f"{GROUPS}/{{id}}/users",
+            decode=decode,
         )
 
 
