@@ -140,7 +140,8 @@ class OktaSource:
         # merge with the stored snapshot drops those that are not users (idsync.sources.changes). A full
         # read keeps each member as the user's own id string, not the copy its member page parsed
         # (750,000 memberships held ~50 MB of duplicate ids at 150,000 people), and drops members who
-        # are not users of the read; `map` over a dict's `get` does that in C (0.7 s -> ~0.1 s there).
+        # are not users of the read; `map` over a dict's `get` does that in C (750,000 memberships of
+        # 150,000 people, best of 6: 0.40 s, the dict included, against 0.54 s for a generator).
         own_id = {} if changed_since else {uid: user.id for uid, user in snapshot_users.items()}
         snapshot_groups = {
             gid: group.to_source(
