@@ -15,13 +15,15 @@ One row per profile:
 
 A line per person, so that a run which changed a hundred people writes the others' lines exactly as it
 read them (`Lines`): at 150,000 people, encoding every person took ~0.8-0.95 s, and joining the lines
-read ~0.11 s. That is also why the reasons table only grows while lines are reused: a reused line's
+read ~0.2 s. That is also why the reasons table only grows while lines are reused: a reused line's
 positions must keep meaning what they meant; an outcome encoded afresh (a run that evaluated everyone)
 starts it anew.
 """
 
 from __future__ import annotations
 
+from array import array
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -46,12 +48,17 @@ FORMAT = 1
 
 @dataclass(frozen=True, slots=True)
 class Lines:
-    """The encoded text of a decoded outcome, for the next `encode` to reuse: each person's line with
-    the record it decoded to (a line is reused only for that very record), and the reasons table the
-    lines' positions refer to."""
+    """What the next `encode` needs to reuse a decoded outcome's lines: the stored data itself (9 MB at
+    150,000 people; inflated again only to encode, ~0.05 s), where each person's line starts and ends
+    in its text, in the order of the decoded outcome's users, and the reasons table the lines'
+    positions refer to. Not a bytes object per line: 150,000 of them held ~60 MB through the run."""
 
     reasons: list[Reason]
-    by_person: dict[str, tuple[DesiredUser, bytes]]
+    data: bytes
+    spans: array[int]
+    """Start and end of each person's line in the inflated text, two entries per person."""
+    users: Mapping[str, DesiredUser]
+    """The decoded records, in line order: a line is reused only for that very record."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,8 +70,14 @@ class StoredOutcome:
     lines: Lines
 
 
+_BATCH = 1_000
+"""Fresh lines joined at a time: orjson gives each `dumps` result a 4 KiB allocation whatever its
+length, so 150,000 lines held one at a time took ~600 MB where their text is 36 MB."""
+
+
 def encode(outcome: PeopleOutcome, reuse: Lines | None = None) -> bytes:
-    """The outcome as `data` (reusing the lines of unchanged people from `reuse`)."""
+    """The outcome as `data`, reusing from `reuse` the line of each person whose record is the very one
+    it decoded (both outcomes hold their people in id order: one walk through each)."""
     reasons: list[Reason] = list(reuse.reasons) if reuse is not None else []
     by_value: dict[Reason, int] = {reason: i for i, reason in enumerate(reasons)}
     by_id: dict[int, int] = {}  # most reasons are one shared object per group: found by identity first
@@ -79,46 +92,71 @@ def encode(outcome: PeopleOutcome, reuse: Lines | None = None) -> bytes:
             by_id[id(reason)] = position
         return position
 
-    kept = reuse.by_person if reuse is not None else {}
+    text = memoryview(_inflate(reuse.data)) if reuse is not None else memoryview(b"")
+    spans = reuse.spans if reuse is not None else array("L")
+    old = iter(enumerate(reuse.users.items())) if reuse is not None else iter(())
+    current = next(old, None)
+    parts: list[bytes | memoryview] = []
+    fresh: list[bytes] = []
     dumps = orjson.dumps
-    lines: list[bytes] = []
     for sid, user in outcome.users.items():
-        entry = kept.get(sid)
-        if entry is not None and entry[0] is user:
-            lines.append(entry[1])
+        while current is not None and current[1][0] < sid:
+            current = next(old, None)
+        if current is not None and current[1][0] == sid and current[1][1] is user:
+            if fresh:
+                parts.append(b"\n".join(fresh))
+                fresh.clear()
+            place_of = 2 * current[0]
+            parts.append(text[spans[place_of]:spans[place_of + 1]])
             continue
         groups = [part for name, reason in user.groups.items() for part in (name, place(reason))]
-        lines.append(dumps([sid, user.username, user.email, user.display_name, user.active,
+        fresh.append(dumps([sid, user.username, user.email, user.display_name, user.active,
                             user.properties, groups, place(user.reason)]))
+        if len(fresh) >= _BATCH:
+            parts.append(b"\n".join(fresh))
+            fresh.clear()
+    if fresh:
+        parts.append(b"\n".join(fresh))
     head = dumps({
         "format": FORMAT,
         "reasons": [[reason.rule, reason.detail] for reason in reasons],
         "skipped": list(outcome.skipped.items()),
         "out_of_scope": sorted(outcome.out_of_scope),
     })
-    return zstandard.ZstdCompressor(level=1).compress(b"\n".join([head, *lines]))
+    return zstandard.ZstdCompressor(level=1).compress(b"\n".join([head, *parts]))
+
+
+def _inflate(data: bytes) -> bytes:
+    return zstandard.ZstdDecompressor().decompress(data)
 
 
 def decode(data: bytes) -> tuple[PeopleOutcome, Lines] | None:
     """The outcome `encode` wrote and its lines; None for a row of another format version."""
-    head, *rows = zstandard.ZstdDecompressor().decompress(data).split(b"\n")
-    header: dict[str, Any] = orjson.loads(head)
+    text = _inflate(data)
+    view = memoryview(text)
+    end = text.find(b"\n")
+    header: dict[str, Any] = orjson.loads(view[: len(text) if end < 0 else end])
     if header.get("format") != FORMAT:
         return None
     reasons = [Reason(rule, detail) for rule, detail in header["reasons"]]
     users: dict[str, DesiredUser] = {}
-    by_person: dict[str, tuple[DesiredUser, bytes]] = {}
-    loads = orjson.loads
-    for line in rows:
-        sid, username, email, display_name, active, properties, groups, reason = loads(line)
+    spans = array("L")
+    names: dict[str, str] = {}  # one string per group name, not one per membership (~55 MB at 150,000)
+    loads, find, share = orjson.loads, text.find, names.setdefault
+    while end >= 0:
+        start = end + 1
+        end = find(b"\n", start)
+        stop = len(text) if end < 0 else end
+        sid, username, email, display_name, active, properties, groups, reason = loads(view[start:stop])
         parts = iter(groups)
-        users[sid] = user = DesiredUser(
+        users[sid] = DesiredUser(
             sid, username, email, display_name, active, properties,
-            {name: reasons[position] for name, position in zip(parts, parts, strict=True)}, reasons[reason],
+            {share(name, name): reasons[position] for name, position in zip(parts, parts, strict=True)},
+            reasons[reason],
         )
-        by_person[sid] = (user, line)
+        spans.extend((start, stop))
     outcome = PeopleOutcome(users, dict(header["skipped"]), frozenset(header["out_of_scope"]))
-    return outcome, Lines(reasons, by_person)
+    return outcome, Lines(reasons, data, spans, users)
 
 
 def load_outcome(engine: Engine, profile: str, key: str) -> StoredOutcome | None:
