@@ -23,7 +23,7 @@ starts it anew.
 from __future__ import annotations
 
 from array import array
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -49,9 +49,10 @@ FORMAT = 1
 @dataclass(frozen=True, slots=True)
 class Lines:
     """What the next `encode` needs to reuse a decoded outcome's lines: the stored data itself (9 MB at
-    150,000 people; inflated again only to encode, ~0.05 s), where each person's line starts and ends
-    in its text, in the order of the decoded outcome's users, and the reasons table the lines'
-    positions refer to. Not a bytes object per line: 150,000 of them held ~60 MB through the run."""
+    150,000 people; inflated again, a chunk at a time, only to encode), where each person's line
+    starts and ends in its text, in the order of the decoded outcome's users, and the reasons table
+    the lines' positions refer to. Not a bytes object per line: 150,000 of them held ~60 MB through
+    the run."""
 
     reasons: list[Reason]
     data: bytes
@@ -74,10 +75,15 @@ _BATCH = 1_000
 """Fresh lines joined at a time: orjson gives each `dumps` result a 4 KiB allocation whatever its
 length, so 150,000 lines held one at a time took ~600 MB where their text is 36 MB."""
 
+_CHUNK = 1 << 18
+"""Compressed bytes inflated at a time (~1 MB of text): neither `decode` nor `encode` holds the whole
+text (36 MB at 150,000 people), which a run would hold beside everything else it holds then."""
+
 
 def encode(outcome: PeopleOutcome, reuse: Lines | None = None) -> bytes:
     """The outcome as `data`, reusing from `reuse` the line of each person whose record is the very one
-    it decoded (both outcomes hold their people in id order: one walk through each)."""
+    it decoded (both outcomes hold their people in id order: one walk through each; the reused lines
+    of consecutive people are taken from the stored text as one piece)."""
     reasons: list[Reason] = list(reuse.reasons) if reuse is not None else []
     by_value: dict[Reason, int] = {reason: i for i, reason in enumerate(reasons)}
     by_id: dict[int, int] = {}  # most reasons are one shared object per group: found by identity first
@@ -92,62 +98,111 @@ def encode(outcome: PeopleOutcome, reuse: Lines | None = None) -> bytes:
             by_id[id(reason)] = position
         return position
 
-    text = memoryview(_inflate(reuse.data)) if reuse is not None else memoryview(b"")
+    stored = _Text(reuse.data) if reuse is not None else None
     spans = reuse.spans if reuse is not None else array("L")
     old = iter(enumerate(reuse.users.items())) if reuse is not None else iter(())
     current = next(old, None)
-    parts: list[bytes | memoryview] = []
+    parts: list[bytes] = []
     fresh: list[bytes] = []
+    run: list[int] = []  # the first and last line places of the stored lines being reused
+
+    def end_run() -> None:
+        if run and stored is not None:
+            parts.append(stored.take(spans[2 * run[0]], spans[2 * run[1] + 1]))
+            run.clear()
+
+    def end_fresh() -> None:
+        if fresh:
+            parts.append(b"\n".join(fresh))
+            fresh.clear()
+
     dumps = orjson.dumps
     for sid, user in outcome.users.items():
         while current is not None and current[1][0] < sid:
             current = next(old, None)
         if current is not None and current[1][0] == sid and current[1][1] is user:
-            if fresh:
-                parts.append(b"\n".join(fresh))
-                fresh.clear()
-            place_of = 2 * current[0]
-            parts.append(text[spans[place_of]:spans[place_of + 1]])
+            end_fresh()
+            if run and run[1] + 1 == current[0]:
+                run[1] = current[0]
+            else:
+                end_run()
+                run.extend((current[0], current[0]))
             continue
+        end_run()
         groups = [part for name, reason in user.groups.items() for part in (name, place(reason))]
         fresh.append(dumps([sid, user.username, user.email, user.display_name, user.active,
                             user.properties, groups, place(user.reason)]))
         if len(fresh) >= _BATCH:
-            parts.append(b"\n".join(fresh))
-            fresh.clear()
-    if fresh:
-        parts.append(b"\n".join(fresh))
+            end_fresh()
+    end_run()
+    end_fresh()
     head = dumps({
         "format": FORMAT,
         "reasons": [[reason.rule, reason.detail] for reason in reasons],
         "skipped": list(outcome.skipped.items()),
         "out_of_scope": sorted(outcome.out_of_scope),
     })
-    return zstandard.ZstdCompressor(level=1).compress(b"\n".join([head, *parts]))
+    compressor = zstandard.ZstdCompressor(level=1).compressobj()
+    out = [compressor.compress(head)]
+    for part in parts:
+        out.append(compressor.compress(b"\n"))
+        out.append(compressor.compress(part))
+    out.append(compressor.flush())
+    return b"".join(out)
 
 
-def _inflate(data: bytes) -> bytes:
-    return zstandard.ZstdDecompressor().decompress(data)
+class _Text:
+    """A stored outcome's text, inflated a chunk at a time for pieces asked for in order."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+        self._read = 0
+        self._inflater = zstandard.ZstdDecompressor().decompressobj()
+        self._buffer = bytearray()
+        self._base = 0
+        """Where in the text `_buffer` begins."""
+
+    def take(self, start: int, end: int) -> bytes:
+        """Text[start:end], for a `start` at or after the end of the last piece taken."""
+        while self._base + len(self._buffer) < end and self._read < len(self._data):
+            self._buffer += self._inflater.decompress(self._data[self._read:self._read + _CHUNK])
+            self._read += _CHUNK
+        if self._base + len(self._buffer) < end:
+            raise ValueError(f"the stored outcome's text ends before {end}, where a line was said to end")
+        piece = bytes(self._buffer[start - self._base:end - self._base])
+        if end - self._base > _CHUNK:  # drop what was taken once it is worth the move
+            del self._buffer[:end - self._base]
+            self._base = end
+        return piece
+
+
+def _lines(data: bytes) -> Iterator[tuple[int, int, bytes]]:
+    """Each line of the inflated text with where it starts and ends, inflating a chunk at a time."""
+    inflater = zstandard.ZstdDecompressor().decompressobj()
+    pending = b""
+    base = 0  # where `pending` begins
+    for start in range(0, len(data), _CHUNK):
+        pending += inflater.decompress(data[start:start + _CHUNK])
+        *complete, pending = pending.split(b"\n")
+        for line in complete:
+            yield base, base + len(line), line
+            base += len(line) + 1
+    yield base, base + len(pending), pending
 
 
 def decode(data: bytes) -> tuple[PeopleOutcome, Lines] | None:
     """The outcome `encode` wrote and its lines; None for a row of another format version."""
-    text = _inflate(data)
-    view = memoryview(text)
-    end = text.find(b"\n")
-    header: dict[str, Any] = orjson.loads(view[: len(text) if end < 0 else end])
+    lines = _lines(data)
+    header: dict[str, Any] = orjson.loads(next(lines)[2])
     if header.get("format") != FORMAT:
         return None
     reasons = [Reason(rule, detail) for rule, detail in header["reasons"]]
     users: dict[str, DesiredUser] = {}
     spans = array("L")
     names: dict[str, str] = {}  # one string per group name, not one per membership (~55 MB at 150,000)
-    loads, find, share = orjson.loads, text.find, names.setdefault
-    while end >= 0:
-        start = end + 1
-        end = find(b"\n", start)
-        stop = len(text) if end < 0 else end
-        sid, username, email, display_name, active, properties, groups, reason = loads(view[start:stop])
+    loads, share = orjson.loads, names.setdefault
+    for start, stop, line in lines:
+        sid, username, email, display_name, active, properties, groups, reason = loads(line)
         parts = iter(groups)
         users[sid] = DesiredUser(
             sid, username, email, display_name, active, properties,
