@@ -242,8 +242,6 @@ class Engine:
             # Sources that can reuse unchanged groups' members (Okta) get the store's cache; they
             # save it themselves, and only after a complete read.
             use_cache(await asyncio.to_thread(self.store.membership_cache, profile.source))
-        # what the rules made of the snapshot the last run planned from, decoded while the source is read
-        stored_outcome = None if request.user else rules_stage.loading(self.store, name, profile)
         read = None
         try:
             prior: Snapshot | None = None
@@ -258,21 +256,17 @@ class Engine:
                 if read.saving is not None:
                     saving.append(read.saving)
                 timings.update({f"read_source.{part}": seconds for part, seconds in read.timings.items()})
-        except BaseException:
-            if stored_outcome is not None:  # let the load finish; the read's error is the one to report
-                with contextlib.suppress(Exception):
-                    await stored_outcome
-            raise
         finally:
             await source.aclose()
         timings["read_source"] = time.perf_counter() - clock
         del source, use_cache  # and with them the membership cache the source was given
 
         clock = time.perf_counter()
-        stored, timings["rules.load"] = await rules_stage.waited(stored_outcome)
-        evaluated = rules_stage.evaluate_run(
-            snapshot, profile, merged_from=read.merged_from if read else None, prior=prior, stored=stored
-        )
+        merged_from = read.merged_from if read is not None else None
+        stored = await rules_stage.stored_for(self.store, name, profile, merged_from)
+        timings["rules.load"] = time.perf_counter() - clock
+        evaluated = rules_stage.evaluate_run(snapshot, profile, merged_from=merged_from, prior=prior,
+                                             stored=stored)
         desired = evaluated.desired
         if read is not None and (saved := rules_stage.saving(self.store, name, profile, evaluated,
                                                               mark=read.mark, stored=stored)) is not None:
@@ -281,7 +275,7 @@ class Engine:
         # plan may be saved and applied later, and its stale check re-reads only what the plan read.
         before = previous_of(prior, snapshot, profile, evaluated.changed) \
             if prior is not None and not request.dry_run else None
-        del stored, evaluated, stored_outcome, read
+        del stored, evaluated, read
         timings["rules"] = time.perf_counter() - clock
         facts = SourceFacts.of(snapshot)
         for_desks = snapshot if profile.service_desks is not None else None
