@@ -83,7 +83,8 @@ text (36 MB at 150,000 people), which a run would hold beside everything else it
 def encode(outcome: PeopleOutcome, reuse: Lines | None = None) -> bytes:
     """The outcome as `data`, reusing from `reuse` the line of each person whose record is the very one
     it decoded (both outcomes hold their people in id order: one walk through each; the reused lines
-    of consecutive people are taken from the stored text as one piece)."""
+    of consecutive people are taken from the stored text as one piece). The text is compressed as it
+    is made, never held whole."""
     reasons: list[Reason] = list(reuse.reasons) if reuse is not None else []
     by_value: dict[Reason, int] = {reason: i for i, reason in enumerate(reasons)}
     by_id: dict[int, int] = {}  # most reasons are one shared object per group: found by identity first
@@ -98,55 +99,66 @@ def encode(outcome: PeopleOutcome, reuse: Lines | None = None) -> bytes:
             by_id[id(reason)] = position
         return position
 
-    stored = _Text(reuse.data) if reuse is not None else None
-    spans = reuse.spans if reuse is not None else array("L")
-    old = iter(enumerate(reuse.users.items())) if reuse is not None else iter(())
-    current = next(old, None)
-    parts: list[bytes] = []
-    fresh: list[bytes] = []
-    run: list[int] = []  # the first and last line places of the stored lines being reused
-
-    def end_run() -> None:
-        if run and stored is not None:
-            parts.append(stored.take(spans[2 * run[0]], spans[2 * run[1] + 1]))
-            run.clear()
-
-    def end_fresh() -> None:
-        if fresh:
-            parts.append(b"\n".join(fresh))
-            fresh.clear()
-
+    # First who is reused (their line's place in the stored text) and who is written afresh, and the
+    # fresh people's reasons, so that the reasons table, the text's first line, is complete up front.
+    plan: list[int | DesiredUser] = []
+    if reuse is not None:
+        old = iter(enumerate(reuse.users.items()))
+        current = next(old, None)
+        for sid, user in outcome.users.items():
+            while current is not None and current[1][0] < sid:
+                current = next(old, None)
+            reused = current is not None and current[1][0] == sid and current[1][1] is user
+            plan.append(current[0] if reused and current is not None else user)
+    else:
+        plan.extend(outcome.users.values())
+    for entry in plan:
+        if isinstance(entry, DesiredUser):
+            for reason in entry.groups.values():
+                place(reason)
+            place(entry.reason)
     dumps = orjson.dumps
-    for sid, user in outcome.users.items():
-        while current is not None and current[1][0] < sid:
-            current = next(old, None)
-        if current is not None and current[1][0] == sid and current[1][1] is user:
-            end_fresh()
-            if run and run[1] + 1 == current[0]:
-                run[1] = current[0]
-            else:
-                end_run()
-                run.extend((current[0], current[0]))
-            continue
-        end_run()
-        groups = [part for name, reason in user.groups.items() for part in (name, place(reason))]
-        fresh.append(dumps([sid, user.username, user.email, user.display_name, user.active,
-                            user.properties, groups, place(user.reason)]))
-        if len(fresh) >= _BATCH:
-            end_fresh()
-    end_run()
-    end_fresh()
-    head = dumps({
+    compressor = zstandard.ZstdCompressor(level=1).compressobj()
+    out = [compressor.compress(dumps({
         "format": FORMAT,
         "reasons": [[reason.rule, reason.detail] for reason in reasons],
         "skipped": list(outcome.skipped.items()),
         "out_of_scope": sorted(outcome.out_of_scope),
-    })
-    compressor = zstandard.ZstdCompressor(level=1).compressobj()
-    out = [compressor.compress(head)]
-    for part in parts:
+    }))]
+
+    def emit(piece: bytes) -> None:
         out.append(compressor.compress(b"\n"))
-        out.append(compressor.compress(part))
+        out.append(compressor.compress(piece))
+
+    stored = _Text(reuse.data) if reuse is not None else None
+    spans = reuse.spans if reuse is not None else array("L")
+    fresh: list[bytes] = []
+    first = last = -1  # the places of the first and last stored line of the run being reused
+    for entry in plan:
+        if isinstance(entry, int):
+            if fresh:
+                emit(b"\n".join(fresh))
+                fresh.clear()
+            if first >= 0 and last + 1 == entry:
+                last = entry
+                continue
+            if first >= 0 and stored is not None:
+                emit(stored.take(spans[2 * first], spans[2 * last + 1]))
+            first = last = entry
+            continue
+        if first >= 0 and stored is not None:
+            emit(stored.take(spans[2 * first], spans[2 * last + 1]))
+            first = -1
+        groups = [part for name, reason in entry.groups.items() for part in (name, place(reason))]
+        fresh.append(dumps([entry.source_id, entry.username, entry.email, entry.display_name, entry.active,
+                            entry.properties, groups, place(entry.reason)]))
+        if len(fresh) >= _BATCH:
+            emit(b"\n".join(fresh))
+            fresh.clear()
+    if first >= 0 and stored is not None:
+        emit(stored.take(spans[2 * first], spans[2 * last + 1]))
+    if fresh:
+        emit(b"\n".join(fresh))
     out.append(compressor.flush())
     return b"".join(out)
 
