@@ -9,12 +9,6 @@ each group with about memberships ÷ groups members drawn at random) and the pro
 bench/sync_okta_jira.py (username regex rewrite, a custom attribute, on-the-fly groups, a default
 group), then evaluates the rules `--runs` times. Prints the best and median time and the best per
 source user. No server is involved: the figure is this machine's CPU for the rules.
-
-With `--changed N` it also times, best of `--runs` each, what a run between full reads does instead
-(idsync.engine.rules_stage): decoding the outcome the last run stored (`idsync.store.outcomes`), then,
-after N people's display names changed, finding who changed (`changed_people`), evaluating only them
-(`evaluate` with `Reuse`), and encoding the new outcome reusing the stored lines; and, for comparison,
-encoding an outcome afresh (a run that evaluated everyone).
 """
 
 from __future__ import annotations
@@ -24,20 +18,15 @@ import random
 import statistics
 import sys
 import time
-from collections.abc import Callable
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from idsync.config.loader import parse_config
 from idsync.config.profiles import Profile
 from idsync.domain.records import Snapshot, SourceGroup, SourceUser
-from idsync.engine.written_state import changed_people
-from idsync.rules.desired import Reuse, desired_state, evaluate
-from idsync.store.outcomes import decode, encode
+from idsync.rules.desired import desired_state
 from sync_okta_jira import CONFIG, PROFILE
 
 _FIRST = ("Anna", "Bob", "Chloé", "Dmitri", "Eve", "Farid")
@@ -82,8 +71,6 @@ def main() -> None:
     parser.add_argument("--memberships", type=int, default=750000, help="about this many memberships")
     parser.add_argument("--runs", type=int, default=5, help="evaluations; the best is the figure")
     parser.add_argument("--seed", type=int, default=1, help="seed of the generated snapshot")
-    parser.add_argument("--changed", type=int, default=0,
-                        help="also time the reuse of a stored outcome after this many people changed")
     args = parser.parse_args()
     source = snapshot(args.users, args.groups, args.memberships, args.seed)
     profile = bench_profile()
@@ -97,36 +84,6 @@ def main() -> None:
           f"({sum(len(g.member_ids) for g in source.groups.values()):,} memberships): "
           f"best {best:.2f} s, median {statistics.median(times):.2f} s of {args.runs}; "
           f"{best / len(source.users) * 1e6:.1f} µs per user; {len(state.users):,} desired users")
-    if args.changed:
-        _reuse(source, profile, args.changed, args.runs, args.seed)
-
-
-def _best(runs: int, work: Callable[[], Any]) -> tuple[float, Any]:
-    """The best time of `runs` calls of `work`, and what the last one returned."""
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        result = work()
-        times.append(time.perf_counter() - start)
-    return min(times), result
-
-
-def _reuse(source: Snapshot, profile: Profile, changed: int, runs: int, seed: int) -> None:
-    """The figures of `--changed`."""
-    _, outcome = evaluate(source, profile)
-    fresh, data = _best(runs, lambda: encode(outcome))
-    decoding, (stored, lines) = _best(runs, lambda: decode(data))
-    people = dict(source.users)
-    for uid in random.Random(seed).sample(sorted(people), changed):
-        people[uid] = replace(people[uid], attributes={**people[uid].attributes, "displayName": "Changed"})
-    current = replace(source, users=people)
-    finding, who = _best(runs, lambda: changed_people(source, current))
-    evaluating, (_, merged) = _best(runs, lambda: evaluate(current, profile, Reuse(stored, who)))
-    reencoding, _ = _best(runs, lambda: encode(merged, lines))
-    print(f"stored outcome: {len(data) / 1e6:.1f} MB; encoded afresh {fresh:.2f} s; decoded {decoding:.2f} s")
-    print(f"{changed:,} people changed: found in {finding:.3f} s, evaluated in {evaluating:.3f} s, "
-          f"the outcome encoded reusing the stored lines in {reencoding:.3f} s; "
-          f"together with the decode {decoding + finding + evaluating + reencoding:.2f} s")
 
 
 if __name__ == "__main__":

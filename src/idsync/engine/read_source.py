@@ -48,12 +48,6 @@ class SourceRead(NamedTuple):
     saving: asyncio.Future[bool] | None = None
     """The merged snapshot, encoded, being written in a thread while the run plans: the run awaits it
     before it ends (before it applies anything), and its failure fails the run."""
-    merged_from: str | None = None
-    """The mark (`idsync.store.snapshots.mark_of`) of the stored snapshot the changes were merged onto;
-    None after a full read."""
-    mark: str | None = None
-    """The mark of this snapshot as it is being stored (the stored one's, when the read changed
-    nothing); None for a source that is always read in full, whose snapshots are not stored."""
 
 
 async def read_source(
@@ -110,6 +104,4 @@ async def read_source(
     previous = stored.snapshot if stored is not None and usable and not unchanged and changes.full is None \
         else None
     timings = {"source": asked, "snapshot": merged, "encode": time.perf_counter() - clock}
-    merged_from = stored.mark if stored is not None and usable and changes.full is None else None
-    now_mark = encoded.mark if encoded is not None else stored.mark if stored is not None else None
-    return SourceRead(snapshot, changes.full is not None, previous, timings, saving, merged_from, now_mark)
+    return SourceRead(snapshot, changes.full is not None, previous, timings, saving)

@@ -43,7 +43,6 @@ from idsync.domain.records import (
     StateQuery,
     Unsyncable,
 )
-from idsync.engine import rules_stage
 from idsync.engine.absences import AbsenceUpdate
 from idsync.engine.apply import apply_plan
 from idsync.engine.bookkeeping import (
@@ -72,6 +71,7 @@ from idsync.engine.run_records import Prepared, RunReport, RunRequest, SourceFac
 from idsync.engine.target_records import TargetRecords, prefetch, settle
 from idsync.engine.written_state import previous_of
 from idsync.metrics import observed_run
+from idsync.rules.desired import desired_state
 from idsync.sources.base import Source
 from idsync.store import Store
 from idsync.store.records import RunStatus
@@ -202,7 +202,7 @@ class Engine:
     ) -> Prepared:
         """Read, plan and check one profile (`_plan_run`), with the source snapshot's save (which runs
         alongside the planning) finished before anything is applied or reported."""
-        saving: list[asyncio.Future[Any]] = []
+        saving: list[asyncio.Future[bool]] = []
         try:
             prepared = await self._plan_run(name, profile, request, targets, saving)
         except BaseException:
@@ -216,7 +216,7 @@ class Engine:
 
     async def _plan_run(
         self, name: str, profile: Profile, request: RunRequest, targets: Mapping[str, Target],
-        saving: list[asyncio.Future[Any]],
+        saving: list[asyncio.Future[bool]],
     ) -> Prepared:
         timings: dict[str, float] = {}
         clock = time.perf_counter()
@@ -233,7 +233,7 @@ class Engine:
 
     async def _plan_from(
         self, name: str, profile: Profile, request: RunRequest, targets: Mapping[str, Target],
-        saving: list[asyncio.Future[Any]], timings: dict[str, float], clock: float,
+        saving: list[asyncio.Future[bool]], timings: dict[str, float], clock: float,
         loading: Mapping[str, asyncio.Future[TargetRecords]],
     ) -> Prepared:
         source = self._source_factory(self.config, profile.source)
@@ -242,40 +242,28 @@ class Engine:
             # Sources that can reuse unchanged groups' members (Okta) get the store's cache; they
             # save it themselves, and only after a complete read.
             use_cache(await asyncio.to_thread(self.store.membership_cache, profile.source))
-        read = None
         try:
             prior: Snapshot | None = None
             if request.user:
                 snapshot, full_read = await source.read_user(request.user), False
             else:
-                read = await read_source(
+                snapshot, full_read, prior, parts, saved = await read_source(
                     self.store, source, self._source_config_mark(profile.source), self.progress,
                     full=request.full_read,
                 )
-                snapshot, full_read, prior = read.snapshot, read.full, read.previous
-                if read.saving is not None:
-                    saving.append(read.saving)
-                timings.update({f"read_source.{part}": seconds for part, seconds in read.timings.items()})
+                if saved is not None:
+                    saving.append(saved)
+                timings.update({f"read_source.{part}": seconds for part, seconds in parts.items()})
         finally:
             await source.aclose()
         timings["read_source"] = time.perf_counter() - clock
         del source, use_cache  # and with them the membership cache the source was given
 
         clock = time.perf_counter()
-        merged_from = read.merged_from if read is not None else None
-        stored = await rules_stage.stored_for(self.store, name, profile, merged_from)
-        timings["rules.load"] = time.perf_counter() - clock
-        evaluated = rules_stage.evaluate_run(snapshot, profile, merged_from=merged_from, prior=prior,
-                                             stored=stored)
-        desired = evaluated.desired
-        if read is not None and (saved := rules_stage.saving(self.store, name, profile, evaluated,
-                                                              mark=read.mark, stored=stored)) is not None:
-            saving.append(saved)
+        desired = desired_state(snapshot, profile)
         # Only a run that applies at once takes people and groups as idsync wrote them: a dry run's
         # plan may be saved and applied later, and its stale check re-reads only what the plan read.
-        before = previous_of(prior, snapshot, profile, evaluated.changed) \
-            if prior is not None and not request.dry_run else None
-        del stored, evaluated, read
+        before = previous_of(prior, snapshot, profile) if prior is not None and not request.dry_run else None
         timings["rules"] = time.perf_counter() - clock
         facts = SourceFacts.of(snapshot)
         for_desks = snapshot if profile.service_desks is not None else None

@@ -45,7 +45,7 @@ from idsync.domain.records import (
 )
 from idsync.engine.group_digests import Members, digest_of, username_of, wanted_members
 from idsync.engine.links import fingerprint
-from idsync.rules.desired import desired_state, only_people
+from idsync.rules.desired import desired_state
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,33 +59,26 @@ class Previous:
     or gone)."""
 
 
-def changed_people(prior: Snapshot, snapshot: Snapshot) -> frozenset[str]:
-    """Source ids whose record or group memberships differ between `prior` and `snapshot` (the one
-    merged from it): changed, new or gone."""
+def previous_of(prior: Snapshot, snapshot: Snapshot, profile: Profile) -> Previous:
+    """`Previous` for a run whose source read merged changes onto `prior`, giving `snapshot`."""
     # the merge keeps every unchanged user's record itself: `is` settles most of them without a
     # field-by-field comparison
     now_users = snapshot.users
     changed = {uid for uid, user in prior.users.items()
                if (current := now_users.get(uid)) is not user and current != user}
     changed.update(uid for uid in snapshot.users if uid not in prior.users)
-    # memberships live on the groups: whoever joined or left one changed too, and everyone in a group
-    # that is new, gone or renamed (the rules map a group by its name)
+    # memberships live on the groups: whoever joined or left one changed too
+    empty: frozenset[str] = frozenset()
     for gid in prior.groups.keys() | snapshot.groups.keys():
         then, now = prior.groups.get(gid), snapshot.groups.get(gid)
-        if then is None or now is None or then.name != now.name:
-            changed.update(then.member_ids if then else (), now.member_ids if now else ())
-        elif then.member_ids is not now.member_ids:
-            changed.update(then.member_ids ^ now.member_ids)
-    return frozenset(changed)
-
-
-def previous_of(
-    prior: Snapshot, snapshot: Snapshot, profile: Profile, changed: frozenset[str] | None = None
-) -> Previous:
-    """`Previous` for a run whose source read merged changes onto `prior`, giving `snapshot` (`changed`:
-    `changed_people` of the two, when the caller has it already)."""
-    kept = changed_people(prior, snapshot) if changed is None else changed
-    return Previous(desired_state(only_people(prior, kept), profile), kept)
+        if then is None or now is None or then.member_ids is not now.member_ids:
+            changed.update((then.member_ids if then else empty) ^ (now.member_ids if now else empty))
+    users = {uid: user for uid, user in prior.users.items() if uid in changed}
+    # every group stays (it decides the managed groups), holding only the changed members: the rules
+    # give a person the groups they are in, whoever else is
+    kept = frozenset(changed)
+    groups = {gid: replace(group, member_ids=group.member_ids & kept) for gid, group in prior.groups.items()}
+    return Previous(desired_state(replace(prior, users=users, groups=groups), profile), kept)
 
 
 def written_users(

@@ -10,13 +10,10 @@ so a dispute with another user is still seen — and then only that user is kept
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import replace
 
 from idsync.config.profiles import Profile
 from idsync.domain import collector
-from idsync.domain.outcome import PeopleOutcome
 from idsync.domain.records import (
     DesiredGroup,
     DesiredState,
@@ -31,70 +28,15 @@ from idsync.rules.scope import compile_scope
 from idsync.rules.usernames import compile_username_rule
 
 
-@dataclass(frozen=True, slots=True)
-class Reuse:
-    """The outcome of the snapshot the one being evaluated was merged from, and who differs."""
-
-    outcome: PeopleOutcome
-    changed: frozenset[str]
-    """Source ids whose record or group memberships differ between the two snapshots (changed, new or
-    gone: `idsync.engine.written_state.changed_people`)."""
-
-
 def desired_state(snapshot: Snapshot, profile: Profile) -> DesiredState:
     """What the target should hold according to the profile's rules; raises ConfigError for a rule
     that cannot be applied (e.g. a replacement naming a missing regex group). Runs with the cyclic
     garbage collector paused (`collector`): it builds one record per user and keeps them all."""
-    return evaluate(snapshot, profile)[0]
-
-
-def evaluate(
-    snapshot: Snapshot, profile: Profile, reuse: Reuse | None = None
-) -> tuple[DesiredState, PeopleOutcome]:
-    """`desired_state`, and the people's outcome it was made of. With `reuse`, only the changed people
-    are evaluated and everyone else's outcome is taken from it: the result is the same as without
-    (tests/rules/test_reuse.py holds it to that), at 150,000 people ~0.3 s of the ~2.5 s a whole
-    evaluation takes. Not for a single-user snapshot."""
-    if reuse is not None and snapshot.single_user is not None:
-        raise ValueError("a single-user snapshot is evaluated whole")
     with collector.paused():
-        return _desired_state(snapshot, profile, reuse)
+        return _desired_state(snapshot, profile)
 
 
-def only_people(snapshot: Snapshot, people: frozenset[str]) -> Snapshot:
-    """`snapshot` with only `people` as users and members (every group kept: the groups decide the
-    managed groups, and the rules give a person the groups they are in, whoever else is)."""
-    users = {uid: user for uid in people if (user := snapshot.users.get(uid)) is not None}
-    groups = {gid: replace(group, member_ids=group.member_ids & people)
-              for gid, group in snapshot.groups.items()}
-    return replace(snapshot, users=users, groups=groups)
-
-
-def _merged(reuse: Reuse, fresh: PeopleOutcome) -> PeopleOutcome:
-    """The reused outcome with the changed people's fresh one in place of theirs, in id order."""
-    changed = reuse.changed
-    kept = reuse.outcome
-
-    def merge(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
-        if not changed:
-            return dict(old)
-        both = {k: v for k, v in old.items() if k not in changed}
-        both.update(new)
-        return {k: both[k] for k in sorted(both)}
-
-    return PeopleOutcome(
-        merge(kept.users, fresh.users),
-        merge(kept.skipped, fresh.skipped),
-        (kept.out_of_scope - changed) | fresh.out_of_scope,
-    )
-
-
-def _desired_state(
-    snapshot: Snapshot, profile: Profile, reuse: Reuse | None
-) -> tuple[DesiredState, PeopleOutcome]:
-    whole = snapshot
-    if reuse is not None:
-        snapshot = only_people(snapshot, reuse.changed)
+def _desired_state(snapshot: Snapshot, profile: Profile) -> DesiredState:
     users_rules = profile.users
     make_username = compile_username_rule(users_rules.username)
     email_spec = compile_spec(users_rules.attributes["email"], "users.attributes.email") \
@@ -144,7 +86,7 @@ def _desired_state(
 
     desired: dict[str, DesiredUser] = {}
     skipped: dict[str, str] = {}
-    out_of_scope: set[str] = set()
+    out_of_scope = 0
     ordered_specs = sorted(custom_specs.items())
     source_users = snapshot.users
     no_groups: list[dict[str, Reason]] = []
@@ -157,7 +99,7 @@ def _desired_state(
         groups_of_user = member_of.get(user_id, no_groups)
         in_scope = scope.check(user, names_of.get(user_id, ()) if by_groups else ())
         if in_scope is None:
-            out_of_scope.add(user_id)
+            out_of_scope += 1
             continue
         username = make_username.username(user)
         if username is None:
@@ -194,21 +136,14 @@ def _desired_state(
             reason=in_scope,
         )
 
-    outcome = PeopleOutcome(desired, skipped, frozenset(out_of_scope))
-    if reuse is not None:
-        outcome = _merged(reuse, outcome)
-        snapshot = whole
-    skipped = dict(outcome.skipped)
-    disputes = _disputes(outcome.users)
-    # the outcome's own mapping when nobody is disputed (the usual case; neither is changed in place)
-    users: Mapping[str, DesiredUser] = outcome.users
-    if disputes:
-        disputed = {source_id for dispute in disputes for source_id in dispute.source_ids}
-        users = {k: v for k, v in users.items() if k not in disputed}
+    disputes = _disputes(desired)
+    for dispute in disputes:
+        for source_id in dispute.source_ids:
+            desired.pop(source_id, None)
 
     if snapshot.single_user is not None:
         only = snapshot.single_user
-        users = {k: v for k, v in users.items() if k == only}
+        desired = {k: v for k, v in desired.items() if k == only}
         disputes = [d for d in disputes if only in d.source_ids]
         skipped = {k: v for k, v in skipped.items() if k == only}
 
@@ -217,20 +152,20 @@ def _desired_state(
     if rename_note is not None:
         notes.append(rename_note)
     return DesiredState(
-        users=users,
+        users=desired,
         groups=dict(sorted(managed.items())),
         new_user_groups=new_user_groups,
         new_user_groups_by_target=by_target,
         disputes=tuple(disputes),
-        out_of_scope=len(outcome.out_of_scope),
+        out_of_scope=out_of_scope,
         single_user=snapshot.single_user,
         skipped=skipped,
         notes=tuple(notes),
         group_rule=mapper.rule(profile.groups.default_groups.all_users),
-    ), outcome
+    )
 
 
-def _disputes(desired: Mapping[str, DesiredUser]) -> list[Dispute]:
+def _disputes(desired: dict[str, DesiredUser]) -> list[Dispute]:
     folded = [user.username.casefold() for user in desired.values()]
     if len(set(folded)) == len(folded):
         # the usual case, no two people share a username: one set of the folded names settles it,

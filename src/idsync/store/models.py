@@ -235,19 +235,6 @@ class SourceSnapshotRow(Base):
     read_at: Mapped[datetime]
 
 
-class RulesOutcomeRow(Base):
-    """What a profile's rules made of each person of the source snapshot its last run planned from, so
-    that the next run evaluates only the people its read changed (see `idsync.store.outcomes`)."""
-
-    __tablename__ = "rules_outcomes"
-
-    profile: Mapped[str] = mapped_column(String, primary_key=True)
-    key: Mapped[str] = mapped_column(String)
-    snapshot_mark: Mapped[str] = mapped_column(String)
-    data: Mapped[bytes] = mapped_column(LargeBinary)
-    saved_at: Mapped[datetime]
-
-
 class AbsentUserRow(Base):
     """A person the target was asked about and did not have, with the fingerprint of what idsync wanted
     for them then: not looked up again while that stays the same, until the next run whose source read

@@ -17,7 +17,6 @@ its next read continues from the newer row.
 
 from __future__ import annotations
 
-import hashlib
 import zlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -61,14 +60,6 @@ class StoredSnapshot:
     rows: GroupRows | None = None
     """The groups' rows as stored, for the encode of the snapshot merged from this one (None: the blob
     was written by an earlier version, with members by id)."""
-    mark: str = ""
-    """`mark_of` the stored blob: what a stored rules outcome names as the snapshot it was made of."""
-
-
-def mark_of(data: bytes) -> str:
-    """A digest of a stored snapshot's blob, which tells one stored snapshot from any other (a blob is
-    written anew whenever the snapshot changes; ~10 ms for the ~9 MB blob of 150,000 people)."""
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
 SLICE = 2_000
@@ -267,7 +258,7 @@ def load_snapshot(engine: Engine, connection: str) -> StoredSnapshot | None:
     if row is None:
         return None
     cursor, scope, read_at, data = row
-    return StoredSnapshot(cursor, *decode_with_rows(connection, scope, read_at, data), mark=mark_of(data))
+    return StoredSnapshot(cursor, *decode_with_rows(connection, scope, read_at, data))
 
 
 def load_cursor(engine: Engine, connection: str) -> str | None:
@@ -287,14 +278,11 @@ class EncodedSnapshot:
     scope: str
     users: int
     data: bytes
-    mark: str
-    """`mark_of` the blob."""
 
     @classmethod
     def of(cls, snapshot: Snapshot, reuse: GroupRows | None = None) -> EncodedSnapshot:
         """`snapshot`, encoded (reusing the rows of the stored blob it was merged from: `encode`)."""
-        data = encode(snapshot, reuse=reuse)
-        return cls(snapshot.scope, len(snapshot.users), data, mark_of(data))
+        return cls(snapshot.scope, len(snapshot.users), encode(snapshot, reuse=reuse))
 
 
 def save_snapshot(

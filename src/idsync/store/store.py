@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from idsync.domain.customers import CustomerLink
 from idsync.domain.plan import ItemResult, Plan
 from idsync.domain.records import CachedGroup, Link
-from idsync.store import absences, customers, group_cache, history, journal, links, locks, outcomes, snapshots
+from idsync.store import absences, customers, group_cache, history, journal, links, locks, snapshots
 from idsync.store.db import create_store_engine, migrate, safe_url
 from idsync.store.records import RunDetail, RunSummary
 
@@ -109,17 +109,6 @@ class Store:
         `expected`."""
         return snapshots.save_snapshot(self.engine, connection, cursor, snapshot, expected=expected,
                                        read_at=read_at)
-
-    def rules_outcome(self, profile: str, key: str) -> outcomes.StoredOutcome | None:
-        """What the rules made of each person of the snapshot `profile` last planned from, if made
-        under `key` (idsync.store.outcomes)."""
-        return outcomes.load_outcome(self.engine, profile, key)
-
-    def save_rules_outcome(
-        self, profile: str, key: str, snapshot_mark: str, data: bytes, *, saved_at: datetime
-    ) -> None:
-        """Store an encoded rules outcome of `profile`, made under `key` of snapshot `snapshot_mark`."""
-        outcomes.save_outcome(self.engine, profile, key, snapshot_mark, data, saved_at=saved_at)
 
     def drop_source_snapshot(self, connection: str) -> None:
         """Forget the stored snapshot: the next read of the connection is a full one."""
