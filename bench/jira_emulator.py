@@ -40,12 +40,18 @@ by the sync mix, and requests/s:
     auth-header parse cache                                 within noise (0.1 us per Bearer request)
     fault middleware fast path (nothing injected)           within noise (0.06 us per request)
     TableRouter (sandbox/atlassian/common/routing.py)       0.131 ms (-9%)   3,225/s (+3%), 10 runs each
+    ProductApp (sandbox/common/product_app.py) in place of  app alone 7-21% less (below); under uvicorn
+      Starlette's two exception middlewares                 within the noise: 0.202-0.252 ms against
+                                                            0.205-0.244, 3 runs each, alternated
 
 The app alone (called in-process, no server, both routers in one process, interleaved) cost 36-39 µs
-per request with Starlette's Router and 29-30 µs with TableRouter; the rest is the server. A bare ASGI
-app that reads the body, waits 10 ms and answers costs 0.075/0.083 ms (GET/POST) under uvicorn and
-0.11/0.14 ms under granian: granian's Rust I/O thread hands each request over to the Python event loop,
-which costs more than uvicorn parsing with httptools inside the loop, at these request sizes.
+per request with Starlette's Router and 29-30 µs with TableRouter; the rest is the server. With a sync's
+POST /group and GET /user (404) mix on 2026-12-07, through the whole app (faults, auth, routing), best of
+12 interleaved rounds: 44.6 and 53.9 µs per request behind Starlette's app, 41.4 and 42.8 µs behind
+ProductApp. A bare ASGI app that reads the body, waits 10 ms and answers costs 0.075/0.083 ms
+(GET/POST) under uvicorn and 0.11/0.14 ms under granian: granian's Rust I/O thread hands each request
+over to the Python event loop, which costs more than uvicorn parsing with httptools inside the loop, at
+these request sizes.
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 FaultMiddleware (latency, injected errors in the product's format, drops, request counts)
 └── the product's AuthMiddleware
-    └── Starlette app, its router a TableRouter (routing.py): the product's routes, then the shared
-        /_sandbox/ admin routes
+    └── ProductApp (sandbox/common/product_app.py): the product's error rendering in one layer, over
+        └── a TableRouter (routing.py): the product's routes, then the shared /_sandbox/ admin routes
 
 The data is generated once at start; a reset regenerates exactly the same data, timestamps included.
 """
@@ -16,7 +16,6 @@ from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
 
 import orjson
-from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.routing import BaseRoute
@@ -28,6 +27,7 @@ from idsync.sandbox.atlassian.common.web import EmulatorRuntime
 from idsync.sandbox.common.admin import SandboxControl
 from idsync.sandbox.common.clock import Clock
 from idsync.sandbox.common.faults import ErrorBody, FaultMiddleware, Faults
+from idsync.sandbox.common.product_app import ProductApp
 
 _STATUS_TEXT = {
     500: "Internal server error",
@@ -109,10 +109,7 @@ def assemble(
     control = SandboxControl(
         faults, clock, lambda: orjson.loads(orjson.dumps(runtime.state.dump())), reset_state
     )
-    router = Starlette(exception_handlers=exception_handlers)
-    # Starlette builds a plain Router from `routes=`; its `router` is read when the app builds its
-    # middleware stack, at the first request, so setting it here is all it takes
-    router.router = TableRouter([*routes, *control.routes()])
+    router = ProductApp(TableRouter([*routes, *control.routes()]), exception_handlers)
     router.state.runtime = runtime
     middleware = auth(router, runtime)
     app = FaultMiddleware(middleware, faults, injected_error, seed=options.seed)
@@ -133,3 +130,4 @@ def jersey_text(request: Request, exc: HTTPException) -> str:
     if exc.status_code == 405:
         return f"Method {request.method} is not allowed for {request.url.path}"
     return str(exc.detail)
+
