@@ -459,3 +459,30 @@ def test_a_member_removed_by_hand_in_jira_is_restored_by_the_next_full_read(worl
     full = world.sync(full_read=True)
     assert full.status is RunStatus.SUCCEEDED
     assert member in world.jira_members(group)
+
+
+def test_a_group_renamed_in_okta_reads_no_member_and_not_the_old_group(world: World) -> None:
+    world.sync()
+    world.sync()
+    state = world.okta.sandbox.state
+    team = next(g for g, group in sorted(state.groups.items()) if group.profile["name"].startswith("team-"))
+    old = state.groups[team].profile["name"]
+    active = {u for u in state.members[team] if state.users[u].status == "ACTIVE"}
+    assert active  # the group holds people idsync created
+    with world.okta_api() as okta:
+        body = {"profile": {"name": f"{old}-renamed", "description": "renamed"}}
+        okta.put(f"/api/v1/groups/{team}", json=body).raise_for_status()
+    world.reset_counters()
+
+    report = world.sync()
+
+    assert report.status is RunStatus.SUCCEEDED, report.error
+    assert world.converged()
+    jira = _jira_reads(world)
+    # the members' records did not change, so nobody is read; the old group keeps what it held (on the
+    # fly without `rename`, idsync stops managing it) and is not read either
+    writes = world.jira_writes()
+    assert set(writes) == {"POST /rest/api/2/group", "POST /rest/api/2/group/user"}, writes
+    assert writes["POST /rest/api/2/group"] == 1 and writes["POST /rest/api/2/group/user"] >= len(active)
+    assert jira["GET /rest/api/2/user"] == 0, jira
+    assert jira["GET /rest/api/2/group/member"] <= 1, jira  # at most the new name, which Jira lacks
