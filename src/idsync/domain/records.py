@@ -414,6 +414,9 @@ class SeatPool:
     """Groups whose active members take a seat, case-folded."""
     on_create: bool = False
     """A user the target creates takes a seat at once (before any membership)."""
+    joined_on_create: frozenset[str] = frozenset()
+    """Groups a user the target creates with this licence joins by that creation, case-folded (a Jira
+    role's default groups): the target need not add them one by one."""
 
 
 @dataclass(frozen=True, slots=True)

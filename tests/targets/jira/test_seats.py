@@ -15,6 +15,7 @@ from idsync.domain.plan import Action, Change, PlanItem
 from idsync.domain.progress import NO_PROGRESS
 from idsync.domain.records import Reason, SeatPool, StateQuery
 from idsync.engine.diff_seats import seat_counts
+from idsync.targets.jira.seats import ApplicationRole
 from idsync.targets.jira.target import JIRA_CAPABILITIES, JiraTarget
 from tests.fixtures.sandbox import RunningJira
 
@@ -46,7 +47,8 @@ async def test_roles_become_seat_pools_and_users_carry_their_roles(jira_sandbox:
         assert state.seats == (
             SeatPool("jira-servicedesk", "Jira Service Management", None,
                      frozenset({"jira-servicedesk-users"})),
-            SeatPool("jira-software", "Jira Software", 1, frozenset({"jira-software-users"}), on_create=True),
+            SeatPool("jira-software", "Jira Software", 1, frozenset({"jira-software-users"}), on_create=True,
+                     joined_on_create=frozenset({"jira-software-users"})),
         )
         assert {u.username: u.seats for u in state.users.values()} == {
             "ann": frozenset(), "bob": frozenset({"jira-software"})}
@@ -80,3 +82,62 @@ async def test_a_connection_that_may_not_read_the_roles_leaves_the_seats_unread(
         await target.aclose()
     assert state.seats == ()
     assert state.seats_unread is not None and state.seats_unread.startswith("GET /rest/api/2/applicationrole")
+
+
+def _add(name: str, group: str) -> PlanItem:
+    return PlanItem(Action.ADD_MEMBER, "jira", WHY, user=name, source_id=f"u-{name}", group=group)
+
+
+async def test_a_user_created_with_the_default_role_joins_its_default_group_without_an_add_request(
+    jira_sandbox: Any,
+) -> None:
+    jira = jira_sandbox(users=0, projects=0)
+    state_of = jira.sandbox.state
+    with jira.client() as http:  # someone idsync did not create, not yet in the default group
+        http.post("/rest/api/2/user", json={"name": "old", "emailAddress": "o@x.io", "displayName": "Old",
+                                            "applicationKeys": []}).raise_for_status()
+    target = _connect(jira)
+    try:
+        await target.read_state(StateQuery(seats=True), NO_PROGRESS)
+        await target.execute(_create("ann"))
+        sent = sum(target.requests.values())
+        await target.execute(_add("ann", "jira-software-users"))
+        assert sum(target.requests.values()) == sent  # no request: Jira put her there on creation
+        await target.execute(_add("old", "jira-software-users"))
+        assert target.requests["POST /rest/api/2/group/user"] == 1  # not created here: added
+    finally:
+        await target.aclose()
+    members = state_of.group("jira-software-users").members
+    assert {state_of.user_by_name("ann").key, state_of.user_by_name("old").key} <= members
+
+
+async def test_without_a_default_role_read_the_add_is_sent(jira_sandbox: Any) -> None:
+    jira = jira_sandbox(users=0, projects=0)
+    state_of = jira.sandbox.state
+    state_of.roles["jira-software"].selected_by_default = False  # an admin unticked "default"
+    target = _connect(jira)
+    try:
+        await target.read_state(StateQuery(seats=True), NO_PROGRESS)
+        await target.execute(_create("ann"))
+        assert state_of.user_by_name("ann").key not in state_of.group("jira-software-users").members
+        await target.execute(_add("ann", "jira-software-users"))
+        # the roles never read (a plan applied without reading them): the add is sent as well
+        unread = _connect(jira)
+        await unread.execute(_create("bob"))
+        await unread.execute(_add("bob", "jira-software-users"))
+        assert unread.requests["POST /rest/api/2/group/user"] == 1
+        await unread.aclose()
+    finally:
+        await target.aclose()
+    assert target.requests["POST /rest/api/2/group/user"] == 1
+    members = state_of.group("jira-software-users").members
+    assert {state_of.user_by_name("ann").key, state_of.user_by_name("bob").key} <= members
+
+
+def test_a_role_not_installed_or_not_selected_by_default_is_not_given_on_creation() -> None:
+    role = {"key": "jira-software", "name": "Jira Software", "groups": ["jira-software-users"],
+            "defaultGroups": ["Jira-Software-Users"], "selectedByDefault": True, "defined": True}
+    assert ApplicationRole.model_validate(role).pool().joined_on_create == {"jira-software-users"}
+    assert ApplicationRole.model_validate({**role, "defined": False}).pool().joined_on_create == frozenset()
+    assert ApplicationRole.model_validate({**role, "selectedByDefault": False}).pool().joined_on_create \
+        == frozenset()

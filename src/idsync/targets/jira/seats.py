@@ -1,10 +1,11 @@
 """Jira's licence seats: one `SeatPool` per application role (`GET /rest/api/2/applicationrole`).
 
 A role is held by the active members of any of its `groups` (one seat however many of them a user is
-in). A user created without `applicationKeys` — as idsync creates them — gets the roles selected by
-default and joins their default groups, so such a role takes a seat on creation. `remainingSeats` is
-the seats left; for an unlimited role Jira's value is not documented (-1 is what the emulator sends),
-so `hasUnlimitedSeats` is trusted first.
+in). idsync creates users with `applicationKeys` naming the roles selected by default (writes.py), so
+each such role takes a seat on creation, and the user joins the role's default groups by that creation
+(documented: "a user created and assigned to an application is added to its default group").
+`remainingSeats` is the seats left; for an unlimited role Jira's value is not documented (-1 is what
+the emulator sends), so `hasUnlimitedSeats` is trusted first.
 
 Reading the roles needs the Administer Jira permission. A 403 or 404 (an account without it, a server
 without the resource) leaves the seats unread — the plan says so in a note — rather than failing the
@@ -29,6 +30,8 @@ class ApplicationRole(BaseModel):
     groups: list[str] = Field(default_factory=list)
     default_groups: list[str] = Field(default_factory=list, alias="defaultGroups")
     selected_by_default: bool = Field(False, alias="selectedByDefault")
+    defined: bool = True
+    """Whether the application is installed (Jira sends it; absent, assumed so)."""
     remaining_seats: int | None = Field(None, alias="remainingSeats")
     unlimited: bool = Field(False, alias="hasUnlimitedSeats")
 
@@ -42,6 +45,8 @@ class ApplicationRole(BaseModel):
             left=left,
             groups=frozenset(g.casefold() for g in self.groups),
             on_create=self.selected_by_default and bool(self.default_groups),
+            joined_on_create=frozenset(g.casefold() for g in self.default_groups)
+            if self.selected_by_default and self.defined else frozenset(),
         )
 
 

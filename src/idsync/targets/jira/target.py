@@ -63,7 +63,10 @@ class JiraTarget:
     async def read_state(self, query: StateQuery, progress: Progress) -> TargetState:
         """Read exactly what `query` asks for; complete, or raises a ConnectorError."""
         reader = StateReader(self.http, self.name, self.max_concurrency, self._member_page_size)
-        return await reader.read(query, progress)
+        state = await reader.read(query, progress)
+        if query.seats:
+            self._writer.created_with(state.seats)  # the roles new users get (writes.py)
+        return state
 
     async def execute(self, item: PlanItem) -> str | None:
         """Carry out one item; returns the user key of a created (or linked) user, or the account of
