@@ -87,6 +87,12 @@ def _change(world: World, rng: random.Random, kind: str, n: int) -> None:
             okta.put(f"/api/v1/groups/{rng.choice(teams)}/users/{created.json()['id']}").raise_for_status()
 
 
+def _first_team(world: World) -> str:
+    """The id of the first "team-" group in Okta (by id)."""
+    groups = world.okta.sandbox.state.groups
+    return next(g for g, group in sorted(groups.items()) if group.profile["name"].startswith("team-"))
+
+
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(changes=st.lists(st.sampled_from(CHANGES), min_size=0, max_size=8), seed=st.integers(0, 10**6),
        apply=st.booleans())
@@ -179,7 +185,7 @@ def test_a_change_reads_only_what_it_touches(world: World) -> None:
     world.sync()
     world.sync()
     state = world.okta.sandbox.state
-    team = next(g for g, group in sorted(state.groups.items()) if group.profile["name"].startswith("team-"))
+    team = _first_team(world)
     uid = next(u for u in sorted(state.members[team]) if state.users[u].status == "ACTIVE")
     with world.okta_api() as okta:
         okta.delete(f"/api/v1/groups/{team}/users/{uid}").raise_for_status()
@@ -271,7 +277,7 @@ def test_a_membership_the_system_log_has_not_shown_yet_is_read_from_the_group(wo
     world.sync()
     world.sync()
     state = world.okta.sandbox.state
-    team = next(g for g, group in sorted(state.groups.items()) if group.profile["name"].startswith("team-"))
+    team = _first_team(world)
     other = next(g for g, group in sorted(state.groups.items())
                  if group.profile["name"].startswith("team-") and g != team)
     leaver = next(u for u in sorted(state.members[team]) if state.users[u].status == "ACTIVE")
@@ -465,7 +471,7 @@ def test_a_group_renamed_in_okta_reads_no_member_and_not_the_old_group(world: Wo
     world.sync()
     world.sync()
     state = world.okta.sandbox.state
-    team = next(g for g, group in sorted(state.groups.items()) if group.profile["name"].startswith("team-"))
+    team = _first_team(world)
     old = state.groups[team].profile["name"]
     active = {u for u in state.members[team] if state.users[u].status == "ACTIVE"}
     assert active  # the group holds people idsync created

@@ -88,6 +88,15 @@ def _add(name: str, group: str) -> PlanItem:
     return PlanItem(Action.ADD_MEMBER, "jira", WHY, user=name, source_id=f"u-{name}", group=group)
 
 
+async def _roles_read_then_created(jira: RunningJira, name: str) -> JiraTarget:
+    """A target that has read the roles with the seats (as a plan that may create someone does), then
+    created `name`."""
+    target = _connect(jira)
+    await target.read_state(StateQuery(seats=True), NO_PROGRESS)
+    await target.execute(_create(name))
+    return target
+
+
 async def test_a_user_created_with_the_default_role_joins_its_default_group_without_an_add_request(
     jira_sandbox: Any,
 ) -> None:
@@ -96,10 +105,8 @@ async def test_a_user_created_with_the_default_role_joins_its_default_group_with
     with jira.client() as http:  # someone idsync did not create, not yet in the default group
         http.post("/rest/api/2/user", json={"name": "old", "emailAddress": "o@x.io", "displayName": "Old",
                                             "applicationKeys": []}).raise_for_status()
-    target = _connect(jira)
+    target = await _roles_read_then_created(jira, "ann")
     try:
-        await target.read_state(StateQuery(seats=True), NO_PROGRESS)
-        await target.execute(_create("ann"))
         sent = sum(target.requests.values())
         await target.execute(_add("ann", "jira-software-users"))
         assert sum(target.requests.values()) == sent  # no request: Jira put her there on creation
@@ -115,13 +122,11 @@ async def test_without_a_default_role_read_the_add_is_sent(jira_sandbox: Any) ->
     jira = jira_sandbox(users=0, projects=0)
     state_of = jira.sandbox.state
     state_of.roles["jira-software"].selected_by_default = False  # an admin unticked "default"
-    target = _connect(jira)
+    target = await _roles_read_then_created(jira, "ann")
     try:
-        await target.read_state(StateQuery(seats=True), NO_PROGRESS)
-        await target.execute(_create("ann"))
         assert state_of.user_by_name("ann").key not in state_of.group("jira-software-users").members
         await target.execute(_add("ann", "jira-software-users"))
-        # the roles never read (a plan applied without reading them): the add is sent as well
+        # a target that has not read the roles (as without Administer Jira): the add is sent as well
         unread = _connect(jira)
         await unread.execute(_create("bob"))
         await unread.execute(_add("bob", "jira-software-users"))
