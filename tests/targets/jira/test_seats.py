@@ -28,9 +28,10 @@ def _connect(jira: RunningJira, **auth: Any) -> JiraTarget:
     return JiraTarget("jira", JiraConnection.model_validate(fields))
 
 
-def _create(name: str) -> PlanItem:
+def _create(name: str, grants: tuple[str, ...] = ()) -> PlanItem:
     changes = (Change("email", None, f"{name}@x.io"), Change("display_name", None, name.title()))
-    return PlanItem(Action.CREATE_USER, "jira", WHY, user=name, source_id=f"u-{name}", changes=changes)
+    return PlanItem(Action.CREATE_USER, "jira", WHY, user=name, source_id=f"u-{name}", changes=changes,
+                    grants=grants)
 
 
 async def test_roles_become_seat_pools_and_users_carry_their_roles(jira_sandbox: Any) -> None:
@@ -90,10 +91,10 @@ def _add(name: str, group: str) -> PlanItem:
 
 async def _roles_read_then_created(jira: RunningJira, name: str) -> JiraTarget:
     """A target that has read the roles with the seats (as a plan that may create someone does), then
-    created `name`."""
+    created `name` with jira-software-users as a default group for new users."""
     target = _connect(jira)
     await target.read_state(StateQuery(seats=True), NO_PROGRESS)
-    await target.execute(_create(name))
+    await target.execute(_create(name, grants=("Jira-Software-Users",)))
     return target
 
 
@@ -128,7 +129,7 @@ async def test_without_a_default_role_read_the_add_is_sent(jira_sandbox: Any) ->
         await target.execute(_add("ann", "jira-software-users"))
         # a target that has not read the roles (as without Administer Jira): the add is sent as well
         unread = _connect(jira)
-        await unread.execute(_create("bob"))
+        await unread.execute(_create("bob", grants=("jira-software-users",)))
         await unread.execute(_add("bob", "jira-software-users"))
         assert unread.requests["POST /rest/api/2/group/user"] == 1
         await unread.aclose()
@@ -146,3 +147,22 @@ def test_a_role_not_installed_or_not_selected_by_default_is_not_given_on_creatio
     assert ApplicationRole.model_validate({**role, "defined": False}).pool().joined_on_create == frozenset()
     assert ApplicationRole.model_validate({**role, "selectedByDefault": False}).pool().joined_on_create \
         == frozenset()
+
+
+async def test_a_user_the_plan_gives_no_default_group_is_created_without_roles(jira_sandbox: Any) -> None:
+    jira = jira_sandbox(users=0, projects=0)
+    state_of = jira.sandbox.state
+    target = _connect(jira)
+    try:
+        await target.read_state(StateQuery(seats=True), NO_PROGRESS)  # the role, selected by default
+        # from here the emulator gives the role only when the creation names it, so a named role shows
+        state_of.roles["jira-software"].selected_by_default = False
+        await target.execute(_create("cy"))  # no grants: the plan puts cy into no default group
+        assert state_of.user_by_name("cy").key not in state_of.group("jira-software-users").members
+        await target.execute(_add("cy", "jira-software-users"))  # a managed membership, say: sent
+        await target.execute(_create("dee", grants=("jira-software-users",)))
+        assert state_of.user_by_name("dee").key in state_of.group("jira-software-users").members
+    finally:
+        await target.aclose()
+    assert target.requests["POST /rest/api/2/group/user"] == 1
+    assert state_of.user_by_name("cy").key in state_of.group("jira-software-users").members

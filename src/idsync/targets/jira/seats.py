@@ -1,9 +1,9 @@
 """Jira's licence seats: one `SeatPool` per application role (`GET /rest/api/2/applicationrole`).
 
 A role is held by the active members of any of its `groups` (one seat however many of them a user is
-in). idsync creates users with `applicationKeys` naming the roles selected by default (writes.py), so
-each such role takes a seat on creation, and the user joins the role's default groups by that creation
-(documented: "a user created and assigned to an application is added to its default group").
+in). A user idsync creates takes a seat of each role selected by default: it is created either with
+`applicationKeys` naming such roles (writes.py; documented: "a user created and assigned to an
+application is added to its default group"), or without, when Jira is assumed to give them anyway.
 `remainingSeats` is the seats left; for an unlimited role Jira's value is not documented (-1 is what
 the emulator sends), so `hasUnlimitedSeats` is trusted first.
 

@@ -42,29 +42,42 @@ class JiraWriter:
     """Maps each Action to its Jira call (the apply engine owns order, concurrency and outcomes).
 
     Once the target has read the application roles (`created_with`), a user is created with
-    `applicationKeys` naming the roles selected by default. Jira puts a user created with a role into the
-    role's default groups (documented for application access), so an ADD_MEMBER into one of those groups,
-    of a user this writer created, is done without a request. Before, each new user's default group
-    (`default_groups.new_users: [jira-software-users]`) cost a POST /group/user that Jira refused as
-    "already a member": in bench/sync_okta_jira.py's initial sync, 8,789 of 212,780 requests at 10,000
-    people, and 131,912 of 1,197,047 at 150,000 (an initial sync of 418.8 s, against 444-469 s in four
-    runs earlier the same day). Naming the roles also makes explicit what Jira is otherwise only assumed
-    to do without them (give the roles selected by default: docs/vendors/jira.md), which the seat count
-    relies on."""
+    `applicationKeys` naming the roles selected by default whose default groups the plan puts the user
+    into anyway (`PlanItem.grants`: the default groups for new users). Jira puts a user created with a
+    role into the role's default groups (documented for application access), so an ADD_MEMBER into one of
+    those groups, of a user this writer created, is done without a request. Before, each new user's
+    default group (`default_groups.new_users: [jira-software-users]`) cost a POST /group/user that Jira
+    refused as "already a member": in bench/sync_okta_jira.py's initial sync, 8,789 of 212,780 requests at
+    10,000 people, and 131,912 of 1,197,047 at 150,000 (an initial sync of 418.8 s, against 444-469 s in
+    four runs earlier the same day). A creation that names no role sends no `applicationKeys`, as before:
+    Jira is then assumed to give the roles selected by default (docs/vendors/jira.md), and the seat count
+    counts them either way."""
 
     def __init__(self, http: HttpClient) -> None:
         self.http = http
-        self._role_keys: list[str] = []
-        self._joined: frozenset[str] = frozenset()
-        self._created: set[str] = set()
-        """Case-folded usernames this writer created with `_role_keys`, so in `_joined`."""
+        self._pools: tuple[SeatPool, ...] = ()
+        self._by_grants: dict[tuple[str, ...], tuple[list[str], frozenset[str]]] = {}
+        """A creation's grants → the role keys it is created with and the groups it joins by them
+        (worked out once per distinct grants: nearly every creation of a run has the same)."""
+        self._created: dict[str, frozenset[str]] = {}
+        """Case-folded username of a user this writer created with roles → the groups it joined so."""
 
     def created_with(self, pools: Sequence[SeatPool]) -> None:
-        """The roles read with the target's state: the users created from now on get those selected by
-        default (pools with `joined_on_create`), and join their default groups."""
-        granted = [pool for pool in pools if pool.joined_on_create]
-        self._role_keys = sorted(pool.key for pool in granted)
-        self._joined = frozenset().union(*(pool.joined_on_create for pool in granted))
+        """The roles read with the target's state; a user created from now on gets those selected by
+        default (pools with `joined_on_create`) whose default groups are all among the default groups
+        for new users the plan gives them (`PlanItem.grants`), so that the creation puts them into no
+        group the plan does not."""
+        self._pools = tuple(pool for pool in pools if pool.joined_on_create)
+        self._by_grants = {}
+
+    def _roles_for(self, grants: tuple[str, ...]) -> tuple[list[str], frozenset[str]]:
+        known = self._by_grants.get(grants)
+        if known is None:
+            folded = {group.casefold() for group in grants}
+            given = [pool for pool in self._pools if pool.joined_on_create <= folded]
+            joined = frozenset().union(*(pool.joined_on_create for pool in given))
+            known = self._by_grants[grants] = (sorted(pool.key for pool in given), joined)
+        return known
 
     async def execute(self, item: PlanItem) -> str | None:
         """Carry out `item`; return the user key for CREATE_USER and LINK_USER, else None."""
@@ -103,7 +116,7 @@ class JiraWriter:
         username = item_username(item)
         body: dict[str, Any] = {"name": username}
         body.update(_user_body(item.changes, exclude={"name", "active"}))
-        roles = self._role_keys
+        roles, joined = self._roles_for(item.grants) if self._pools and item.grants else ([], frozenset())
         if roles:
             body["applicationKeys"] = roles
         # No password: Jira generates a random one. No "notification": Jira does not email by default.
@@ -116,7 +129,7 @@ class JiraWriter:
             raise mapped
         key = JiraUser.model_validate_json(response.content).key
         if roles:
-            self._created.add(username.casefold())
+            self._created[username.casefold()] = joined
         return key
 
     async def _update_user(self, item: PlanItem, body: dict[str, Any]) -> None:
@@ -166,7 +179,7 @@ class JiraWriter:
 
     async def _add_member(self, item: PlanItem) -> None:
         group, username = item_group(item), item_username(item)
-        if group.casefold() in self._joined and username.casefold() in self._created:
+        if group.casefold() in self._created.get(username.casefold(), ()):
             return  # this writer created the user with a role whose default group this is: a member
         response = await self.http.request(
             "POST",
