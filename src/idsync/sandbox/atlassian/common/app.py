@@ -130,4 +130,3 @@ def jersey_text(request: Request, exc: HTTPException) -> str:
     if exc.status_code == 405:
         return f"Method {request.method} is not allowed for {request.url.path}"
     return str(exc.detail)
-
