@@ -15,18 +15,18 @@ from collections.abc import Mapping
 from typing import Any
 
 from starlette.datastructures import State
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Router
 from starlette.types import ExceptionHandler, Receive, Scope, Send
 
 
 class ProductApp:
     """`router` behind one layer that renders errors with `exception_handlers`, found as Starlette
-    finds them (by the exception's class, then its bases in order):
-    - raised in a route: by Starlette's own per-route wrapper, which reads them from the scope key
-      ExceptionMiddleware would have set;
+    finds them (by the exception's class, then its bases in order). Every emulator gives one for
+    Starlette's HTTPException, so the router's 404 and 405 come out in the product's format. Where an
+    exception is rendered:
+    - raised in a route: by Starlette's own per-route wrapper, which reads the handlers from the scope
+      key ExceptionMiddleware would have set;
     - raised by the router (404 for an unknown path, 405 for a method the path does not take) or by
       a handler's own code before its route runs: here.
     A bug (an exception no handler takes) reaches uvicorn, which logs it and answers 500, as
@@ -54,17 +54,8 @@ class ProductApp:
             # route, and a route's own wrapper renders what it raises (or, once its answer has begun,
             # raises a RuntimeError, which no handler takes)
             handler = next((self._handlers[c] for c in type(exc).__mro__ if c in self._handlers), None)
-            if scope["type"] != "http" or (handler is None and not isinstance(exc, HTTPException)):
+            if scope["type"] != "http" or handler is None:
                 raise
-            request = Request(scope, receive, send)
-            response = await handler(request, exc) if handler is not None else _plain(exc)
+            response = await handler(Request(scope, receive, send), exc)
             if response is not None:
                 await response(scope, receive, send)
-
-
-def _plain(exc: Exception) -> Response:
-    """Starlette's own rendering of an HTTPException no product handler takes."""
-    assert isinstance(exc, HTTPException)
-    if exc.status_code in {204, 304}:
-        return Response(status_code=exc.status_code, headers=exc.headers)
-    return PlainTextResponse(exc.detail, status_code=exc.status_code, headers=exc.headers)

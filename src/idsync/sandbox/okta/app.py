@@ -148,11 +148,11 @@ def create_app(options: OktaOptions) -> OktaSandbox:
         write_fail_rate=options.fail_rate,
     )
     control = SandboxControl(faults, clock, lambda: _dump(state), reset)
-    starlette = ProductApp(Router(routes=[*routes, *control.routes(), rate_limit_route(limiter, options)]),
-                           {OktaError: _okta_error, HTTPException: _http_error})
-    starlette.state.okta = state
-    starlette.state.okta_options = options
-    middleware = FaultMiddleware(starlette, faults, injected_error, seed=options.seed)
+    product = ProductApp(Router(routes=[*routes, *control.routes(), rate_limit_route(limiter, options)]),
+                         {OktaError: _okta_error, HTTPException: _http_error})
+    product.state.okta = state
+    product.state.okta_options = options
+    middleware = FaultMiddleware(product, faults, injected_error, seed=options.seed)
     control.middleware = middleware
     edge = OktaEdge(middleware, tokens, limiter)
     return OktaSandbox(edge, control, state, tokens, secret, options, limiter, deliverer)
