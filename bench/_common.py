@@ -7,11 +7,13 @@ sys.path and this imports as `_common`).
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import cProfile
 import os
 import resource
+import secrets
 import shutil
 import signal
 import subprocess
@@ -118,6 +120,24 @@ def start(name: str, args: list[str], token: str, workdir: Path, *, tag: str | N
     emulator.stop()
     raise SystemExit(f"the {name} emulator did not answer within 600 s; see {log}")
 
+
+
+def add_okta_org_arguments(parser: argparse.ArgumentParser) -> None:
+    """The size of the Okta org the emulator generates, as the Okta benches take it."""
+    parser.add_argument("--users", type=int, default=10_000, help="Okta users to generate")
+    parser.add_argument("--groups", type=int, default=1_000, help="Okta groups to generate (+ Everyone)")
+    parser.add_argument("--memberships", type=int, default=200_000, help="about this many memberships")
+
+
+def start_okta(args: argparse.Namespace, workdir: Path, rate_limit: int | None) -> Emulator:
+    """The Okta emulator with the org of `add_okta_org_arguments` (and the bench's `--seed` and
+    `--latency-ms`); `rate_limit`: requests per minute in every bucket (None or 0: Okta's documented
+    defaults)."""
+    okta_args = ["--users", str(args.users), "--groups", str(args.groups), "--memberships",
+                 str(args.memberships), "--seed", str(args.seed), "--latency-ms", str(args.latency_ms)]
+    if rate_limit:
+        okta_args += ["--rate-limit", str(rate_limit)]
+    return start("okta", okta_args, "00" + secrets.token_urlsafe(30), workdir)
 
 @dataclass
 class Phase:

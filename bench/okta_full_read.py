@@ -16,12 +16,12 @@ from __future__ import annotations
 import argparse
 import json
 import resource
-import secrets
 import tempfile
 import time
 from pathlib import Path
 
-from _common import start
+from _common import add_okta_org_arguments, start_okta
+from idsync.config.connections import OktaConnection
 from idsync.config.loader import parse_config
 from idsync.connectors import build_source
 from idsync.runtime import run_loop
@@ -46,8 +46,8 @@ async def full_read(url: str, token: str, concurrency: int | None) -> dict[str, 
     """One full read through idsync's Okta source: seconds, CPU, 429s waited out, what it read."""
     extra = f"    concurrency: {concurrency}\n" if concurrency else ""
     config = parse_config(CONFIG.format(url=url, concurrency=extra), env={"BENCH_OKTA_TOKEN": token})
-    source = build_source(config, "okta")
-    assert isinstance(source, OktaSource)
+    connection, source = config.connections["okta"], build_source(config, "okta")
+    assert isinstance(connection, OktaConnection) and isinstance(source, OktaSource)
     cpu, clock = _cpu(), time.perf_counter()
     try:
         snapshot = await source.read()
@@ -60,15 +60,13 @@ async def full_read(url: str, token: str, concurrency: int | None) -> dict[str, 
         "users": len(snapshot.users),
         "groups": len(snapshot.groups),
         "memberships": sum(len(g.member_ids) for g in snapshot.groups.values()),
-        "concurrency": config.connections["okta"].concurrency,  # type: ignore[union-attr]
+        "concurrency": connection.concurrency,
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--users", type=int, default=10_000, help="Okta users to generate")
-    parser.add_argument("--groups", type=int, default=1_000, help="Okta groups to generate (+ Everyone)")
-    parser.add_argument("--memberships", type=int, default=200_000, help="about this many memberships")
+    add_okta_org_arguments(parser)
     parser.add_argument("--latency-ms", type=float, default=10.0, help="latency the emulator adds")
     parser.add_argument("--rate-limit", type=int, default=0,
                         help="requests per minute in every bucket (0: Okta's documented defaults)")
@@ -78,16 +76,11 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON document instead of lines")
     args = parser.parse_args()
 
-    token = "00" + secrets.token_urlsafe(30)
-    emulator_args = ["--users", str(args.users), "--groups", str(args.groups), "--memberships",
-                     str(args.memberships), "--seed", str(args.seed), "--latency-ms", str(args.latency_ms)]
-    if args.rate_limit:
-        emulator_args += ["--rate-limit", str(args.rate_limit)]
     with tempfile.TemporaryDirectory() as workdir:
-        okta = start("okta", emulator_args, token, Path(workdir))
+        okta = start_okta(args, Path(workdir), args.rate_limit)
         try:
             okta.reset_stats()
-            result = run_loop(full_read(okta.url, token, args.concurrency))
+            result = run_loop(full_read(okta.url, okta.token, args.concurrency))
             requests = {route: count for route, count in sorted(okta.stats().items()) if count}
         finally:
             okta.stop()

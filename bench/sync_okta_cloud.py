@@ -23,7 +23,7 @@ import secrets
 import tempfile
 from pathlib import Path
 
-from _common import Bench, Phase, engine_peak_mib, print_requests, start
+from _common import Bench, Phase, add_okta_org_arguments, engine_peak_mib, print_requests, start, start_okta
 from idsync import metrics
 from idsync.config.loader import parse_config
 
@@ -88,9 +88,7 @@ def main() -> None:
         description="Okta → Atlassian Cloud (see the module docstring).",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--users", type=int, default=10_000, help="Okta users to generate")
-    parser.add_argument("--groups", type=int, default=1_000, help="Okta groups to generate (+ Everyone)")
-    parser.add_argument("--memberships", type=int, default=200_000, help="about this many memberships")
+    add_okta_org_arguments(parser)
     parser.add_argument("--latency-ms", type=float, default=10.0, help="latency every emulator adds")
     parser.add_argument("--concurrency", type=int, default=4, help="Cloud connection concurrency")
     parser.add_argument("--okta-concurrency", type=int, default=16, help="Okta connection concurrency")
@@ -103,11 +101,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="idsync-bench-") as tmp:
         workdir = Path(tmp)
-        okta_args = ["--users", str(args.users), "--groups", str(args.groups), "--memberships",
-                     str(args.memberships), "--seed", str(args.seed), "--latency-ms", str(args.latency_ms)]
-        if args.okta_rate_limit:
-            okta_args += ["--rate-limit", str(args.okta_rate_limit)]
-        okta = start("okta", okta_args, "00" + secrets.token_urlsafe(30), workdir)
+        okta = start_okta(args, workdir, args.okta_rate_limit)
         cloud_args = ["--users", "0", "--seed", str(args.seed), "--latency-ms", str(args.latency_ms),
                       "--directory-id", DIRECTORY]
         if args.cloud_rate_limit:

@@ -37,7 +37,7 @@ from pathlib import Path
 
 import httpx
 
-from _common import Bench, Emulator, Phase, print_phase, start
+from _common import Bench, Emulator, Phase, add_okta_org_arguments, print_phase, start, start_okta
 from idsync.config.loader import parse_config
 
 PROFILE = "bench"
@@ -151,9 +151,7 @@ def main() -> None:
         description="Okta → Jira sync benchmark against the two emulators (see the module docstring).",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--users", type=int, default=10_000, help="Okta users to generate")
-    parser.add_argument("--groups", type=int, default=1_000, help="Okta groups to generate (+ Everyone)")
-    parser.add_argument("--memberships", type=int, default=200_000, help="about this many memberships")
+    add_okta_org_arguments(parser)
     parser.add_argument("--latency-ms", type=float, default=10.0, help="latency each emulator adds")
     parser.add_argument("--concurrency", type=int, default=32, help="Jira connection concurrency")
     parser.add_argument("--okta-concurrency", type=int, default=16, help="Okta connection concurrency")
@@ -264,12 +262,8 @@ def emulators(args: argparse.Namespace, workdir: Path) -> Iterator[tuple[Emulato
     """Both emulators, stopped on the way out whatever happens (Ctrl-C included)."""
     started: list[Emulator] = []
     latency = ["--latency-ms", str(args.latency_ms)]
-    okta_args = ["--users", str(args.users), "--groups", str(args.groups), "--memberships",
-                 str(args.memberships), "--seed", str(args.seed), *latency]  # fmt: skip
-    if args.okta_rate_limit:
-        okta_args += ["--rate-limit", str(args.okta_rate_limit)]
     try:
-        started.append(start("okta", okta_args, "00" + secrets.token_urlsafe(30), workdir))
+        started.append(start_okta(args, workdir, args.okta_rate_limit))
         jira_args = ["--users", "0", "--projects", "0", "--seed", str(args.seed),
                      "--version", str(args.jira_version), *latency]  # fmt: skip
         started.append(start("jira", jira_args, secrets.token_urlsafe(33), workdir))

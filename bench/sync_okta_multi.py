@@ -46,7 +46,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from _common import Bench, Emulator, Phase, engine_peak_mib, print_requests, reset_engine_peak, start
+from _common import (
+    Bench,
+    Emulator,
+    Phase,
+    add_okta_org_arguments,
+    engine_peak_mib,
+    print_requests,
+    reset_engine_peak,
+    start,
+    start_okta,
+)
 from idsync.config.loader import parse_config
 
 PROFILE = "bench"
@@ -179,21 +189,7 @@ def target_emulators(
 @contextlib.contextmanager
 def okta_emulator(args: argparse.Namespace, workdir: Path) -> Iterator[Emulator]:
     """The source, generated once for both configurations."""
-    okta_args = [
-        "--users",
-        str(args.users),
-        "--groups",
-        str(args.groups),
-        "--memberships",
-        str(args.memberships),
-        "--seed",
-        str(args.seed),
-        "--latency-ms",
-        str(args.latency_ms),
-    ]
-    if args.okta_rate_limit:
-        okta_args += ["--rate-limit", str(args.okta_rate_limit)]
-    okta = start("okta", okta_args, "00" + secrets.token_urlsafe(30), workdir)
+    okta = start_okta(args, workdir, args.okta_rate_limit)
     try:
         yield okta
     finally:
@@ -274,9 +270,7 @@ def main() -> None:
         description="Okta → Jira + Confluence + Bitbucket against Okta → Jira (see the module docstring).",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--users", type=int, default=10_000, help="Okta users to generate")
-    parser.add_argument("--groups", type=int, default=1_000, help="Okta groups to generate (+ Everyone)")
-    parser.add_argument("--memberships", type=int, default=200_000, help="about this many memberships")
+    add_okta_org_arguments(parser)
     parser.add_argument("--latency-ms", type=float, default=10.0, help="latency every emulator adds")
     parser.add_argument("--concurrency", type=int, default=32, help="concurrency of every target connection")
     for target in ("jira", "confluence", "bitbucket"):
