@@ -269,6 +269,21 @@ def test_single_user_run_never_makes_others_gone() -> None:
     assert actions(missing) == [("deactivate_user", "bob")]
 
 
+def test_a_linked_user_the_rules_skip_is_not_gone() -> None:
+    # A person whose username attribute went empty is left out by the rules, not removed from the
+    # source: their account stays active and is neither read nor deactivated; a real departure is.
+    world = World()
+    rules = profile(users={"username": {"attribute": "employeeId"}})
+    world.apply(world.sync(snapshot([person("u1", "ann@x.io", employeeId="E-1"),
+                                     person("u2", "bob@x.io", employeeId="E-2")]), rules))
+    result = world.sync(snapshot([person("u1", "ann@x.io", employeeId=None),
+                                  person("u2", "bob@x.io", employeeId="E-2")]), rules)
+    assert result.items == ()
+    assert world.queries[-1].user_keys == frozenset()
+    gone = world.sync(snapshot([person("u1", "ann@x.io", employeeId=None)]), rules)
+    assert actions(gone) == [("deactivate_user", "e-2")]
+
+
 def test_items_are_sorted_by_phase_then_subject_and_carry_target() -> None:
     world = World()
     result = world.sync(snapshot([BOB, ANN]), profile(users=BY_LOCAL), JIRA)

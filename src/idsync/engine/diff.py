@@ -28,7 +28,7 @@ from idsync.engine.diff_context import DiffContext
 from idsync.engine.diff_groups import plan_memberships
 from idsync.engine.diff_limits import broken_limits
 from idsync.engine.diff_seats import seat_counts, seat_notes
-from idsync.engine.diff_users import plan_gone, plan_users
+from idsync.engine.diff_users import gone_from_source, plan_gone, plan_users
 from idsync.engine.links import fingerprint_in, properties_part
 
 
@@ -57,13 +57,9 @@ def _gone_to_read(desired: DesiredState, links: Mapping[str, Link], profile: Pro
     mode = profile.users.when_removed
     if mode == "ignore":
         return []
-    still = set(desired.users) | set(desired.skipped) | {s for d in desired.disputes for s in d.source_ids}
-    return [
-        link for sid, link in links.items()
-        if sid not in still
-        and (desired.single_user is None or sid == desired.single_user)
-        and (mode == "delete" or link.active)
-    ]
+    found = (links[sid] for sid in sorted(gone_from_source(desired, links))
+             if desired.single_user is None or sid == desired.single_user)
+    return [link for link in found if mode == "delete" or link.active]
 
 
 def for_target(desired: DesiredState, target: str) -> DesiredState:

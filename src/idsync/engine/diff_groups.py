@@ -233,6 +233,8 @@ def _granted_members(ctx: DiffContext) -> dict[str, set[str]]:
     # thousands, and 150,000 people mostly hold the same default group); a single-user run also about
     # the person's other target groups (`_left_groups`).
     read = ctx.state.groups.keys() if ctx.desired.single_user is None else None
+    if read is not None and not read:
+        return held  # no group read (most runs between full reads): no link to visit
     for link in ctx.links.values():
         if read is not None and not _holds_grant_in(link, read):
             continue

@@ -19,10 +19,11 @@ visibly) and a note says why.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 
 from idsync.domain import collector
 from idsync.domain.plan import Action, Change
-from idsync.domain.records import DesiredUser, Link, Reason, TargetUser, Unsyncable
+from idsync.domain.records import DesiredState, DesiredUser, Link, Reason, TargetUser, Unsyncable
 from idsync.engine.diff_context import DiffContext, Situation, UserVerdict
 from idsync.engine.diff_licences import restore_licence, revoke_licence
 from idsync.engine.links import fingerprint_in
@@ -290,16 +291,27 @@ def hand_over_leads(ctx: DiffContext, current: str, name: str, key: str, sid: st
                 source_id=sid, lead=role, new_lead=successor, fingerprint=fp)
 
 
+def gone_from_source(desired: DesiredState, links: Mapping[str, Link]) -> set[str]:
+    """Source ids linked in the target that the desired state no longer holds: neither desired nor
+    skipped by the rules nor in a dispute (those are still in the source). Set differences in C, not
+    a visit of every link: at 150,000 people almost nobody is gone, and the links were sorted and
+    tested one by one for nothing."""
+    gone = links.keys() - desired.users.keys()
+    if gone and desired.skipped:
+        gone -= desired.skipped.keys()
+    for dispute in desired.disputes if gone else ():
+        gone.difference_update(dispute.source_ids)
+    return gone
+
+
 def plan_gone(ctx: DiffContext) -> None:
     """Items for linked users no longer in the desired state (users.when_removed)."""
     mode = ctx.profile.users.when_removed
     if mode == "ignore":
         return
-    still_in_source = set(ctx.desired.users) | set(ctx.desired.skipped)
-    still_in_source.update(sid for d in ctx.desired.disputes for sid in d.source_ids)
-    for sid in sorted(ctx.links):
+    for sid in sorted(gone_from_source(ctx.desired, ctx.links)):
         link = ctx.links[sid]
-        if sid in still_in_source or (ctx.desired.single_user is not None and sid != ctx.desired.single_user):
+        if ctx.desired.single_user is not None and sid != ctx.desired.single_user:
             continue
         if mode == "deactivate" and not link.active:
             continue
