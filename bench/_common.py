@@ -121,7 +121,6 @@ def start(name: str, args: list[str], token: str, workdir: Path, *, tag: str | N
     raise SystemExit(f"the {name} emulator did not answer within 600 s; see {log}")
 
 
-
 def add_okta_org_arguments(parser: argparse.ArgumentParser) -> None:
     """The size of the Okta org the emulator generates, as the Okta benches take it."""
     parser.add_argument("--users", type=int, default=10_000, help="Okta users to generate")
@@ -138,6 +137,7 @@ def start_okta(args: argparse.Namespace, workdir: Path, rate_limit: int | None) 
     if rate_limit:
         okta_args += ["--rate-limit", str(rate_limit)]
     return start("okta", okta_args, "00" + secrets.token_urlsafe(30), workdir)
+
 
 @dataclass
 class Phase:
