@@ -3,7 +3,10 @@ idsync created linked (with `users.match_existing_by: none`, so nothing is claim
 killed run's history lists every write that reached Jira — on SQLite and PostgreSQL.
 
 `idsync sync` runs in its own process against the Okta and Jira emulators of this test process; it is
-killed with SIGKILL once Jira has served a random number of writes. The Jira state at the moment of the
+killed with SIGKILL once Jira has served a random number of writes, at least Jira's `concurrency` short
+of the run's planned writes (a dry run's count): up to that many answers can arrive between two looks
+at the counter, so a kill at any later point could land after the run's last write, when its history
+already says it succeeded. The Jira state at the moment of the
 kill is compared with the killed run's history (as recovery at the next start completes it): each
 change Jira shows is an applied item, and each applied item is a change Jira shows.
 """
@@ -23,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from idsync.domain.plan import Action, Plan
+from idsync.domain.plan import Action
 from idsync.store.records import RunStatus
 from tests.engine.e2e import CONFIG, World
 from tests.engine.okta_world import INCLUDE, load_config
@@ -32,15 +35,22 @@ from tests.fixtures.sandbox import RunningJira, RunningOkta
 
 pytestmark = pytest.mark.slow
 
-NO_CLAIMS = CONFIG.replace("    users:\n", "    users:\n      match_existing_by: none\n")
+NO_CLAIMS = CONFIG.replace("    users:\n", "    users:\n      match_existing_by: none\n").replace(
+    "    retries: {jira_retries}\n", "    retries: {jira_retries}\n    concurrency: {jira_concurrency}\n"
+)
 KILLS = 10
+INITIAL_CONCURRENCY = 8
+"""Jira's default: an initial sync is killed with a full window of writes in flight."""
+CHANGE_CONCURRENCY = 2
+"""A change run plans about twenty writes; two in flight leave room for kills all through it."""
 
 Snapshot = tuple[dict[str, tuple[bool, str, str, str | None]], dict[str, frozenset[str]]]
 """Jira users (name → active, e-mail, display name, department) and groups (name → member names)."""
 
 
-def _world(okta: RunningOkta, jira: RunningJira, store_url: str, path: Path) -> World:
-    values = {"jira_url": jira.url, "okta_extra": "", "jira_retries": 5, "max_deactivations": 1000}
+def _world(okta: RunningOkta, jira: RunningJira, store_url: str, path: Path, concurrency: int) -> World:
+    values = {"jira_url": jira.url, "okta_extra": "", "jira_retries": 5, "jira_concurrency": concurrency,
+              "max_deactivations": 1000}
     config, store = load_config(NO_CLAIMS, okta, store_url, {"JIRA_TOKEN": jira.token}, **values)
     path.write_text(NO_CLAIMS.format(store_url=store_url, okta_url=okta.url, include=INCLUDE, **values))
     return World(okta, jira, config, store)
@@ -147,7 +157,8 @@ def _check_converged(world: World, killed_run: str, at_kill: Snapshot, before: S
 
 
 def _mutate(world: World, rng: random.Random, round_no: int) -> None:
-    """A change day in Okta, through its REST API: new people, leavers, moves, renames."""
+    """A change day in Okta, through its REST API: hires (created active, with a password, into a
+    managed group), leavers, moves, renames."""
     state = world.okta.sandbox.state
     with world.okta_api() as okta:
         active = sorted(uid for uid, u in state.users.items() if u.status == "ACTIVE")
@@ -166,7 +177,8 @@ def _mutate(world: World, rng: random.Random, round_no: int) -> None:
             okta.post(f"/api/v1/users/{uid}", json={"profile": profile}).raise_for_status()
         for n in range(4):
             login = f"new{round_no}x{n}@example.com"
-            body = {"profile": {"firstName": "New", "lastName": f"Person{n}", "email": login, "login": login}}
+            body = {"profile": {"firstName": "New", "lastName": f"Person{n}", "email": login, "login": login},
+                    "credentials": {"password": {"value": f"Hire-{round_no}-{n}-Pass!"}}}
             created = okta.post("/api/v1/users?activate=true", json=body)
             created.raise_for_status()
             okta.put(f"/api/v1/groups/{rng.choice(teams)}/users/{created.json()['id']}").raise_for_status()
@@ -182,11 +194,9 @@ def test_kill_during_an_initial_sync_then_one_run_converges_exactly(
         jira = jira_sandbox(users=0, projects=1, seed=n)
         jira.sandbox.control.faults.latency_ms = 3
         url = store_url if n == 0 else _fresh(store_url, tmp_path, n, request)
-        world = _world(okta, jira, url, tmp_path / f"idsync-{n}.yaml")
+        world = _world(okta, jira, url, tmp_path / f"idsync-{n}.yaml", INITIAL_CONCURRENCY)
         before = _snapshot(jira)
-        planned = world.sync(dry_run=True).plan
-        assert planned is not None
-        point = rng.randint(1, _planned_writes(planned) - 1)
+        point = rng.randint(1, _planned_writes(world) - INITIAL_CONCURRENCY)
         ran = _sync_killed_after(world, tmp_path / f"idsync-{n}.yaml", point)
         assert ran, f"the run ended before {point} writes"
         at_kill = _snapshot(jira)
@@ -203,13 +213,13 @@ def test_kill_during_change_runs_then_one_run_converges_exactly(
     okta = okta_sandbox(users=90, groups=16, seed=11)
     jira = jira_sandbox(users=0, projects=1, seed=11)
     path = tmp_path / "idsync.yaml"
-    world = _world(okta, jira, store_url, path)
+    world = _world(okta, jira, store_url, path, CHANGE_CONCURRENCY)
     assert world.sync().status is RunStatus.SUCCEEDED
     jira.sandbox.control.faults.latency_ms = 20
     for round_no in range(KILLS):
         _mutate(world, rng, round_no)
         before = _snapshot(jira)
-        point = rng.randint(1, 12)
+        point = rng.randint(1, _planned_writes(world) - CHANGE_CONCURRENCY)
         assert _sync_killed_after(world, path, point), f"round {round_no}: run ended before {point} writes"
         at_kill = _snapshot(jira)
         killed_run = world.store.runs("p", limit=1)[0].id
@@ -217,9 +227,12 @@ def test_kill_during_change_runs_then_one_run_converges_exactly(
     world.store.close()
 
 
-def _planned_writes(plan: Plan) -> int:
-    """The Jira writes of `plan`: one per item, but for the ADD_MEMBER of a user the plan creates into
-    jira-software-users, the default group of the role Jira gives them on creation (no request)."""
+def _planned_writes(world: World) -> int:
+    """The Jira writes of the next run's plan (a dry run's): one per item, but for the ADD_MEMBER of a
+    user the plan creates into jira-software-users, the default group of the role Jira gives them on
+    creation (no request)."""
+    plan = world.sync(dry_run=True).plan
+    assert plan is not None
     created = {item.source_id for item in plan.items if item.action is Action.CREATE_USER}
     joined = [item for item in plan.items if item.action is Action.ADD_MEMBER
               and item.group == "jira-software-users" and item.source_id in created]
