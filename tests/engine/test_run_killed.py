@@ -6,9 +6,9 @@ killed run's history lists every write that reached Jira — on SQLite and Postg
 killed with SIGKILL once Jira has served a random number of writes, at least Jira's `concurrency` short
 of the run's planned writes (a dry run's count): up to that many answers can arrive between two looks
 at the counter, so a kill at any later point could land after the run's last write, when its history
-already says it succeeded. The Jira state at the moment of the
-kill is compared with the killed run's history (as recovery at the next start completes it): each
-change Jira shows is an applied item, and each applied item is a change Jira shows.
+already says it succeeded. The Jira state at the moment of the kill is compared with the killed run's
+history (as recovery at the next start completes it): each change Jira shows is an applied item, and
+each applied item is a change Jira shows.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from tests.engine.e2e import CONFIG, World
 from tests.engine.okta_world import INCLUDE, load_config
 from tests.fixtures.postgres import PostgresCluster
 from tests.fixtures.sandbox import RunningJira, RunningOkta
+from tests.fixtures.secret_watch import register_secret
 
 pytestmark = pytest.mark.slow
 
@@ -177,8 +178,10 @@ def _mutate(world: World, rng: random.Random, round_no: int) -> None:
             okta.post(f"/api/v1/users/{uid}", json={"profile": profile}).raise_for_status()
         for n in range(4):
             login = f"new{round_no}x{n}@example.com"
+            password = f"Hire-{round_no}-{n}-Pass!"
+            register_secret("okta hire password", password)  # never to be seen in a report
             body = {"profile": {"firstName": "New", "lastName": f"Person{n}", "email": login, "login": login},
-                    "credentials": {"password": {"value": f"Hire-{round_no}-{n}-Pass!"}}}
+                    "credentials": {"password": {"value": password}}}
             created = okta.post("/api/v1/users?activate=true", json=body)
             created.raise_for_status()
             okta.put(f"/api/v1/groups/{rng.choice(teams)}/users/{created.json()['id']}").raise_for_status()
