@@ -3,12 +3,11 @@ idsync created linked (with `users.match_existing_by: none`, so nothing is claim
 killed run's history lists every write that reached Jira — on SQLite and PostgreSQL.
 
 `idsync sync` runs in its own process against the Okta and Jira emulators of this test process; it is
-killed with SIGKILL once Jira has served a random number of writes, at least Jira's `concurrency` short
-of the run's planned writes (a dry run's count): up to that many answers can arrive between two looks
-at the counter, so a kill at any later point could land after the run's last write, when its history
-already says it succeeded. The Jira state at the moment of the kill is compared with the killed run's
-history (as recovery at the next start completes it): each change Jira shows is an applied item, and
-each applied item is a change Jira shows.
+killed with SIGKILL once Jira has served a random share of the run's planned writes (read from its
+history) less Jira's `concurrency`, so that a write is always still to come when the signal is sent.
+The Jira state at the moment of the kill is compared with the killed run's history (as recovery at the
+next start completes it): each change Jira shows is an applied item, and each applied item is a change
+Jira shows.
 """
 
 from __future__ import annotations
@@ -21,13 +20,13 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
 
 from idsync.domain.plan import Action
-from idsync.store.records import RunStatus
+from idsync.store.records import RunItemRecord, RunStatus
 from tests.engine.e2e import CONFIG, World
 from tests.engine.okta_world import INCLUDE, load_config
 from tests.fixtures.postgres import PostgresCluster
@@ -44,6 +43,10 @@ INITIAL_CONCURRENCY = 8
 """Jira's default: an initial sync is killed with a full window of writes in flight."""
 CHANGE_CONCURRENCY = 2
 """A change run plans about twenty writes; two in flight leave room for kills all through it."""
+LATENCY_MS = 20
+"""What Jira adds to each request: ten times the 2 ms between two looks at its counter, so that no more
+than `concurrency` answers arrive between two looks even when this process is slow to get the CPU
+(at 3 ms, 26 writes were once counted past the point, with the whole suite running beside)."""
 
 Snapshot = tuple[dict[str, tuple[bool, str, str, str | None]], dict[str, frozenset[str]]]
 """Jira users (name → active, e-mail, display name, department) and groups (name → member names)."""
@@ -61,27 +64,43 @@ def _writes(jira: RunningJira) -> int:
     return sum(n for k, n in jira.sandbox.control.stats().items() if not k.startswith(("GET", "HEAD")))
 
 
-def _sync_killed_after(world: World, path: Path, writes: int) -> bool:
-    """Run `idsync sync p` in its own process and SIGKILL it once Jira served `writes` more writes;
-    False when the run ended before that."""
+def _sync_killed_after(world: World, path: Path, share: float) -> int | None:
+    """Run `idsync sync p` in its own process and SIGKILL it once Jira served `share` (0–1) of the
+    run's planned writes less Jira's `concurrency` (at least one write): the point, or None when the
+    run ended before it. The planned writes are read from history, where the run records its plan
+    before its first write; as many answers as there are writes in flight can arrive between two looks
+    at Jira's counter, so stopping `concurrency` short of the end keeps the kill from landing after the
+    run's last write, when its history would already say it succeeded."""
+    known = {run.id for run in world.store.runs("p", limit=1)}
+    in_flight = world.config.connections["jira"].concurrency
     start = _writes(world.jira)
     env = {**os.environ, "OKTA_TOKEN": world.okta.token, "JIRA_TOKEN": world.jira.token}
     process = subprocess.Popen(
         [sys.executable, "-c", "from idsync.cli import main; main()", "sync", "p", "--yes", "-c", str(path)],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
+    point = None
     try:
-        while process.poll() is None and _writes(world.jira) - start < writes:
+        while process.poll() is None and point is None:
+            runs = world.store.runs("p", limit=1)
+            if runs and runs[0].id not in known and runs[0].item_count:
+                planned = _planned_writes(world.store.run(runs[0].id).items)
+                point = max(1, round(share * (planned - in_flight)))
+            else:
+                # not every 2 ms: the store's queries would hold this process's interpreter, whose threads
+                # serve Okta and Jira to the run; the first writes take LATENCY_MS to be answered anyway
+                time.sleep(0.01)
+        while process.poll() is None and point is not None and _writes(world.jira) - start < point:
             time.sleep(0.002)
         if process.poll() is not None:
-            return False
+            return None
         process.send_signal(signal.SIGKILL)
         process.wait(10)
     finally:
         if process.poll() is None:
             process.kill()
     time.sleep(0.3)  # let the emulator finish the requests that were in flight
-    return True
+    return point
 
 
 def _snapshot(jira: RunningJira) -> Snapshot:
@@ -195,13 +214,13 @@ def test_kill_during_an_initial_sync_then_one_run_converges_exactly(
     for n in range(KILLS):
         okta = okta_sandbox(users=90, groups=8, seed=n)
         jira = jira_sandbox(users=0, projects=1, seed=n)
-        jira.sandbox.control.faults.latency_ms = 3
+        jira.sandbox.control.faults.latency_ms = LATENCY_MS
         url = store_url if n == 0 else _fresh(store_url, tmp_path, n, request)
         world = _world(okta, jira, url, tmp_path / f"idsync-{n}.yaml", INITIAL_CONCURRENCY)
         before = _snapshot(jira)
-        point = rng.randint(1, _planned_writes(world) - INITIAL_CONCURRENCY)
-        ran = _sync_killed_after(world, tmp_path / f"idsync-{n}.yaml", point)
-        assert ran, f"the run ended before {point} writes"
+        share = rng.random()
+        assert _sync_killed_after(world, tmp_path / f"idsync-{n}.yaml", share), \
+            f"the run ended before {share:.0%} of its writes"
         at_kill = _snapshot(jira)
         killed_run = world.store.runs("p", limit=1)[0].id
         _check_converged(world, killed_run, at_kill, before)
@@ -218,28 +237,26 @@ def test_kill_during_change_runs_then_one_run_converges_exactly(
     path = tmp_path / "idsync.yaml"
     world = _world(okta, jira, store_url, path, CHANGE_CONCURRENCY)
     assert world.sync().status is RunStatus.SUCCEEDED
-    jira.sandbox.control.faults.latency_ms = 20
+    jira.sandbox.control.faults.latency_ms = LATENCY_MS
     for round_no in range(KILLS):
         _mutate(world, rng, round_no)
         before = _snapshot(jira)
-        point = rng.randint(1, _planned_writes(world) - CHANGE_CONCURRENCY)
-        assert _sync_killed_after(world, path, point), f"round {round_no}: run ended before {point} writes"
+        share = rng.random()
+        assert _sync_killed_after(world, path, share), \
+            f"round {round_no}: the run ended before {share:.0%} of its writes"
         at_kill = _snapshot(jira)
         killed_run = world.store.runs("p", limit=1)[0].id
         _check_converged(world, killed_run, at_kill, before)
     world.store.close()
 
 
-def _planned_writes(world: World) -> int:
-    """The Jira writes of the next run's plan (a dry run's): one per item, but for the ADD_MEMBER of a
-    user the plan creates into jira-software-users, the default group of the role Jira gives them on
-    creation (no request)."""
-    plan = world.sync(dry_run=True).plan
-    assert plan is not None
-    created = {item.source_id for item in plan.items if item.action is Action.CREATE_USER}
-    joined = [item for item in plan.items if item.action is Action.ADD_MEMBER
+def _planned_writes(items: Sequence[RunItemRecord]) -> int:
+    """The Jira writes of a run's items: one per item, but for the ADD_MEMBER of a user the run creates
+    into jira-software-users, the default group of the role Jira gives them on creation (no request)."""
+    created = {item.source_id for item in items if item.action == Action.CREATE_USER.value}
+    joined = [item for item in items if item.action == Action.ADD_MEMBER.value
               and item.group == "jira-software-users" and item.source_id in created]
-    return len(plan.items) - len(joined)
+    return len(items) - len(joined)
 
 
 def _fresh(store_url: str, tmp_path: Path, n: int, request: pytest.FixtureRequest) -> str:
