@@ -28,7 +28,7 @@ from idsync.engine.diff_context import DiffContext
 from idsync.engine.diff_groups import plan_memberships
 from idsync.engine.diff_limits import broken_limits
 from idsync.engine.diff_seats import seat_counts, seat_notes
-from idsync.engine.diff_users import gone_from_source, plan_gone, plan_users
+from idsync.engine.diff_users import gone_links, plan_gone, plan_users
 from idsync.engine.links import fingerprint_in, properties_part
 
 
@@ -51,15 +51,6 @@ class DiffResult:
     """Target size limits the items would break (the guards refuse them)."""
     seats: tuple[SeatCount, ...] = ()
     """Licence seats the items take, against the seats left (the guards refuse what does not fit)."""
-
-
-def _gone_to_read(desired: DesiredState, links: Mapping[str, Link], profile: Profile) -> list[Link]:
-    mode = profile.users.when_removed
-    if mode == "ignore":
-        return []
-    found = (links[sid] for sid in sorted(gone_from_source(desired, links))
-             if desired.single_user is None or sid == desired.single_user)
-    return [link for link in found if mode == "delete" or link.active]
 
 
 def for_target(desired: DesiredState, target: str) -> DesiredState:
@@ -112,7 +103,7 @@ def state_query(
     if target is not None:
         desired = for_target(desired, target)
     pending_grants = {group for link in links.values() for group in link.pending_groups}
-    gone = _gone_to_read(desired, links, profile)
+    gone = gone_links(desired, links, profile.users.when_removed)
     user_keys.update(link.target_key for link in gone)
     may_deactivate = (may_deactivate and profile.users.sync_status) or bool(gone)
     member_of = _single_user_reads(desired, links, capabilities, user_keys)
